@@ -1,0 +1,51 @@
+# The one place the project's commands live; README and .ci/run call these.
+GO ?= go
+FUZZTIME ?= 10s
+
+.PHONY: all build test test-quick cross fuzz fuzz-smoke bench bench-micro profile demo soak clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ ./cmd/spiped ./cmd/spipe
+
+# The full suite: vet, the BSD/macOS (kqueue) builds, race-enabled tests
+# (interop tests need the reference spiped: scripts/install-deps.sh), and a
+# short run of every fuzz target.
+test: cross
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz-smoke FUZZTIME=3s
+
+test-quick:
+	$(GO) test -count=1 ./...
+
+# The kqueue side must never rot.
+cross:
+	GOOS=darwin GOARCH=arm64 $(GO) build ./...
+	GOOS=freebsd GOARCH=amd64 $(GO) build ./...
+	GOOS=linux GOARCH=arm64 $(GO) build ./...
+	$(GO) vet -tags purego ./cipher/
+
+# Each fuzz target for FUZZTIME (make fuzz FUZZTIME=2h for a long run).
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
+fuzz-smoke:
+	scripts/fuzz.sh $(FUZZTIME)
+
+# Side-by-side with the reference (see PERF.md).
+bench:
+	$(GO) run ./bench -svg bench/results
+
+bench-micro:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./cipher/ ./bufpool/ | tee bench-micro.txt
+
+profile:
+	$(GO) run ./bench -profile cpu.pprof
+
+demo:
+	scripts/demo.sh
+
+clean:
+	rm -rf bin bench-micro.txt cpu.pprof
