@@ -1,0 +1,163 @@
+package cipher
+
+import (
+	"math/bits"
+	"sync"
+)
+
+// Group-14 Diffie-Hellman as spiped uses it: generator 2, private exponent
+// e = 2^258 + x for 32 random bytes x (big-endian), public and shared values
+// 256 bytes big-endian. The exponent is secret, so both exponentiations scan
+// whole tables instead of indexing them and never branch on its bits.
+
+// combWindow is the width in bits of one digit of x in the fixed-base comb.
+const combWindow = 4
+
+// combRows is the number of digits of the 256-bit x.
+const combRows = (256 + combWindow - 1) / combWindow
+
+// group holds the constants derived from p once per process.
+type group struct {
+	one nat // 2^2048 mod p: 1 in Montgomery form
+	rr  nat // 2^4096 mod p: converts into Montgomery form
+	// comb[j][v] = 2^(v*2^(combWindow*j)) mod p in Montgomery form for j >= 1;
+	// row 0 instead holds the plain value 2^(2^258) * 2^v mod p, which folds
+	// the exponent's fixed 2^258 in and makes every product plain.
+	comb [combRows][1 << combWindow]nat
+}
+
+var (
+	groupOnce sync.Once
+	groupVal  *group
+)
+
+// dhGroup returns the shared constants, computing them on first use (about
+// a thousand multiplications, a few milliseconds).
+func dhGroup() *group {
+	groupOnce.Do(func() { groupVal = newGroup() })
+	return groupVal
+}
+
+func newGroup() *group {
+	g := new(group)
+	// 2^2048 - p, which is below p.
+	var borrow uint64
+	for i := range g.one {
+		g.one[i], borrow = bits.Sub64(0, groupP[i], borrow)
+	}
+	// rr = one * 2^2048 by 2048 modular doublings.
+	g.rr = g.one
+	for i := 0; i < 2048; i++ {
+		var t nat
+		var carry uint64
+		for k := range t {
+			t[k], carry = bits.Add64(g.rr[k], g.rr[k], carry)
+		}
+		subPIfCarryOrGeq(&g.rr, &t, carry)
+	}
+	// Rows j >= 1: comb[j][1] = 2^(2^(w*j)) is comb[j-1][1] squared w times.
+	var two nat
+	two[0] = 2
+	var base nat
+	montMul(&base, &two, &g.rr)
+	for j := 0; j < combRows; j++ {
+		row := &g.comb[j]
+		row[0] = g.one
+		row[1] = base
+		for v := 2; v < len(row); v++ {
+			montMul(&row[v], &row[v-1], &base)
+		}
+		for k := 0; k < combWindow; k++ {
+			montSqr(&base, &base)
+		}
+	}
+	// Row 0 times 2^(2^258), then out of Montgomery form.
+	var c nat
+	montMul(&c, &two, &g.rr)
+	for k := 0; k < 258; k++ {
+		montSqr(&c, &c)
+	}
+	var plainOne nat
+	plainOne[0] = 1
+	for v := range g.comb[0] {
+		e := &g.comb[0][v]
+		montMul(e, e, &c)
+		montMul(e, e, &plainOne)
+	}
+	return g
+}
+
+// expDigit returns bits [pos, pos+w) of the 256-bit big-endian x. The
+// positions are public; only the values are secret.
+func expDigit(x *[32]byte, pos, w uint) uint64 {
+	var d uint64
+	for b := uint(0); b < w; b++ {
+		if i := pos + b; i < 256 {
+			d |= uint64(x[31-i/8]>>(i%8)&1) << b
+		}
+	}
+	return d
+}
+
+// dhPublic returns y = 2^(2^258 + x) mod p with the fixed-base comb:
+// combRows-1 multiplications and no squaring.
+func dhPublic(x *[32]byte) (y [256]byte) {
+	g := dhGroup()
+	var acc, sel nat
+	ctSelect(&acc, g.comb[0][:], expDigit(x, 0, combWindow))
+	for j := 1; j < combRows; j++ {
+		ctSelect(&sel, g.comb[j][:], expDigit(x, uint(j*combWindow), combWindow))
+		montMul(&acc, &acc, &sel)
+	}
+	acc.putBytes(&y)
+	clear(acc[:])
+	clear(sel[:])
+	return y
+}
+
+// dhShared returns yPeer^(2^258 + x) mod p with a fixed 4-bit window. yPeer
+// must be below p (the handshake checks it first).
+func dhShared(yPeer *[256]byte, x *[32]byte) (z [256]byte) {
+	g := dhGroup()
+	y := natFromBytes(yPeer)
+	var tbl [16]nat // tbl[k] = y^k in Montgomery form
+	tbl[0] = g.one
+	montMul(&tbl[1], &y, &g.rr)
+	for k := 2; k < len(tbl); k++ {
+		if k%2 == 0 {
+			montSqr(&tbl[k], &tbl[k/2])
+		} else {
+			montMul(&tbl[k], &tbl[k-1], &tbl[1])
+		}
+	}
+	// The top digit of e, bits 256..259, is the public 4 (2^258).
+	acc := tbl[4]
+	var sel nat
+	for j := 256/4 - 1; j >= 0; j-- {
+		montSqr(&acc, &acc)
+		montSqr(&acc, &acc)
+		montSqr(&acc, &acc)
+		montSqr(&acc, &acc)
+		ctSelect(&sel, tbl[:], expDigit(x, uint(4*j), 4))
+		montMul(&acc, &acc, &sel)
+	}
+	var plainOne nat
+	plainOne[0] = 1
+	montMul(&acc, &acc, &plainOne)
+	acc.putBytes(&z)
+	clear(tbl[:])
+	clear(acc[:])
+	clear(sel[:])
+	return z
+}
+
+// dhCheck reports whether y < p and whether y == 1, in constant time.
+func dhCheck(yb *[256]byte) (belowP, isOne bool) {
+	y := natFromBytes(yb)
+	var rest uint64
+	for _, v := range y[1:] {
+		rest |= v
+	}
+	one := ctEqMask(rest|(y[0]^1), 0)
+	return y.lessThanP() == 1, one != 0
+}

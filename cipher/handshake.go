@@ -1,0 +1,376 @@
+package cipher
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Role says which end of the handshake a side plays.
+type Role uint8
+
+const (
+	Client Role = iota // spiped -e, spipe
+	Server             // spiped -d
+)
+
+// HandshakeConfig configures one handshake.
+type HandshakeConfig struct {
+	Key       *[32]byte // K
+	Role      Role
+	Fast      bool      // -f: no Diffie-Hellman, y = 1
+	RequireFS bool      // -g: refuse a peer whose y == 1
+	Rand      io.Reader // nil means crypto/rand; read for the nonce, then for x
+}
+
+// Step says what a handshake waits for.
+type Step uint8
+
+const (
+	StepWrite   Step = iota // Output() holds bytes to send
+	StepRead                // Need() more peer bytes via Input
+	StepCompute             // call Compute (on any goroutine; nothing else touches h meanwhile)
+	StepDone                // Keys() are ready
+	StepFailed              // drop the connection
+)
+
+// Message sizes on the wire.
+const (
+	nonceLen = 32
+	yLen     = 256
+	dhMsgLen = yLen + 32 // y || HMAC(dhmac, y)
+)
+
+// phase is what the machine does once its Output has been sent.
+type phase uint8
+
+const (
+	phReadNonce     phase = iota // read the peer's nonce
+	phReadDH                     // read the peer's y || h
+	phComputeY                   // client: y_C = 2^e (before nonce_S: it needs none)
+	phComputeShared              // client: y_SC = y_S^e
+	phComputeServer              // server: y_S = 2^e and y_SC = y_C^e
+	phDone
+	phFailed
+)
+
+// Errors of a failed handshake. They say what went wrong, never a secret.
+var (
+	errBadMAC      = errors.New("cipher: handshake MAC mismatch")
+	errYTooLarge   = errors.New("cipher: peer's Diffie-Hellman value is not below p")
+	errNoFS        = errors.New("cipher: peer has no forward secrecy (y = 1) and -g is set")
+	errFastAndFS   = errors.New("cipher: Fast and RequireFS are exclusive")
+	errHandshakeUp = errors.New("cipher: handshake already failed")
+)
+
+// Handshake is one side of spiped's handshake as a sans-I/O state machine.
+//
+// Client: write nonce_C, compute y_C, read nonce_S, write y_C || h_C,
+// read y_S || h_S and check it, compute y_SC, done.
+// Server: write nonce_S, read nonce_C, read y_C || h_C and check it,
+// compute y_S and y_SC, write y_S || h_S, done.
+// A Fast side never reports StepCompute.
+type Handshake struct {
+	role      Role
+	fast      bool
+	requireFS bool
+	phase     phase
+
+	out    [dhMsgLen]byte // what to send; out[outOff:outLen] is pending
+	outOff int
+	outLen int
+
+	in    [dhMsgLen]byte // the peer message being read
+	inLen int
+
+	key    [32]byte           // K
+	x      [32]byte           // private exponent minus 2^258
+	nonces [2 * nonceLen]byte // nonce_C || nonce_S: the salt's common prefix
+	dhmac  [2][32]byte        // dk1: dhmac_C, dhmac_S
+	myY    [yLen]byte
+	peerY  [yLen]byte
+	ySC    [yLen]byte
+	cs, sc DirectionKeys // client->server and server->client keys
+}
+
+// NewHandshake draws the nonce (and the private exponent) and returns a
+// machine whose first step is StepWrite with the nonce in Output.
+// Fast together with RequireFS is an error.
+func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
+	if cfg.Fast && cfg.RequireFS {
+		return nil, errFastAndFS
+	}
+	if cfg.Key == nil {
+		return nil, errors.New("cipher: HandshakeConfig.Key is nil")
+	}
+	if cfg.Role != Client && cfg.Role != Server {
+		return nil, fmt.Errorf("cipher: bad role %d", cfg.Role)
+	}
+	rnd := cfg.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	h := &Handshake{role: cfg.Role, fast: cfg.Fast, requireFS: cfg.RequireFS, key: *cfg.Key}
+	mine := h.nonces[:nonceLen]
+	if h.role == Server {
+		mine = h.nonces[nonceLen:]
+	}
+	if _, err := io.ReadFull(rnd, mine); err != nil {
+		return nil, fmt.Errorf("cipher: drawing the nonce: %w", err)
+	}
+	if !h.fast {
+		if _, err := io.ReadFull(rnd, h.x[:]); err != nil {
+			h.Wipe()
+			return nil, fmt.Errorf("cipher: drawing the exponent: %w", err)
+		}
+	}
+	h.send(mine)
+	h.phase = phReadNonce
+	if h.role == Client && !h.fast {
+		h.phase = phComputeY
+	}
+	return h, nil
+}
+
+// send queues b as the next output.
+func (h *Handshake) send(b []byte) {
+	h.outLen = copy(h.out[:], b)
+	h.outOff = 0
+}
+
+// Step reports what the machine waits for. It is StepWrite while Output is non-empty.
+func (h *Handshake) Step() Step {
+	switch {
+	case h.phase == phFailed:
+		return StepFailed
+	case h.outOff < h.outLen:
+		return StepWrite
+	}
+	switch h.phase {
+	case phReadNonce, phReadDH:
+		return StepRead
+	case phDone:
+		return StepDone
+	default:
+		return StepCompute
+	}
+}
+
+// Output returns the bytes waiting to be sent (valid until the next call).
+func (h *Handshake) Output() []byte {
+	if h.phase == phFailed {
+		return nil
+	}
+	return h.out[h.outOff:h.outLen]
+}
+
+// Wrote records that the first n bytes of Output were sent.
+func (h *Handshake) Wrote(n int) {
+	if n < 0 || n > h.outLen-h.outOff {
+		panic("cipher: Handshake.Wrote beyond Output")
+	}
+	h.outOff += n
+}
+
+// Need reports how many more peer bytes the current message needs (0 unless StepRead).
+func (h *Handshake) Need() int {
+	if h.Step() != StepRead {
+		return 0
+	}
+	return h.msgLen() - h.inLen
+}
+
+// msgLen is the size of the peer message being read.
+func (h *Handshake) msgLen() int {
+	if h.phase == phReadNonce {
+		return nonceLen
+	}
+	return dhMsgLen
+}
+
+// Input consumes at most Need() bytes of p and returns how many it took.
+// Bytes beyond the handshake are never taken: they belong to the data phase.
+// A non-nil error means the handshake failed (StepFailed).
+func (h *Handshake) Input(p []byte) (int, error) {
+	if h.phase == phFailed {
+		return 0, errHandshakeUp
+	}
+	need := h.Need()
+	if need == 0 {
+		return 0, nil
+	}
+	n := copy(h.in[h.inLen:h.inLen+need], p)
+	h.inLen += n
+	if n < need {
+		return n, nil
+	}
+	h.inLen = 0
+	var err error
+	if h.phase == phReadNonce {
+		h.gotNonce()
+	} else {
+		err = h.gotDH()
+	}
+	if err != nil {
+		h.fail()
+	}
+	return n, err
+}
+
+// gotNonce takes the peer's nonce, derives dk1 and moves on.
+func (h *Handshake) gotNonce() {
+	peer := h.nonces[nonceLen:]
+	if h.role == Server {
+		peer = h.nonces[:nonceLen]
+	}
+	copy(peer, h.in[:nonceLen])
+	var dk1 [64]byte
+	pbkdf2One(&h.key, h.nonces[:], dk1[:])
+	copy(h.dhmac[0][:], dk1[:32])
+	copy(h.dhmac[1][:], dk1[32:])
+	clear(dk1[:])
+	h.phase = phReadDH
+	if h.role == Client {
+		if h.fast {
+			h.myY = yOne()
+		}
+		h.sendDH() // y_C was computed before nonce_S arrived
+	}
+}
+
+// gotDH checks the peer's y || h in the reference's order: the MAC in
+// constant time, then y < p, then under -g y != 1.
+func (h *Handshake) gotDH() error {
+	peerMAC := &h.dhmac[1]
+	if h.role == Server {
+		peerMAC = &h.dhmac[0]
+	}
+	copy(h.peerY[:], h.in[:yLen])
+	want := hmacSHA256(peerMAC, h.peerY[:], nil)
+	if !hmac.Equal(want[:], h.in[yLen:dhMsgLen]) {
+		return errBadMAC
+	}
+	belowP, isOne := dhCheck(&h.peerY)
+	if !belowP {
+		return errYTooLarge
+	}
+	if h.requireFS && isOne {
+		return errNoFS
+	}
+	if !h.fast {
+		if h.role == Client {
+			h.phase = phComputeShared
+		} else {
+			h.phase = phComputeServer
+		}
+		return nil
+	}
+	h.ySC = yOne()
+	h.deriveKeys()
+	if h.role == Server {
+		h.myY = yOne()
+		h.sendDH()
+	}
+	h.finish()
+	return nil
+}
+
+// yOne is the value a -f side sends and uses as y_SC: 255 zero bytes then 1.
+func yOne() (y [yLen]byte) {
+	y[yLen-1] = 1
+	return y
+}
+
+// sendDH queues myY || HMAC(own dhmac, myY).
+func (h *Handshake) sendDH() {
+	myMAC := &h.dhmac[0]
+	if h.role == Server {
+		myMAC = &h.dhmac[1]
+	}
+	mac := hmacSHA256(myMAC, h.myY[:], nil)
+	copy(h.out[:yLen], h.myY[:])
+	copy(h.out[yLen:], mac[:])
+	h.outOff, h.outLen = 0, dhMsgLen
+}
+
+// Compute does the pending modular exponentiation(s).
+func (h *Handshake) Compute() {
+	if h.Step() != StepCompute {
+		return
+	}
+	switch h.phase {
+	case phComputeY:
+		h.myY = dhPublic(&h.x)
+		h.phase = phReadNonce
+	case phComputeShared:
+		h.ySC = dhShared(&h.peerY, &h.x)
+		h.deriveKeys()
+		h.finish()
+	case phComputeServer:
+		h.myY = dhPublic(&h.x)
+		h.ySC = dhShared(&h.peerY, &h.x)
+		h.deriveKeys()
+		h.sendDH()
+		h.finish()
+	}
+}
+
+// deriveKeys computes dk2 = PBKDF2(K, nonce_C || nonce_S || y_SC, 128) and
+// drops what is no longer needed: after it only the keys stay secret.
+func (h *Handshake) deriveKeys() {
+	var salt [2*nonceLen + yLen]byte
+	copy(salt[:], h.nonces[:])
+	copy(salt[2*nonceLen:], h.ySC[:])
+	var dk2 [128]byte
+	pbkdf2One(&h.key, salt[:], dk2[:])
+	copy(h.cs.Enc[:], dk2[0:32])
+	copy(h.cs.Mac[:], dk2[32:64])
+	copy(h.sc.Enc[:], dk2[64:96])
+	copy(h.sc.Mac[:], dk2[96:128])
+	clear(dk2[:])
+	clear(salt[:])
+}
+
+// finish ends a successful handshake and drops what only it needed.
+func (h *Handshake) finish() {
+	h.wipeHandshakeSecrets()
+	h.phase = phDone
+}
+
+// Keys returns the keys for what this side sends and what it receives.
+// Valid once Step is StepDone, until Wipe: build the Sealer and Opener, then Wipe.
+func (h *Handshake) Keys() (send, recv *DirectionKeys) {
+	if h.Step() != StepDone {
+		return nil, nil
+	}
+	if h.role == Client {
+		return &h.cs, &h.sc
+	}
+	return &h.sc, &h.cs
+}
+
+// fail moves to StepFailed and drops every secret.
+func (h *Handshake) fail() {
+	h.Wipe()
+}
+
+// wipeHandshakeSecrets zeroes K, x, dk1 and y_SC, which only the handshake needs.
+func (h *Handshake) wipeHandshakeSecrets() {
+	clear(h.key[:])
+	clear(h.x[:])
+	clear(h.dhmac[0][:])
+	clear(h.dhmac[1][:])
+	clear(h.ySC[:])
+}
+
+// Wipe zeroes every secret the machine holds (K copy, x, dk1, y_SC and the
+// keys Keys returned); the machine is StepFailed afterwards.
+func (h *Handshake) Wipe() {
+	h.wipeHandshakeSecrets()
+	h.cs = DirectionKeys{}
+	h.sc = DirectionKeys{}
+	h.phase = phFailed
+	h.outOff, h.outLen = 0, 0
+}
