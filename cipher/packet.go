@@ -1,0 +1,148 @@
+package cipher
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// The data-packet format (PROTOCOL.md §4):
+//
+//	plain(1028) = M || zeros up to 1024 || be32(len(M))
+//	ct(1028)    = AES-256-CTR(Enc, counter block be64(pnum) || be64(0)) XOR plain
+//	mac(32)     = HMAC-SHA256(Mac, ct || be64(pnum))
+//	wire(1060)  = ct || mac
+const (
+	// MaxMessage is the largest message one packet carries.
+	MaxMessage = 1024
+	// PacketSize is the size of every data packet on the wire.
+	PacketSize = 1060
+
+	plainSize = MaxMessage + 4 // message slot plus the be32 length
+	macSize   = PacketSize - plainSize
+)
+
+var (
+	errAuth   = errors.New("cipher: packet authentication failed")
+	errLength = errors.New("cipher: packet carries an invalid message length")
+	errShort  = errors.New("cipher: packet shorter than PacketSize")
+)
+
+// DirectionKeys are the keys of one direction of a connection.
+type DirectionKeys struct {
+	Enc [32]byte // AES-256 key
+	Mac [32]byte // HMAC-SHA256 key
+}
+
+// packetCipher is one implementation of the packet transform with its keys
+// already scheduled. The packet number is the caller's.
+type packetCipher interface {
+	// seal encrypts and authenticates n consecutive packets of buf, whose
+	// plaintexts (message, zero padding, be32 length) are already in place,
+	// numbering them from pnum.
+	seal(buf []byte, n int, pnum uint64)
+	// open decrypts pkt[:plainSize] in place and reports whether the MAC
+	// matched. On false the contents of pkt are unspecified.
+	open(pkt []byte, pnum uint64) bool
+	// wipe zeroes every key-derived value.
+	wipe()
+}
+
+// Sealer seals packets for one direction; it owns the packet counter.
+type Sealer struct {
+	c    packetCipher
+	pnum uint64
+}
+
+// NewSealer returns a Sealer with packet number 0.
+func NewSealer(k *DirectionKeys) *Sealer { return &Sealer{c: newCipher(k)} }
+
+// Seal turns pkt[:msgLen] (1 <= msgLen <= MaxMessage, len(pkt) >= PacketSize)
+// into one sealed packet in pkt[:PacketSize], in place.
+func (s *Sealer) Seal(pkt []byte, msgLen int) {
+	if msgLen < 1 || msgLen > MaxMessage {
+		panic("cipher: Seal message length out of range")
+	}
+	frame(pkt[:PacketSize], msgLen)
+	s.c.seal(pkt, 1, s.pnum)
+	s.pnum++
+}
+
+// SealBatch seals the frames of buf in place. A plaintext stream of total
+// bytes (total >= 1) lies in consecutive payload slots buf[i*PacketSize:][:MaxMessage];
+// every slot is full except possibly the last. It returns the number of wire
+// bytes, ceil(total/MaxMessage)*PacketSize.
+func (s *Sealer) SealBatch(buf []byte, total int) int {
+	if total < 1 {
+		panic("cipher: SealBatch of nothing")
+	}
+	n := (total + MaxMessage - 1) / MaxMessage
+	wire := n * PacketSize
+	buf = buf[:wire]
+	for i := 0; i < n-1; i++ {
+		binary.BigEndian.PutUint32(buf[i*PacketSize+MaxMessage:], MaxMessage)
+	}
+	frame(buf[(n-1)*PacketSize:], total-(n-1)*MaxMessage)
+	s.c.seal(buf, n, s.pnum)
+	s.pnum += uint64(n)
+	return wire
+}
+
+// frame zeroes the padding after the message in pkt and writes its length.
+func frame(pkt []byte, msgLen int) {
+	clear(pkt[msgLen:MaxMessage])
+	binary.BigEndian.PutUint32(pkt[MaxMessage:], uint32(msgLen))
+}
+
+// Wipe zeroes the keys. Sealing afterwards panics rather than use zero keys.
+func (s *Sealer) Wipe() {
+	if s.c != nil {
+		s.c.wipe()
+		s.c = nil
+	}
+}
+
+// Opener opens packets for one direction; it owns the packet counter.
+type Opener struct {
+	c      packetCipher
+	pnum   uint64
+	failed bool
+}
+
+// NewOpener returns an Opener expecting packet number 0.
+func NewOpener(k *DirectionKeys) *Opener { return &Opener{c: newCipher(k)} }
+
+// Open verifies and decrypts pkt[:PacketSize] in place and returns the length
+// of the message now in pkt[:n]. Any error is fatal for the connection: the
+// Opener fails every later call too, and pkt holds no plaintext.
+func (o *Opener) Open(pkt []byte) (n int, err error) {
+	if o.failed {
+		return 0, errAuth
+	}
+	if len(pkt) < PacketSize {
+		o.failed = true
+		return 0, errShort
+	}
+	if !o.c.open(pkt, o.pnum) {
+		o.failed = true
+		clear(pkt[:PacketSize])
+		return 0, errAuth
+	}
+	o.pnum++
+	n = int(binary.BigEndian.Uint32(pkt[MaxMessage:]))
+	if n < 1 || n > MaxMessage {
+		o.failed = true
+		clear(pkt[:PacketSize])
+		return 0, errLength
+	}
+	return n, nil
+}
+
+// Wipe zeroes the keys. Every later Open fails.
+func (o *Opener) Wipe() {
+	o.failed = true
+	o.c.wipe()
+}
+
+// Path reports the live implementation of Seal/Open: "amd64-aesni-shani"
+// or "generic".
+func Path() string { return livePath }

@@ -1,0 +1,98 @@
+//go:build amd64 && !purego
+
+package cipher
+
+import (
+	"crypto/subtle"
+	"encoding/binary"
+	"os"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+// hasAsm reports whether the CPU runs the stitched AES-NI + SHA-NI path.
+var hasAsm = cpuid.CPU.Supports(cpuid.AESNI, cpuid.SHA, cpuid.SSE4, cpuid.SSSE3)
+
+// livePath is fixed at start-up; SPIPED_NOASM=1 forces the portable path
+// (as does the purego build tag) so that it can be measured and trusted on
+// the same machine.
+var livePath = func() string {
+	if hasAsm && os.Getenv("SPIPED_NOASM") != "1" {
+		return asmPath
+	}
+	return "generic"
+}()
+
+const asmPath = "amd64-aesni-shani"
+
+func newCipher(k *DirectionKeys) packetCipher {
+	if livePath == asmPath {
+		return newAsmCipher(k)
+	}
+	return newGenericCipher(k)
+}
+
+// asmCipher holds what packet_amd64.s reads; the offsets are fixed there.
+type asmCipher struct {
+	rk [15][16]byte // AES-256 round keys, offset 0
+	// The SHA-256 chaining values after the HMAC ipad and opad blocks, in
+	// the two-register order SHA256RNDS2 works on: {F, E, B, A} then
+	// {H, G, D, C} (word 0 first). Offsets 240 and 272.
+	inner, outer [8]uint32
+}
+
+func newAsmCipher(k *DirectionKeys) *asmCipher {
+	c := new(asmCipher)
+	expandKeyAsm(&k.Enc, &c.rk)
+	inner, outer, istate, ostate := hmacPads(&k.Mac)
+	c.inner = shaniState(istate)
+	c.outer = shaniState(ostate)
+	clear(istate)
+	clear(ostate)
+	inner.Reset()
+	outer.Reset()
+	return c
+}
+
+// shaniState reorders a marshaled crypto/sha256 state ("sha\x03" then the
+// eight big-endian chaining words) for SHA256RNDS2.
+func shaniState(m []byte) (s [8]uint32) {
+	var h [8]uint32
+	for i := range h {
+		h[i] = binary.BigEndian.Uint32(m[4+4*i:])
+	}
+	s = [8]uint32{h[5], h[4], h[1], h[0], h[7], h[6], h[3], h[2]}
+	clear(h[:])
+	return s
+}
+
+func (c *asmCipher) seal(buf []byte, n int, pnum uint64) {
+	_ = buf[n*PacketSize-1]
+	sealAsm(c, &buf[0], n, pnum)
+}
+
+func (c *asmCipher) open(pkt []byte, pnum uint64) bool {
+	var mac [macSize]byte
+	openAsm(c, &pkt[:PacketSize][0], pnum, &mac)
+	return subtle.ConstantTimeCompare(mac[:], pkt[plainSize:PacketSize]) == 1
+}
+
+func (c *asmCipher) wipe() { *c = asmCipher{} }
+
+// expandKeyAsm writes the AES-256 key schedule of key (FIPS-197 §5.2).
+//
+//go:noescape
+func expandKeyAsm(key *[32]byte, rk *[15][16]byte)
+
+// sealAsm encrypts and MACs n consecutive framed packets at buf, numbered
+// from pnum: one pass per packet, AES-CTR of the next 64 bytes running
+// between the SHA-256 rounds of the current 64.
+//
+//go:noescape
+func sealAsm(c *asmCipher, buf *byte, n int, pnum uint64)
+
+// openAsm decrypts the packet at pkt in place and writes the HMAC it
+// computed over the ciphertext into mac; the caller compares.
+//
+//go:noescape
+func openAsm(c *asmCipher, pkt *byte, pnum uint64, mac *[macSize]byte)

@@ -1,0 +1,446 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The stitched packet transform. One packet is 17 SHA-256 blocks of the
+// inner HMAC (1028 bytes of ciphertext, be64(pnum), padding) plus one outer
+// block, and 65 AES-256 blocks of keystream. SHA256RNDS2 is a long
+// dependency chain, so the AES rounds for 64 bytes of keystream are spread
+// between the quads of each SHA-256 block, where they cost almost nothing.
+//
+// Registers:
+//	X0      SHA message + K for SHA256RNDS2 (implicit operand)
+//	X1, X2  SHA-256 state {F,E,B,A}, {H,G,D,C}
+//	X3-X6   message schedule W[0..15] of the current block
+//	X7      scratch
+//	X8      byte-swap mask for message words
+//	X9, X10 state at block start
+//	X11-X14 four AES blocks (64 bytes of keystream)
+//	X15     round key / scratch
+//	DI      *asmCipher: round keys at 0, inner state at 240, outer at 272
+//	R8      pnum; R9, R10: counter block halves pre-XORed with round key 0
+//	CX      index of the first AES block of the current 64 bytes
+
+#define INNER 240
+#define OUTER 272
+
+// CTR1 sets B to counter block CX+i with round key 0 already added: the
+// block is be64(pnum) || be64(CX+i), and CX+i < 256 only moves its last byte.
+#define CTR1(B, i) \
+	MOVQ   R9, B; \
+	LEAQ   i(CX), AX; \
+	SHLQ   $56, AX; \
+	XORQ   R10, AX; \
+	PINSRQ $1, AX, B
+
+#define CTR4 \
+	CTR1(X11, 0); \
+	CTR1(X12, 1); \
+	CTR1(X13, 2); \
+	CTR1(X14, 3)
+
+#define AESRND(off) \
+	MOVOU  off(DI), X15; \
+	AESENC X15, X11; \
+	AESENC X15, X12; \
+	AESENC X15, X13; \
+	AESENC X15, X14
+
+#define AESLAST \
+	MOVOU      224(DI), X15; \
+	AESENCLAST X15, X11; \
+	AESENCLAST X15, X12; \
+	AESENCLAST X15, X13; \
+	AESENCLAST X15, X14
+
+// KEYSTREAM4 is all of AES for the four blocks from CX, unstitched.
+#define KEYSTREAM4 \
+	CTR4; \
+	AESRND(16); AESRND(32); AESRND(48); AESRND(64); AESRND(80); AESRND(96); AESRND(112); \
+	AESRND(128); AESRND(144); AESRND(160); AESRND(176); AESRND(192); AESRND(208); \
+	AESLAST
+
+// XOR64 XORs the keystream into the 64 bytes at p and stores them back.
+#define XOR1(B, off, p) \
+	MOVOU off(p), X15; \
+	PXOR  X15, B; \
+	MOVOU B, off(p)
+
+#define XOR64(p) \
+	XOR1(X11, 0, p); \
+	XOR1(X12, 16, p); \
+	XOR1(X13, 32, p); \
+	XOR1(X14, 48, p)
+
+// Four SHA-256 rounds on the words in Mc. The variants also advance the
+// message schedule the way Intel's SHA extensions paper does: MSG1 into Mp
+// (the previous words), and Mn += alignr(Mc, Mp) then MSG2 into Mn.
+#define QUAD(k, Mc) \
+	MOVO        Mc, X0; \
+	PADDD       sha256K<>+k(SB), X0; \
+	SHA256RNDS2 X0, X1, X2; \
+	PSHUFD      $0x0e, X0, X0; \
+	SHA256RNDS2 X0, X2, X1
+
+#define QUAD_M1(k, Mc, Mp) \
+	QUAD(k, Mc); \
+	SHA256MSG1 Mc, Mp
+
+#define QUAD_M2(k, Mc, Mp, Mn) \
+	MOVO        Mc, X0; \
+	PADDD       sha256K<>+k(SB), X0; \
+	SHA256RNDS2 X0, X1, X2; \
+	MOVO        Mc, X7; \
+	PALIGNR     $4, Mp, X7; \
+	PADDD       X7, Mn; \
+	SHA256MSG2  Mc, Mn; \
+	PSHUFD      $0x0e, X0, X0; \
+	SHA256RNDS2 X0, X2, X1
+
+#define QUAD_M12(k, Mc, Mp, Mn) \
+	QUAD_M2(k, Mc, Mp, Mn); \
+	SHA256MSG1 Mc, Mp
+
+// SHA_AES compresses the block in X3-X6 into X1, X2 while AES turns the
+// counter blocks already in X11-X14 into keystream.
+#define SHA_AES \
+	MOVO X1, X9; \
+	MOVO X2, X10; \
+	QUAD(0, X3);               AESRND(16); \
+	QUAD_M1(16, X4, X3);       AESRND(32); \
+	QUAD_M1(32, X5, X4);       AESRND(48); \
+	QUAD_M12(48, X6, X5, X3);  AESRND(64); \
+	QUAD_M12(64, X3, X6, X4);  AESRND(80); \
+	QUAD_M12(80, X4, X3, X5);  AESRND(96); \
+	QUAD_M12(96, X5, X4, X6);  AESRND(112); \
+	QUAD_M12(112, X6, X5, X3); AESRND(128); \
+	QUAD_M12(128, X3, X6, X4); AESRND(144); \
+	QUAD_M12(144, X4, X3, X5); AESRND(160); \
+	QUAD_M12(160, X5, X4, X6); AESRND(176); \
+	QUAD_M12(176, X6, X5, X3); AESRND(192); \
+	QUAD_M12(192, X3, X6, X4); AESRND(208); \
+	QUAD_M2(208, X4, X3, X5);  AESLAST; \
+	QUAD_M2(224, X5, X4, X6); \
+	QUAD(240, X6); \
+	PADDD X9, X1; \
+	PADDD X10, X2
+
+// SHA compresses the block in X3-X6 into X1, X2.
+#define SHA \
+	MOVO X1, X9; \
+	MOVO X2, X10; \
+	QUAD(0, X3); \
+	QUAD_M1(16, X4, X3); \
+	QUAD_M1(32, X5, X4); \
+	QUAD_M12(48, X6, X5, X3); \
+	QUAD_M12(64, X3, X6, X4); \
+	QUAD_M12(80, X4, X3, X5); \
+	QUAD_M12(96, X5, X4, X6); \
+	QUAD_M12(112, X6, X5, X3); \
+	QUAD_M12(128, X3, X6, X4); \
+	QUAD_M12(144, X4, X3, X5); \
+	QUAD_M12(160, X5, X4, X6); \
+	QUAD_M12(176, X6, X5, X3); \
+	QUAD_M12(192, X3, X6, X4); \
+	QUAD_M2(208, X4, X3, X5); \
+	QUAD_M2(224, X5, X4, X6); \
+	QUAD(240, X6); \
+	PADDD X9, X1; \
+	PADDD X10, X2
+
+// MSG_LOAD fills X3-X6 with the 64 bytes at p as big-endian words.
+#define MSG_LOAD(p) \
+	MOVOU  0(p), X3; \
+	PSHUFB X8, X3; \
+	MOVOU  16(p), X4; \
+	PSHUFB X8, X4; \
+	MOVOU  32(p), X5; \
+	PSHUFB X8, X5; \
+	MOVOU  48(p), X6; \
+	PSHUFB X8, X6
+
+// PACKET_SETUP prepares the counter halves and the inner HMAC state.
+#define PACKET_SETUP \
+	MOVQ  R8, R9; \
+	BSWAPQ R9; \
+	XORQ  0(DI), R9; \
+	MOVQ  8(DI), R10; \
+	MOVOU INNER(DI), X1; \
+	MOVOU INNER+16(DI), X2; \
+	XORL  CX, CX
+
+// LAST_BLOCK fills X3-X6 with the final inner block: the last 4 ciphertext
+// bytes (in AX, as loaded), be64(pnum), 0x80, zeros, and the bit length
+// (64 + 1036 bytes = 8800 bits).
+#define LAST_BLOCK \
+	BSWAPL AX; \
+	MOVQ   R8, BX; \
+	SHRQ   $32, BX; \
+	SHLQ   $32, BX; \
+	ORQ    BX, AX; \
+	MOVQ   AX, X3; \
+	MOVL   R8, BX; \
+	MOVQ   $0x8000000000000000, AX; \
+	ORQ    BX, AX; \
+	PINSRQ $1, AX, X3; \
+	PXOR   X4, X4; \
+	PXOR   X5, X5; \
+	MOVOU  innerLen<>(SB), X6
+
+// DIGEST turns X1, X2 from {F,E,B,A}, {H,G,D,C} into {A,B,C,D}, {E,F,G,H}.
+#define DIGEST \
+	PSHUFD  $0x1b, X1, X1; \
+	PSHUFD  $0xb1, X2, X2; \
+	MOVO    X1, X7; \
+	PBLENDW $0xf0, X2, X1; \
+	PALIGNR $8, X7, X2
+
+// OUTER_MAC runs the outer HMAC block over the inner digest and stores the
+// MAC at p.
+#define OUTER_MAC(p) \
+	DIGEST; \
+	MOVO  X1, X3; \
+	MOVO  X2, X4; \
+	MOVOU outerTail<>(SB), X5; \
+	MOVOU outerTail<>+16(SB), X6; \
+	MOVOU OUTER(DI), X1; \
+	MOVOU OUTER+16(DI), X2; \
+	SHA; \
+	DIGEST; \
+	PSHUFB X8, X1; \
+	PSHUFB X8, X2; \
+	MOVOU  X1, 0(p); \
+	MOVOU  X2, 16(p)
+
+// CLEAR drops keys, keystream and MAC states from the vector registers.
+#define CLEAR \
+	PXOR X0, X0; PXOR X1, X1; PXOR X2, X2; PXOR X3, X3; \
+	PXOR X4, X4; PXOR X5, X5; PXOR X6, X6; PXOR X7, X7; \
+	PXOR X9, X9; PXOR X10, X10; PXOR X11, X11; PXOR X12, X12; \
+	PXOR X13, X13; PXOR X14, X14; PXOR X15, X15
+
+// func sealAsm(c *asmCipher, buf *byte, n int, pnum uint64)
+TEXT ·sealAsm(SB), NOSPLIT, $0-32
+	MOVQ  c+0(FP), DI
+	MOVQ  buf+8(FP), SI
+	MOVQ  n+16(FP), DX
+	MOVQ  pnum+24(FP), R8
+	MOVOU flipMask<>(SB), X8
+
+sealPacket:
+	PACKET_SETUP
+	KEYSTREAM4
+	XOR64(SI)
+	MOVQ SI, R11
+	MOVQ $16, R12
+
+sealChunk:
+	// The ciphertext of this chunk is in X11-X14: hash it while AES
+	// makes the keystream of the next one (for the last chunk, block 64
+	// and three spare blocks).
+	MOVO   X11, X3
+	PSHUFB X8, X3
+	MOVO   X12, X4
+	PSHUFB X8, X4
+	MOVO   X13, X5
+	PSHUFB X8, X5
+	MOVO   X14, X6
+	PSHUFB X8, X6
+	ADDQ   $4, CX
+	CTR4
+	SHA_AES
+	ADDQ   $64, R11
+	DECQ   R12
+	JZ     sealTail
+	XOR64(R11)
+	JMP    sealChunk
+
+sealTail:
+	MOVL  1024(SI), AX
+	MOVQ  X11, BX
+	XORL  BX, AX
+	MOVL  AX, 1024(SI)
+	LAST_BLOCK
+	SHA
+	LEAQ  1028(SI), R11
+	OUTER_MAC(R11)
+
+	ADDQ $1060, SI
+	INCQ R8
+	DECQ DX
+	JNZ  sealPacket
+	CLEAR
+	RET
+
+// func openAsm(c *asmCipher, pkt *byte, pnum uint64, mac *[32]byte)
+TEXT ·openAsm(SB), NOSPLIT, $0-32
+	MOVQ  c+0(FP), DI
+	MOVQ  pkt+8(FP), SI
+	MOVQ  pnum+16(FP), R8
+	MOVOU flipMask<>(SB), X8
+	PACKET_SETUP
+	MOVQ  SI, R11
+	MOVQ  $16, R12
+
+openChunk:
+	// The MAC and the keystream are independent: hash the ciphertext
+	// chunk while AES makes its keystream, then decrypt it in place.
+	MSG_LOAD(R11)
+	CTR4
+	SHA_AES
+	XOR64(R11)
+	ADDQ $64, R11
+	ADDQ $4, CX
+	DECQ R12
+	JNZ  openChunk
+
+	MOVL 1024(SI), AX
+	MOVL AX, R13
+	LAST_BLOCK
+	CTR4
+	SHA_AES
+	MOVQ X11, BX
+	XORL BX, R13
+	MOVL R13, 1024(SI)
+	MOVQ mac+24(FP), R11
+	OUTER_MAC(R11)
+	CLEAR
+	RET
+
+// AES-256 key expansion as in Intel's AES-NI white paper.
+#define EXPAND_EVEN(rcon, off) \
+	AESKEYGENASSIST $rcon, X3, X2; \
+	PSHUFD          $0xff, X2, X2; \
+	MOVO            X1, X4; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X1; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X1; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X1; \
+	PXOR            X2, X1; \
+	MOVOU           X1, off(BX)
+
+#define EXPAND_ODD(off) \
+	AESKEYGENASSIST $0, X1, X2; \
+	PSHUFD          $0xaa, X2, X2; \
+	MOVO            X3, X4; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X3; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X3; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X3; \
+	PXOR            X2, X3; \
+	MOVOU           X3, off(BX)
+
+// func expandKeyAsm(key *[32]byte, rk *[15][16]byte)
+TEXT ·expandKeyAsm(SB), NOSPLIT, $0-16
+	MOVQ  key+0(FP), AX
+	MOVQ  rk+8(FP), BX
+	MOVOU 0(AX), X1
+	MOVOU 16(AX), X3
+	MOVOU X1, 0(BX)
+	MOVOU X3, 16(BX)
+	EXPAND_EVEN(0x01, 32)
+	EXPAND_ODD(48)
+	EXPAND_EVEN(0x02, 64)
+	EXPAND_ODD(80)
+	EXPAND_EVEN(0x04, 96)
+	EXPAND_ODD(112)
+	EXPAND_EVEN(0x08, 128)
+	EXPAND_ODD(144)
+	EXPAND_EVEN(0x10, 160)
+	EXPAND_ODD(176)
+	EXPAND_EVEN(0x20, 192)
+	EXPAND_ODD(208)
+	EXPAND_EVEN(0x40, 224)
+	PXOR X1, X1
+	PXOR X2, X2
+	PXOR X3, X3
+	PXOR X4, X4
+	RET
+
+// Byte swap of each 32-bit word.
+DATA flipMask<>+0(SB)/8, $0x0405060700010203
+DATA flipMask<>+8(SB)/8, $0x0c0d0e0f08090a0b
+GLOBL flipMask<>(SB), RODATA|NOPTR, $16
+
+// Words 12-15 of the final inner block: 0, 0, 0, 8800.
+DATA innerLen<>+0(SB)/8, $0
+DATA innerLen<>+8(SB)/8, $0x0000226000000000
+GLOBL innerLen<>(SB), RODATA|NOPTR, $16
+
+// Words 8-15 of the outer block: 0x80000000, 0..., 768 (64 + 32 bytes).
+DATA outerTail<>+0(SB)/8, $0x80000000
+DATA outerTail<>+8(SB)/8, $0
+DATA outerTail<>+16(SB)/8, $0
+DATA outerTail<>+24(SB)/8, $0x0000030000000000
+GLOBL outerTail<>(SB), RODATA|NOPTR, $32
+
+// SHA-256 round constants, four per quad.
+DATA sha256K<>+0(SB)/4, $0x428a2f98
+DATA sha256K<>+4(SB)/4, $0x71374491
+DATA sha256K<>+8(SB)/4, $0xb5c0fbcf
+DATA sha256K<>+12(SB)/4, $0xe9b5dba5
+DATA sha256K<>+16(SB)/4, $0x3956c25b
+DATA sha256K<>+20(SB)/4, $0x59f111f1
+DATA sha256K<>+24(SB)/4, $0x923f82a4
+DATA sha256K<>+28(SB)/4, $0xab1c5ed5
+DATA sha256K<>+32(SB)/4, $0xd807aa98
+DATA sha256K<>+36(SB)/4, $0x12835b01
+DATA sha256K<>+40(SB)/4, $0x243185be
+DATA sha256K<>+44(SB)/4, $0x550c7dc3
+DATA sha256K<>+48(SB)/4, $0x72be5d74
+DATA sha256K<>+52(SB)/4, $0x80deb1fe
+DATA sha256K<>+56(SB)/4, $0x9bdc06a7
+DATA sha256K<>+60(SB)/4, $0xc19bf174
+DATA sha256K<>+64(SB)/4, $0xe49b69c1
+DATA sha256K<>+68(SB)/4, $0xefbe4786
+DATA sha256K<>+72(SB)/4, $0x0fc19dc6
+DATA sha256K<>+76(SB)/4, $0x240ca1cc
+DATA sha256K<>+80(SB)/4, $0x2de92c6f
+DATA sha256K<>+84(SB)/4, $0x4a7484aa
+DATA sha256K<>+88(SB)/4, $0x5cb0a9dc
+DATA sha256K<>+92(SB)/4, $0x76f988da
+DATA sha256K<>+96(SB)/4, $0x983e5152
+DATA sha256K<>+100(SB)/4, $0xa831c66d
+DATA sha256K<>+104(SB)/4, $0xb00327c8
+DATA sha256K<>+108(SB)/4, $0xbf597fc7
+DATA sha256K<>+112(SB)/4, $0xc6e00bf3
+DATA sha256K<>+116(SB)/4, $0xd5a79147
+DATA sha256K<>+120(SB)/4, $0x06ca6351
+DATA sha256K<>+124(SB)/4, $0x14292967
+DATA sha256K<>+128(SB)/4, $0x27b70a85
+DATA sha256K<>+132(SB)/4, $0x2e1b2138
+DATA sha256K<>+136(SB)/4, $0x4d2c6dfc
+DATA sha256K<>+140(SB)/4, $0x53380d13
+DATA sha256K<>+144(SB)/4, $0x650a7354
+DATA sha256K<>+148(SB)/4, $0x766a0abb
+DATA sha256K<>+152(SB)/4, $0x81c2c92e
+DATA sha256K<>+156(SB)/4, $0x92722c85
+DATA sha256K<>+160(SB)/4, $0xa2bfe8a1
+DATA sha256K<>+164(SB)/4, $0xa81a664b
+DATA sha256K<>+168(SB)/4, $0xc24b8b70
+DATA sha256K<>+172(SB)/4, $0xc76c51a3
+DATA sha256K<>+176(SB)/4, $0xd192e819
+DATA sha256K<>+180(SB)/4, $0xd6990624
+DATA sha256K<>+184(SB)/4, $0xf40e3585
+DATA sha256K<>+188(SB)/4, $0x106aa070
+DATA sha256K<>+192(SB)/4, $0x19a4c116
+DATA sha256K<>+196(SB)/4, $0x1e376c08
+DATA sha256K<>+200(SB)/4, $0x2748774c
+DATA sha256K<>+204(SB)/4, $0x34b0bcb5
+DATA sha256K<>+208(SB)/4, $0x391c0cb3
+DATA sha256K<>+212(SB)/4, $0x4ed8aa4a
+DATA sha256K<>+216(SB)/4, $0x5b9cca4f
+DATA sha256K<>+220(SB)/4, $0x682e6ff3
+DATA sha256K<>+224(SB)/4, $0x748f82ee
+DATA sha256K<>+228(SB)/4, $0x78a5636f
+DATA sha256K<>+232(SB)/4, $0x84c87814
+DATA sha256K<>+236(SB)/4, $0x8cc70208
+DATA sha256K<>+240(SB)/4, $0x90befffa
+DATA sha256K<>+244(SB)/4, $0xa4506ceb
+DATA sha256K<>+248(SB)/4, $0xbef9a3f7
+DATA sha256K<>+252(SB)/4, $0xc67178f2
+GLOBL sha256K<>(SB), RODATA|NOPTR, $256

@@ -1,0 +1,97 @@
+package cipher
+
+import (
+	"crypto/aes"
+	stdcipher "crypto/cipher"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+)
+
+// ctrBlocks is the number of AES blocks of keystream one packet uses.
+const ctrBlocks = (plainSize + aes.BlockSize - 1) / aes.BlockSize
+
+// genericCipher is the portable packet transform on the standard library:
+// crypto/aes for the keystream and crypto/sha256 for an HMAC whose ipad and
+// opad states are saved once. Every buffer lives in the struct so that no
+// packet allocates.
+type genericCipher struct {
+	block          stdcipher.Block
+	inner, outer   sha256Digest
+	istate, ostate []byte // marshaled states after the ipad and opad blocks
+	ctr            [aes.BlockSize]byte
+	ks             [ctrBlocks * aes.BlockSize]byte
+	pn             [8]byte
+	sum            [sha256.Size]byte
+}
+
+func newGenericCipher(k *DirectionKeys) *genericCipher {
+	b, err := aes.NewCipher(k.Enc[:])
+	if err != nil {
+		panic(err) // unreachable: the key is always 32 bytes
+	}
+	g := &genericCipher{block: b}
+	g.inner, g.outer, g.istate, g.ostate = hmacPads(&k.Mac)
+	return g
+}
+
+func (g *genericCipher) seal(buf []byte, n int, pnum uint64) {
+	for i := 0; i < n; i++ {
+		pkt := buf[i*PacketSize : (i+1)*PacketSize]
+		g.xorKeyStream(pkt[:plainSize], pnum)
+		g.sign(pkt[:plainSize], pnum)
+		copy(pkt[plainSize:], g.sum[:])
+		pnum++
+	}
+}
+
+func (g *genericCipher) open(pkt []byte, pnum uint64) bool {
+	pkt = pkt[:PacketSize]
+	g.sign(pkt[:plainSize], pnum)
+	if subtle.ConstantTimeCompare(g.sum[:], pkt[plainSize:]) != 1 {
+		return false
+	}
+	g.xorKeyStream(pkt[:plainSize], pnum)
+	return true
+}
+
+// xorKeyStream encrypts or decrypts p (one packet's ct or plain) in place.
+func (g *genericCipher) xorKeyStream(p []byte, pnum uint64) {
+	binary.BigEndian.PutUint64(g.ctr[:8], pnum)
+	clear(g.ctr[8:])
+	for j := 0; j < ctrBlocks; j++ {
+		g.ctr[15] = byte(j) // j < 256: only the last byte of the block index moves
+		g.block.Encrypt(g.ks[j*aes.BlockSize:], g.ctr[:])
+	}
+	subtle.XORBytes(p, p, g.ks[:len(p)])
+}
+
+// sign leaves HMAC(Mac, ct || be64(pnum)) in g.sum.
+func (g *genericCipher) sign(ct []byte, pnum uint64) {
+	restore(g.inner, g.istate)
+	g.inner.Write(ct)
+	binary.BigEndian.PutUint64(g.pn[:], pnum)
+	g.inner.Write(g.pn[:])
+	g.inner.Sum(g.sum[:0])
+	restore(g.outer, g.ostate)
+	g.outer.Write(g.sum[:])
+	g.outer.Sum(g.sum[:0])
+}
+
+func restore(d sha256Digest, state []byte) {
+	if err := d.UnmarshalBinary(state); err != nil {
+		panic(err) // unreachable: the state came from MarshalBinary
+	}
+}
+
+// wipe zeroes the HMAC states and buffers. crypto/aes offers no way to zero
+// its round keys in place, so the block is only dropped for the collector.
+func (g *genericCipher) wipe() {
+	clear(g.istate)
+	clear(g.ostate)
+	clear(g.ks[:])
+	clear(g.sum[:])
+	g.inner.Reset()
+	g.outer.Reset()
+	g.block = nil
+}

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package cipher
+
+const livePath = "generic"
+
+func newCipher(k *DirectionKeys) packetCipher { return newGenericCipher(k) }
