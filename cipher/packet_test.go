@@ -25,7 +25,7 @@ func (p testPath) opener(k *DirectionKeys, pnum uint64) *Opener {
 	return &Opener{c: p.new(k), pnum: pnum}
 }
 
-func unhex(t testing.TB, s string) []byte {
+func pktHex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)
 	if err != nil {
@@ -36,8 +36,8 @@ func unhex(t testing.TB, s string) []byte {
 
 func keysFrom(t testing.TB, enc, mac string) *DirectionKeys {
 	var k DirectionKeys
-	copy(k.Enc[:], unhex(t, enc))
-	copy(k.Mac[:], unhex(t, mac))
+	copy(k.Enc[:], pktHex(t, enc))
+	copy(k.Mac[:], pktHex(t, mac))
 	return &k
 }
 
@@ -73,10 +73,10 @@ var packetVectors = []packetVector{
 
 func checkVector(t *testing.T, v packetVector, pkt []byte) {
 	t.Helper()
-	if v.ct16 != "" && !bytes.Equal(pkt[:16], unhex(t, v.ct16)) {
+	if v.ct16 != "" && !bytes.Equal(pkt[:16], pktHex(t, v.ct16)) {
 		t.Errorf("%s: ct[0:16] = %x, want %s", v.name, pkt[:16], v.ct16)
 	}
-	if v.mac != "" && !bytes.Equal(pkt[plainSize:PacketSize], unhex(t, v.mac)) {
+	if v.mac != "" && !bytes.Equal(pkt[plainSize:PacketSize], pktHex(t, v.mac)) {
 		t.Errorf("%s: mac = %x, want %s", v.name, pkt[plainSize:PacketSize], v.mac)
 	}
 	if sum := sha256.Sum256(pkt[:PacketSize]); v.wholeSHA256 != "" && hex.EncodeToString(sum[:]) != v.wholeSHA256 {
