@@ -1,0 +1,619 @@
+package engine_test
+
+// Adversarial tests: a hostile peer that completes a real handshake (or
+// subverts one) and then forges, replays, reorders and truncates packets.
+// Every attack must end the connection without one forged byte reaching the
+// plaintext side, and the daemon must then serve an honest connection with
+// no descriptor leaked. Each attack runs against our -d (we are the client,
+// the target records what it receives) and our -e (we are the server it
+// dials, a plaintext client records what it receives), and against the
+// reference spiped: an attack the reference also survives shows the test
+// tells a drop from a delivery.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// rig is one daemon under test with a hostile peer on its encrypted side
+// and a recorder on its plaintext side.
+type rig struct {
+	t       *testing.T
+	d       *daemon
+	encrypt bool
+	key     []byte
+	rnd     *lockedRand
+	sink    *sink          // -d: the target
+	hs      *hostileServer // -e: the target
+	base    int            // descriptors after warm-up
+}
+
+type rigOpts struct {
+	requireFS bool
+	timeout   time.Duration
+	maxConns  int
+}
+
+func newRig(t *testing.T, im impl, encrypt bool, o rigOpts, seed uint64) *rig {
+	t.Helper()
+	keyPath, key := keyFile(t, []byte("hostile tests' shared key\n"))
+	r := &rig{t: t, encrypt: encrypt, key: key, rnd: &lockedRand{r: newRand(seed, t.Name())}}
+	do := daemonOpts{encrypt: encrypt, keyPath: keyPath, key: key, requireFS: o.requireFS,
+		timeout: o.timeout, maxConns: o.maxConns}
+	if encrypt {
+		r.hs = newHostileServer(t)
+		do.target = r.hs.spec()
+	} else {
+		r.sink = newSink(t)
+		do.target = r.sink.spec()
+	}
+	r.d = im.start(t, do)
+	// Warm up (the first connection may create lasting state such as a
+	// worker pool), then take the descriptor baseline.
+	r.honest()
+	r.base = settleFDs(r.d)
+	return r
+}
+
+// session is one connection through the rig.
+type session struct {
+	r     *rig
+	p     *peer
+	plain net.Conn // -e: the plaintext client
+	rec   *record  // -e: what the plaintext client received
+	from  int      // -d: the sink index of this connection's target side
+	sent  []byte   // genuine plaintext delivered so far
+}
+
+// open connects a hostile peer (no handshake yet).
+func (r *rig) open() *session {
+	t := r.t
+	t.Helper()
+	s := &session{r: r}
+	deadline := time.Now().Add(15 * time.Second)
+	if r.encrypt {
+		plain, err := net.Dial("tcp4", r.d.addr())
+		if err != nil {
+			t.Fatalf("dial %s: %v", r.d.name, err)
+		}
+		plain.SetDeadline(deadline)
+		s.plain = plain
+		s.rec = &record{done: make(chan struct{}), grown: make(chan struct{}, 1)}
+		go func() {
+			defer close(s.rec.done)
+			buf := make([]byte, 4096)
+			for {
+				n, err := plain.Read(buf)
+				s.rec.mu.Lock()
+				s.rec.data = append(s.rec.data, buf[:n]...)
+				if err != nil && err != io.EOF {
+					s.rec.end = err
+				}
+				s.rec.mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+		c := r.hs.next(t)
+		c.SetDeadline(deadline)
+		s.p = newPeer(t, c, false, r.key, r.rnd)
+	} else {
+		s.from = r.sink.count()
+		c, err := net.Dial("tcp4", r.d.addr())
+		if err != nil {
+			t.Fatalf("dial %s: %v", r.d.name, err)
+		}
+		c.SetDeadline(deadline)
+		s.p = newPeer(t, c, true, r.key, r.rnd)
+	}
+	return s
+}
+
+// delivered reports whether n bytes reached the plaintext side in time.
+func (s *session) delivered(n int) bool {
+	if !s.r.encrypt {
+		return s.r.sink.waitBytes(s.from, n, 5*time.Second)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if len(s.rec.bytes()) >= n {
+			return true
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return false
+}
+
+// genuine sends one honest packet and waits until it is delivered.
+func (s *session) genuine(msg string) {
+	s.r.t.Helper()
+	if _, err := s.p.conn.Write(s.p.sealNext([]byte(msg))); err != nil {
+		s.r.t.Fatalf("sending a genuine packet: %v", err)
+	}
+	s.sent = append(s.sent, msg...)
+	if !s.delivered(len(s.sent)) {
+		s.r.t.Fatalf("%s: the genuine packet %q was not delivered: the pipe does not work", s.r.d.name, msg)
+	}
+}
+
+// write sends attack bytes; a write error only means the daemon already
+// hung up, which is what it should do.
+func (s *session) write(b []byte) { s.p.conn.Write(b) }
+
+// finish waits for the daemon to end the connection on both sides and
+// returns what the plaintext side received and how its stream ended.
+func (s *session) finish() (got []byte, clean bool) {
+	t := s.r.t
+	t.Helper()
+	if _, ended := drain(s.p.conn, 5*time.Second); !ended {
+		t.Errorf("%s kept the encrypted connection open for 5 s after the attack", s.r.d.name)
+	}
+	s.p.conn.Close()
+	if !s.r.encrypt {
+		data, recs := s.r.sink.settle(t, s.from, 5*time.Second)
+		clean = true
+		for _, rc := range recs {
+			if rc.end != nil {
+				clean = false
+			}
+		}
+		return data, clean
+	}
+	select {
+	case <-s.rec.done:
+	case <-time.After(5 * time.Second):
+		t.Errorf("%s kept the plaintext connection open for 5 s after the attack", s.r.d.name)
+	}
+	s.plain.Close()
+	<-s.rec.done
+	return s.rec.bytes(), s.rec.end == nil
+}
+
+// expectOnly checks that exactly the genuine bytes reached the plaintext side.
+func (s *session) expectOnly(attack string) {
+	t := s.r.t
+	t.Helper()
+	got, _ := s.finish()
+	if !bytes.Equal(got, s.sent) {
+		t.Errorf("%s, %s: plaintext side received %d bytes %q, want exactly the %d genuine bytes %q: FORGED DATA DELIVERED",
+			s.r.d.name, attack, len(got), clip(got), len(s.sent), clip(s.sent))
+	}
+}
+
+func clip(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+// honest runs a normal connection through the rig in both directions.
+func (r *rig) honest() {
+	t := r.t
+	t.Helper()
+	s := r.open()
+	if r.encrypt {
+		s.plain.Write([]byte("ping"))
+		closeWrite(s.plain)
+		if err := s.p.handshake(false); err != nil {
+			t.Fatalf("%s: honest handshake: %v", r.d.name, err)
+		}
+		got, err := s.p.readData()
+		if err != nil || string(got) != "ping" {
+			t.Fatalf("%s: honest connection carried %q, %v; want \"ping\"", r.d.name, got, err)
+		}
+		s.p.sendData([]byte("pong"))
+		closeWrite(s.p.conn)
+		got, clean := s.finish()
+		if string(got) != "pong" || !clean {
+			t.Fatalf("%s: honest connection returned %q (clean end %v); want \"pong\"", r.d.name, got, clean)
+		}
+		return
+	}
+	if err := s.p.handshake(false); err != nil {
+		t.Fatalf("%s: honest handshake: %v", r.d.name, err)
+	}
+	s.p.sendData([]byte("ping"))
+	closeWrite(s.p.conn)
+	got, err := s.p.readData()
+	if err != nil || len(got) != 0 {
+		t.Fatalf("%s: honest connection: daemon sent %q, %v; want nothing and a clean end", r.d.name, got, err)
+	}
+	data, recs := r.sink.settle(t, s.from, 5*time.Second)
+	s.p.conn.Close()
+	if string(data) != "ping" || len(recs) != 1 || recs[0].end != nil {
+		t.Fatalf("%s: honest connection: target received %q over %d connections; want \"ping\" once, cleanly", r.d.name, data, len(recs))
+	}
+}
+
+// after checks that the daemon still serves and leaked no descriptor.
+func (r *rig) after() {
+	r.t.Helper()
+	r.honest()
+	waitFDs(r.t, r.d, r.base)
+}
+
+// ---------------------------------------------------------------------------
+// Data-phase attacks: an honest handshake, one genuine packet, then a forgery.
+
+type dataAttack struct {
+	name string
+	run  func(s *session)
+}
+
+func dataAttacks(seed uint64) []dataAttack {
+	var list []dataAttack
+	second := []byte(strings.Repeat("FORGED-", 100))
+	// A flipped bit in every region: message, padding, length field, MAC.
+	positions := []int{0, 3, 699, 700, 1023, 1024, 1025, 1026, 1027, 1028, 1040, 1059}
+	rnd := newRand(seed, "flip positions")
+	for range 8 {
+		positions = append(positions, rnd.IntN(pktSize))
+	}
+	for _, pos := range positions {
+		bit := byte(1) << (pos % 8)
+		list = append(list, dataAttack{fmt.Sprintf("flip-byte-%d-bit-%d", pos, pos%8), func(s *session) {
+			pkt := s.p.sealNext(second)
+			pkt[pos] ^= bit
+			s.write(pkt)
+		}})
+	}
+	list = append(list,
+		dataAttack{"replayed", func(s *session) {
+			s.write(sealPacket(s.p.send, 0, []byte("G0")))
+		}},
+		dataAttack{"skipped", func(s *session) {
+			s.write(sealPacket(s.p.send, s.p.sendN+1, second))
+		}},
+		dataAttack{"reordered", func(s *session) {
+			n := s.p.sendN
+			s.write(cat(sealPacket(s.p.send, n+1, second), sealPacket(s.p.send, n, second)))
+		}},
+		dataAttack{"other-direction-keys", func(s *session) {
+			s.write(sealPacket(s.p.recv, s.p.sendN, second))
+		}},
+	)
+	for _, l := range []uint32{0, 1025, 1<<32 - 1} {
+		list = append(list, dataAttack{fmt.Sprintf("length-%d", l), func(s *session) {
+			s.write(sealRaw(s.p.send, s.p.sendN, plainWithLen(bytes.Repeat([]byte("F"), maxMsg), l)))
+		}})
+	}
+	list = append(list, dataAttack{"garbage-200KB", func(s *session) {
+		s.write(randBytes(newRand(seed, "garbage after handshake"), 200<<10))
+	}})
+	return list
+}
+
+func TestHostileDataPhase(t *testing.T) {
+	seed := testSeed(t)
+	for _, im := range hostileImpls() {
+		for _, enc := range []bool{false, true} {
+			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
+				r := newRig(t, im, enc, rigOpts{maxConns: -1}, seed)
+				for _, a := range dataAttacks(seed) {
+					s := r.open()
+					if err := s.p.handshake(false); err != nil {
+						t.Fatalf("%s: handshake: %v", a.name, err)
+					}
+					s.genuine("G0")
+					a.run(s)
+					s.expectOnly(a.name)
+					if t.Failed() {
+						return
+					}
+				}
+				r.after()
+			})
+		}
+	}
+}
+
+func modeName(encrypt bool) string {
+	if encrypt {
+		return "e"
+	}
+	return "d"
+}
+
+// A packet cut short by EOF is discarded and counts as a clean end: the
+// complete packets before it arrive, then the plaintext side sees EOF.
+func TestHostileTruncatedPacket(t *testing.T) {
+	seed := testSeed(t)
+	for _, im := range hostileImpls() {
+		for _, enc := range []bool{false, true} {
+			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
+				r := newRig(t, im, enc, rigOpts{maxConns: -1}, seed)
+				for _, cut := range []int{1, 700, pktSize - 1} {
+					s := r.open()
+					if err := s.p.handshake(false); err != nil {
+						t.Fatal(err)
+					}
+					s.genuine("G0")
+					s.genuine("G1")
+					s.write(s.p.sealNext([]byte("TRUNCATED"))[:cut])
+					closeWrite(s.p.conn)
+					if enc {
+						// The plaintext client ends its side too, so
+						// the daemon can close the connection.
+						closeWrite(s.plain)
+					}
+					got, clean := s.finish()
+					if !bytes.Equal(got, s.sent) || !clean {
+						t.Errorf("cut at %d: plaintext side got %q (clean EOF %v); want %q then a clean EOF", cut, got, clean, s.sent)
+					}
+				}
+				r.after()
+			})
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Handshake attacks.
+
+// attackDH sends a DH message of the attacker's making. Against -d the
+// daemon must hang up without its DH message; against -e it must hang up
+// after ours, and a packet sealed with the keys the daemon would have
+// derived had it accepted (ySC) must not be delivered.
+func attackDH(s *session, makeMsg func(p *peer) []byte, ySC []byte) {
+	t := s.r.t
+	t.Helper()
+	p := s.p
+	if err := p.nonces(); err != nil {
+		t.Fatal(err)
+	}
+	if !s.r.encrypt {
+		s.write(makeMsg(p))
+		if ySC != nil {
+			p.keysFrom(ySC)
+			s.write(p.sealNext([]byte("FORGED")))
+		}
+		got, ended := drain(p.conn, 5*time.Second)
+		if len(got) != 0 {
+			t.Errorf("%s sent %d bytes (its DH message) after a bad client DH message", s.r.d.name, len(got))
+		}
+		if !ended {
+			t.Errorf("%s kept the connection open 5 s after a bad DH message", s.r.d.name)
+		}
+		return
+	}
+	if err := p.readDH(); err != nil {
+		t.Fatal(err)
+	}
+	s.write(makeMsg(p))
+	if ySC != nil {
+		p.keysFrom(ySC)
+		s.write(p.sealNext([]byte("FORGED")))
+	}
+}
+
+func TestHostileHandshake(t *testing.T) {
+	seed := testSeed(t)
+	pBytes := pad256(group14P)
+	ff := bytes.Repeat([]byte{0xff}, dhLen)
+	zero := make([]byte, dhLen)
+	cases := []struct {
+		name string
+		run  func(s *session)
+	}{
+		{"bad-DH-MAC", func(s *session) {
+			attackDH(s, func(p *peer) []byte {
+				m := dhMessage(p.genY(false), p.ourMACKey())
+				m[dhLen+7] ^= 0x10
+				return m
+			}, nil)
+		}},
+		{"bad-DH-MAC-in-y", func(s *session) {
+			attackDH(s, func(p *peer) []byte {
+				m := dhMessage(p.genY(false), p.ourMACKey())
+				m[100] ^= 1
+				return m
+			}, nil)
+		}},
+		// y = p with a correct MAC: a side that accepted it would get y_SC = 0.
+		{"y-equals-p", func(s *session) {
+			attackDH(s, func(p *peer) []byte { return dhMessage(pBytes, p.ourMACKey()) }, zero)
+		}},
+		{"y-all-ff", func(s *session) {
+			attackDH(s, func(p *peer) []byte { return dhMessage(ff, p.ourMACKey()) }, nil)
+		}},
+		// Our y with the MAC key of the daemon's own direction: a daemon
+		// that checked with the wrong key would accept it, and the
+		// packet that follows (honest keys) would be delivered.
+		{"MAC-key-reflected", func(s *session) {
+			var ySC []byte
+			attackDH(s, func(p *peer) []byte {
+				y := p.genY(false)
+				if s.r.encrypt {
+					ySC = p.sharedSecret(p.peerY)
+				}
+				return dhMessage(y, p.theirMACKey())
+			}, nil)
+			if ySC != nil {
+				s.p.keysFrom(ySC)
+				s.write(s.p.sealNext([]byte("FORGED")))
+			}
+		}},
+		{"garbage-200KB", func(s *session) {
+			s.write(randBytes(newRand(seed, "garbage handshake"), 200<<10))
+		}},
+		{"garbage-after-nonce", func(s *session) {
+			if err := s.p.nonces(); err != nil {
+				t.Fatal(err)
+			}
+			s.write(randBytes(newRand(seed, "garbage after nonce"), 200<<10))
+		}},
+	}
+	for _, im := range hostileImpls() {
+		for _, enc := range []bool{false, true} {
+			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
+				r := newRig(t, im, enc, rigOpts{maxConns: -1}, seed)
+				for _, c := range cases {
+					s := r.open()
+					c.run(s)
+					s.expectOnly(c.name)
+				}
+				if enc {
+					// The daemon's own DH message sent straight back.
+					s := r.open()
+					if err := s.p.nonces(); err != nil {
+						t.Fatal(err)
+					}
+					m := make([]byte, dhMsg)
+					if _, err := io.ReadFull(s.p.conn, m); err != nil {
+						t.Fatal(err)
+					}
+					s.write(m)
+					s.expectOnly("own-DH-message-reflected")
+				}
+				r.after()
+			})
+		}
+	}
+}
+
+// -g against a -f peer, both directions: the -g daemon must refuse y = 1,
+// and the packet sealed with y_SC = 1 (what it would derive) must not be
+// delivered. The same peer against a daemon without -g is delivered: the
+// control that shows the test can see a delivery.
+func TestHostileRequireFSAgainstFast(t *testing.T) {
+	seed := testSeed(t)
+	for _, im := range hostileImpls() {
+		for _, enc := range []bool{false, true} {
+			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
+				for _, g := range []bool{true, false} {
+					r := newRig(t, im, enc, rigOpts{requireFS: g, maxConns: -1}, seed)
+					s := r.open()
+					if g {
+						attackDH(s, func(p *peer) []byte { return dhMessage(p.genY(true), p.ourMACKey()) }, one256())
+						s.expectOnly("-f peer against -g")
+					} else {
+						if err := s.p.handshake(true); err != nil {
+							t.Fatalf("control: -f handshake: %v", err)
+						}
+						s.genuine("FAST")
+						closeWrite(s.p.conn)
+						if enc {
+							closeWrite(s.plain)
+						}
+						s.expectOnly("control: -f peer without -g")
+					}
+					r.after()
+				}
+			})
+		}
+	}
+}
+
+// Hundreds of silent clients under -o 0.5: each is dropped after about the
+// timeout (not before), and the daemon serves normally afterwards.
+func TestHostileSilentClients(t *testing.T) {
+	seed := testSeed(t)
+	const timeout = 500 * time.Millisecond
+	for _, im := range hostileImpls() {
+		// The reference scans every connection on each event and its
+		// backlog of 10 overflows, so it gets a smaller crowd: it is the
+		// control here, not the subject.
+		n := envInt("SPIPED_SILENT_CLIENTS", 300)
+		if im.name == "reference" {
+			n = min(n, 60)
+		}
+		for _, enc := range []bool{false, true} {
+			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
+				r := newRig(t, im, enc, rigOpts{timeout: timeout, maxConns: 0}, seed)
+				type result struct {
+					got     int
+					elapsed time.Duration
+					ended   bool
+				}
+				results := make([]result, n)
+				var wg sync.WaitGroup
+				var peers []net.Conn
+				var mu sync.Mutex
+				if enc {
+					// Our side of each -e connection stays silent too.
+					go func() {
+						for range n {
+							select {
+							case c, ok := <-r.hs.conns:
+								if !ok {
+									return
+								}
+								mu.Lock()
+								peers = append(peers, c)
+								mu.Unlock()
+							case <-time.After(10 * time.Second):
+								return
+							}
+						}
+					}()
+				}
+				for i := range n {
+					c, err := net.Dial("tcp4", r.d.addr())
+					if err != nil {
+						t.Fatalf("silent client %d: %v", i, err)
+					}
+					start := time.Now()
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						defer c.Close()
+						got, ended := drain(c, 10*time.Second)
+						results[i] = result{len(got), time.Since(start), ended}
+					}()
+				}
+				wg.Wait()
+				early, late := 0, 0
+				for i, res := range results {
+					if !res.ended {
+						late++
+						continue
+					}
+					if enc && res.got != 0 {
+						t.Errorf("silent client %d received %d bytes", i, res.got)
+					}
+					if !enc && res.got != 32 {
+						t.Errorf("silent client %d received %d bytes; want the 32-byte nonce", i, res.got)
+					}
+					if res.elapsed < timeout*8/10 {
+						early++
+					}
+				}
+				if late > 0 || early > 0 {
+					t.Errorf("%d of %d silent clients not dropped within 10 s, %d dropped before %v", late, n, early, timeout)
+				}
+				mu.Lock()
+				for _, c := range peers {
+					c.Close()
+				}
+				mu.Unlock()
+				if !enc {
+					data, _ := r.sink.settle(t, 0, 5*time.Second)
+					if string(data) != "ping" {
+						t.Errorf("target received %q; want only the warm-up's \"ping\"", data)
+					}
+				}
+				r.after()
+			})
+		}
+	}
+}
+
+// The hostile peer's y computations are only as good as the prime.
+func TestHarnessPrime(t *testing.T) {
+	if group14P.BitLen() != 2048 || !group14P.ProbablyPrime(8) {
+		t.Fatal("group14P is not the 2048-bit MODP prime")
+	}
+	q := new(big.Int).Rsh(group14P, 1)
+	if !q.ProbablyPrime(8) {
+		t.Fatal("group14P is not a safe prime")
+	}
+}
