@@ -33,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/engine"
 )
 
@@ -1102,4 +1103,105 @@ func TestHarnessVectors(t *testing.T) {
 	check("SHA256(y_SC)", sha256Hex(c.sharedSecret(s.y)), "4100018a203c64302541f66c454cb66e00e3f98bbe996661174c92e303290a70")
 	check("E_C", hexOf(c.send.enc), "dc95cc1bcbfca61be9d603e35b24fa7c1e13a7b86b1aae727ced94c9786caa08")
 	check("C->S 0 mac", hexOf(c.sealNext([]byte("hello"))[maxMsg+4:]), "951dccca51120740d718732c160844ad5ac3af5b6a14ffa2109e81e09a6f7dbb")
+}
+
+// driveHandshake runs a cipher.Handshake over c and returns the bytes read
+// past its end (the start of the data phase).
+func driveHandshake(c net.Conn, h *cipher.Handshake) ([]byte, error) {
+	buf := make([]byte, 4096)
+	var pending []byte
+	for {
+		switch h.Step() {
+		case cipher.StepWrite:
+			n, err := c.Write(h.Output())
+			if err != nil {
+				return nil, err
+			}
+			h.Wrote(n)
+		case cipher.StepRead:
+			if len(pending) == 0 {
+				n, err := c.Read(buf)
+				if err != nil {
+					return nil, err
+				}
+				pending = buf[:n]
+			}
+			k, err := h.Input(pending)
+			if err != nil {
+				return nil, err
+			}
+			pending = pending[k:]
+		case cipher.StepCompute:
+			h.Compute()
+		case cipher.StepDone:
+			return append([]byte(nil), pending...), nil
+		default:
+			return nil, errors.New("handshake failed")
+		}
+	}
+}
+
+// The hostile peer speaks the same protocol as package cipher: an honest
+// handshake between them agrees on keys, and packets cross both ways.
+func TestHarnessInteropsWithCipher(t *testing.T) {
+	seed := testSeed(t)
+	_, key := keyFile(t, []byte("interop"))
+	var k32 [32]byte
+	copy(k32[:], key)
+	for _, fast := range []bool{false, true} {
+		for _, role := range []cipher.Role{cipher.Client, cipher.Server} {
+			ln, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			accepted := make(chan net.Conn, 1)
+			go func() { c, _ := ln.Accept(); accepted <- c }()
+			a, err := net.Dial("tcp4", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := <-accepted
+			ln.Close()
+			a.SetDeadline(time.Now().Add(10 * time.Second))
+			b.SetDeadline(time.Now().Add(10 * time.Second))
+			// The cipher side plays role on a; the peer the other role on b.
+			p := newPeer(t, b, role == cipher.Server, key, &lockedRand{r: newRand(seed, "interop")})
+			perr := make(chan error, 1)
+			go func() { perr <- p.handshake(fast) }()
+			h, err := cipher.NewHandshake(cipher.HandshakeConfig{Key: &k32, Role: role, Fast: fast})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest, err := driveHandshake(a, h)
+			if err != nil {
+				t.Fatalf("fast=%v role=%v: cipher side: %v", fast, role, err)
+			}
+			if err := <-perr; err != nil {
+				t.Fatalf("fast=%v role=%v: hostile peer: %v", fast, role, err)
+			}
+			send, recv := h.Keys()
+			// cipher -> peer
+			pkt := make([]byte, cipher.PacketSize)
+			copy(pkt, "from cipher")
+			cipher.NewSealer(send).Seal(pkt, len("from cipher"))
+			if m, err := openPacket(p.recv, 0, pkt); err != nil || string(m) != "from cipher" {
+				t.Errorf("fast=%v role=%v: peer opened %q, %v", fast, role, m, err)
+			}
+			// peer -> cipher
+			wire := p.sealNext([]byte("from peer"))
+			if !bytes.Equal(sealPacket(dirKeys{recv.Enc[:], recv.Mac[:]}, 0, []byte("from peer")), wire) {
+				t.Errorf("fast=%v role=%v: keys disagree", fast, role)
+			}
+			n, err := cipher.NewOpener(recv).Open(wire)
+			if err != nil || string(wire[:n]) != "from peer" {
+				t.Errorf("fast=%v role=%v: cipher opened %q, %v", fast, role, wire[:n], err)
+			}
+			if len(rest) != 0 {
+				t.Errorf("unexpected %d bytes after the handshake", len(rest))
+			}
+			h.Wipe()
+			a.Close()
+			b.Close()
+		}
+	}
 }
