@@ -30,6 +30,13 @@ type pairResult struct {
 // write to the peer at once, until neither can make progress.
 func pump(t testing.TB, c, s *Handshake) pairResult {
 	t.Helper()
+	return pumpMangled(t, c, s, nil)
+}
+
+// pumpMangled is pump with a hook that may alter the bytes in flight: it
+// sees each write, whether it is the client's, and its offset in that stream.
+func pumpMangled(t testing.TB, c, s *Handshake, mangle func(fromClient bool, off int, b []byte)) pairResult {
+	t.Helper()
 	var r pairResult
 	var toC, toS []byte
 	for range 100 {
@@ -38,7 +45,11 @@ func pump(t testing.TB, c, s *Handshake) pairResult {
 			switch h.Step() {
 			case StepWrite:
 				out := h.Output()
-				*outbox = append(*outbox, out...)
+				sent := append([]byte{}, out...)
+				if mangle != nil {
+					mangle(h == c, len(*wire), sent)
+				}
+				*outbox = append(*outbox, sent...)
 				*wire = append(*wire, out...)
 				h.Wrote(len(out))
 				progress = true
