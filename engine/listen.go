@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// listenBacklog is large enough for bursts of hundreds of connects; the
+// kernel caps it at its own somaxconn.
+const listenBacklog = 4096
+
+// acceptPause is how long accepting rests after running out of descriptors.
+const acceptPause = 100 * time.Millisecond
+
+// listenSocket binds and listens on a. A Unix-socket path that exists is an
+// error, as with the reference: it is never unlinked.
+func listenSocket(a Addr) (int, error) {
+	sa, family, err := a.sockaddr()
+	if err != nil {
+		return -1, err
+	}
+	fd, err := newSocket(family)
+	if err != nil {
+		return -1, fmt.Errorf("Error creating socket: %w", err)
+	}
+	if family != unix.AF_UNIX {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	}
+	if family == unix.AF_INET6 {
+		unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("Error binding socket: %w", err)
+	}
+	if err := unix.Listen(fd, listenBacklog); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("Error listening on socket: %w", err)
+	}
+	return fd, nil
+}
+
+// acceptor owns the listening socket on the first loop and deals accepted
+// connections to the loops in turn. At the -n limit it stops accepting
+// (clients wait in the kernel's backlog) until a connection ends; when
+// descriptors run out it rests briefly instead of failing.
+type acceptor struct {
+	l        *loop
+	fd       int
+	ready    bool // listener reported readable and not yet drained
+	atLimit  bool // the -n limit was reached and warned about
+	paused   bool // resting after EMFILE and the like
+	warnedFD bool
+	closed   bool
+	pauseT   timer
+	rr       int // next loop to hand a connection to
+}
+
+func newAcceptor(l *loop, fd int) *acceptor {
+	a := &acceptor{l: l, fd: fd}
+	a.pauseT = newTimer(a.unpause)
+	return a
+}
+
+func (a *acceptor) event(fd int, flags uint8) {
+	a.ready = true
+	a.accept()
+}
+
+// accept takes pending connections while the limit and descriptors allow.
+func (a *acceptor) accept() {
+	s := a.l.srv
+	max := int64(s.cfg.MaxConns)
+	for a.ready && !a.paused && !a.closed {
+		if max > 0 && s.stats.open.Load() >= max {
+			return
+		}
+		a.atLimit = false
+		fd, err := acceptSocket(a.fd)
+		switch err {
+		case nil:
+		case unix.EAGAIN:
+			a.ready = false
+			return
+		case unix.EINTR, unix.ECONNABORTED:
+			continue
+		default:
+			// EMFILE, ENFILE, ENOBUFS, ENOMEM or worse: rest, then retry.
+			a.pause(err)
+			return
+		}
+		a.warnedFD = false
+		open := s.stats.open.Add(1)
+		s.stats.total.Add(1)
+		if max > 0 && open >= max && !a.atLimit {
+			a.atLimit = true
+			s.warn(fmt.Sprintf("Maximum number of connections (%d) reached", max))
+		}
+		to := s.loops[a.rr%len(s.loops)]
+		a.rr++
+		if to == a.l {
+			startConn(to, fd)
+		} else {
+			to.post(func() { startConn(to, fd) })
+		}
+	}
+}
+
+func (a *acceptor) pause(err error) {
+	a.l.srv.stats.acceptPauses.Add(1)
+	if !a.warnedFD {
+		a.warnedFD = true
+		a.l.srv.warn(fmt.Sprintf("Error accepting connection: %v; pausing", err))
+	}
+	a.paused = true
+	a.l.after(&a.pauseT, acceptPause)
+}
+
+func (a *acceptor) unpause() {
+	a.paused = false
+	a.accept()
+}
+
+// close stops accepting for good.
+func (a *acceptor) close() {
+	if a.closed {
+		return
+	}
+	a.closed = true
+	a.l.timers.del(&a.pauseT)
+	a.l.release(a.fd)
+}

@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/spiped-go/spiped/bufpool"
+	"golang.org/x/sys/unix"
+)
+
+// poolBatches bounds the frame batches one loop hands out at once (about
+// 17 MB). A pipe that finds the pool empty waits for a batch to come back.
+const poolBatches = 256
+
+// handler owns descriptors registered with a loop and reacts to their events.
+type handler interface {
+	event(fd int, flags uint8)
+}
+
+// loop is one event loop: a goroutine that owns a poller, the connections
+// (and so descriptors) registered with it, their timers and a pool of frame
+// batches. Everything here is touched only by that goroutine, except the
+// inbox, through which other goroutines hand it work.
+type loop struct {
+	srv    *Server
+	p      poller
+	owner  []handler // by descriptor number
+	timers timerHeap
+	start  time.Time
+	now    int64 // loop clock (ns since start), refreshed each iteration
+
+	pool    *bufpool.Pool
+	waiters []*pipe // pipes waiting for a batch, oldest first
+	runq    []*pipe // pipes that got a batch and should run
+	iov     [bufpool.Packets]unix.Iovec
+	scratch [512]byte // handshake reads
+
+	closing []int // descriptors to close at the end of this iteration
+
+	mu    sync.Mutex
+	inbox []func()
+	spare []func()
+
+	stop bool
+}
+
+func newLoop(srv *Server) (*loop, error) {
+	p, err := newPoller()
+	if err != nil {
+		return nil, err
+	}
+	return &loop{srv: srv, p: p, start: time.Now(), pool: bufpool.New(poolBatches)}, nil
+}
+
+// post hands f to the loop's goroutine; safe from any goroutine.
+func (l *loop) post(f func()) {
+	l.mu.Lock()
+	wasEmpty := len(l.inbox) == 0
+	l.inbox = append(l.inbox, f)
+	l.mu.Unlock()
+	if wasEmpty {
+		l.p.wake()
+	}
+}
+
+// register makes h the owner of fd and watches it.
+func (l *loop) register(fd int, h handler) error {
+	if fd >= len(l.owner) {
+		n := max(2*len(l.owner), fd+1, 64)
+		grown := make([]handler, n)
+		copy(grown, l.owner)
+		l.owner = grown
+	}
+	if err := l.p.add(fd); err != nil {
+		return err
+	}
+	l.owner[fd] = h
+	return nil
+}
+
+// release forgets fd and closes it at the end of the current iteration, so
+// its number cannot be reused while stale events for it may still be queued.
+func (l *loop) release(fd int) {
+	if fd < 0 {
+		return
+	}
+	if fd < len(l.owner) {
+		l.owner[fd] = nil
+	}
+	l.closing = append(l.closing, fd)
+}
+
+// after arms t to fire d from now.
+func (l *loop) after(t *timer, d time.Duration) {
+	l.timers.del(t)
+	l.timers.add(t, l.clock()+int64(d))
+}
+
+func (l *loop) clock() int64 { return int64(time.Since(l.start)) }
+
+// run is the loop's goroutine. It returns when stop is set (by a posted
+// function) or the poller fails.
+func (l *loop) run() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var evs [256]event
+	for !l.stop {
+		timeout := -1
+		if when, ok := l.timers.next(); ok {
+			d := when - l.clock()
+			timeout = 0
+			if d > 0 {
+				timeout = int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+			}
+		}
+		n, err := l.p.wait(evs[:], timeout)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			fd := int(evs[i].fd)
+			if fd < len(l.owner) {
+				if h := l.owner[fd]; h != nil {
+					h.event(fd, evs[i].flags)
+				}
+			}
+		}
+		l.timers.expire(l.clock())
+		l.runInbox()
+		l.runWaiters()
+		l.closeReleased()
+	}
+	return nil
+}
+
+func (l *loop) runInbox() {
+	l.mu.Lock()
+	work := l.inbox
+	l.inbox = l.spare[:0]
+	l.mu.Unlock()
+	for i, f := range work {
+		f()
+		work[i] = nil
+	}
+	l.spare = work
+}
+
+// runWaiters runs the pipes that were handed a batch since they asked.
+func (l *loop) runWaiters() {
+	for len(l.runq) > 0 {
+		p := l.runq[0]
+		l.runq = l.runq[1:]
+		p.c.runPipes()
+	}
+	l.runq = l.runq[:0]
+}
+
+func (l *loop) closeReleased() {
+	for _, fd := range l.closing {
+		unix.Close(fd)
+	}
+	l.closing = l.closing[:0]
+}
+
+// getBatch returns a batch for p, or nil after queueing p to be run once a
+// batch comes back.
+func (l *loop) getBatch(p *pipe) *bufpool.Batch {
+	if b := l.pool.Get(); b != nil {
+		return b
+	}
+	if !p.waiting {
+		p.waiting = true
+		l.waiters = append(l.waiters, p)
+	}
+	return nil
+}
+
+// putBatch zeroes and returns b, and wakes the oldest waiting pipe.
+func (l *loop) putBatch(b *bufpool.Batch) {
+	l.pool.Put(b)
+	for len(l.waiters) > 0 {
+		p := l.waiters[0]
+		l.waiters[0] = nil
+		l.waiters = l.waiters[1:]
+		if p.waiting {
+			p.waiting = false
+			l.runq = append(l.runq, p)
+			return
+		}
+	}
+}
+
+// cancelWait removes p from the waiters (lazily: it is skipped when reached).
+func (l *loop) cancelWait(p *pipe) { p.waiting = false }
+
+// shutdown closes everything the loop still holds; called after run returns.
+func (l *loop) shutdown() {
+	l.closeReleased()
+	l.p.close()
+}

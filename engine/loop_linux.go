@@ -1,0 +1,83 @@
+//go:build linux
+
+package engine
+
+import "golang.org/x/sys/unix"
+
+// epoller is the Linux poller: one epoll instance and an eventfd for wake-ups.
+type epoller struct {
+	epfd   int
+	wakefd int
+	raw    [256]unix.EpollEvent
+}
+
+func newPoller() (poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	// The wake-up descriptor is level-triggered and drained on each report.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
+		unix.Close(wfd)
+		unix.Close(epfd)
+		return nil, err
+	}
+	return &epoller{epfd: epfd, wakefd: wfd}, nil
+}
+
+func (p *epoller) add(fd int) error {
+	ev := unix.EpollEvent{
+		Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET,
+		Fd:     int32(fd),
+	}
+	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
+}
+
+func (p *epoller) wait(evs []event, timeoutMs int) (int, error) {
+	max := min(len(evs), len(p.raw))
+	n, err := unix.EpollWait(p.epfd, p.raw[:max], timeoutMs)
+	if err != nil {
+		if err == unix.EINTR {
+			return 0, nil
+		}
+		return 0, err
+	}
+	j := 0
+	for i := 0; i < n; i++ {
+		r := &p.raw[i]
+		if int(r.Fd) == p.wakefd {
+			var buf [8]byte
+			unix.Read(p.wakefd, buf[:])
+			continue
+		}
+		var f uint8
+		if r.Events&unix.EPOLLIN != 0 {
+			f |= evRead
+		}
+		if r.Events&unix.EPOLLOUT != 0 {
+			f |= evWrite
+		}
+		if r.Events&(unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
+			f |= evHup
+		}
+		evs[j] = event{fd: r.Fd, flags: f}
+		j++
+	}
+	return j, nil
+}
+
+func (p *epoller) wake() {
+	one := [8]byte{1}
+	unix.Write(p.wakefd, one[:])
+}
+
+func (p *epoller) close() {
+	unix.Close(p.wakefd)
+	unix.Close(p.epfd)
+}

@@ -1,0 +1,231 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/spiped-go/spiped/bufpool"
+	"github.com/spiped-go/spiped/cipher"
+	"golang.org/x/sys/unix"
+)
+
+// errBadPacket means a packet failed its MAC or length check.
+var errBadPacket = errors.New("bad packet")
+
+// pipe is one direction of a connection after the handshake. A sealing pipe
+// reads plaintext with readv straight into the payload slots of a frame
+// batch, seals the batch in place and writes the packets with one write. An
+// opening pipe reads ciphertext into a batch, opens every whole packet in
+// place and writes the payloads with one writev, keeping a trailing partial
+// packet for the next read.
+//
+// Backpressure: a pipe reads its input only once its output has taken
+// everything read before, so at most one batch per direction is in flight
+// and a slow reader stalls the writer through the kernel's socket buffers.
+// A pipe with nothing in flight gives its batch back to the loop's pool.
+type pipe struct {
+	c       *conn
+	in, out int
+	seal    *cipher.Sealer // sealing pipe
+	open    *cipher.Opener // opening pipe
+	b       *bufpool.Batch
+
+	canRead bool // input reported readable and not yet read to EAGAIN
+	eof     bool // input reached EOF
+	shut    bool // output shut down: this direction is finished
+	waiting bool // queued for a batch
+
+	// Sealing: wire bytes b.Buf[woff:wend] still to be written.
+	// Opening: rlen ciphertext bytes in b; packets [wpk, npk) opened, their
+	// payloads still to be written, woff bytes of packet wpk written.
+	woff, wend     int
+	rlen, npk, wpk int
+}
+
+// run moves as much data as the sockets allow without blocking. A non-nil
+// error means the connection must be dropped.
+func (p *pipe) run() error {
+	if p.shut {
+		return nil
+	}
+	if p.seal != nil {
+		return p.runSeal()
+	}
+	return p.runOpen()
+}
+
+func (p *pipe) runSeal() error {
+	l := p.c.l
+	for {
+		if p.woff < p.wend {
+			n, e := sysWrite(p.out, p.b.Buf[p.woff:p.wend])
+			switch e {
+			case 0:
+			case unix.EAGAIN, unix.EINTR:
+				return nil
+			default:
+				return e
+			}
+			p.woff += n
+			continue
+		}
+		p.woff, p.wend = 0, 0
+		if p.eof {
+			return p.finish()
+		}
+		if !p.canRead {
+			p.release()
+			return nil
+		}
+		if p.b == nil {
+			if p.b = l.getBatch(p); p.b == nil {
+				return nil
+			}
+		}
+		iov := l.iov[:]
+		for i := range iov {
+			setIovec(&iov[i], p.b.Slot(i))
+		}
+		n, e := sysReadv(p.in, iov)
+		switch e {
+		case 0:
+		case unix.EAGAIN:
+			p.canRead = false
+			p.release()
+			return nil
+		case unix.EINTR:
+			continue
+		default:
+			return e
+		}
+		if n == 0 {
+			p.eof = true
+			continue
+		}
+		p.wend = p.seal.SealBatch(p.b.Buf[:], n)
+		l.srv.stats.plainIn.Add(int64(n))
+	}
+}
+
+func (p *pipe) runOpen() error {
+	l := p.c.l
+	for {
+		if p.wpk < p.npk {
+			for p.wpk < p.npk {
+				if blocked, err := p.writePayloads(); blocked || err != nil {
+					return err
+				}
+			}
+			// Everything opened is written: keep only a partial packet.
+			done := p.npk * bufpool.PacketSize
+			p.rlen = copy(p.b.Buf[:], p.b.Buf[done:p.rlen])
+			p.npk, p.wpk = 0, 0
+		}
+		if p.eof {
+			// A partial packet at EOF is discarded: a clean end.
+			return p.finish()
+		}
+		if !p.canRead {
+			if p.rlen == 0 {
+				p.release()
+			}
+			return nil
+		}
+		if p.b == nil {
+			if p.b = l.getBatch(p); p.b == nil {
+				return nil
+			}
+		}
+		n, e := sysRead(p.in, p.b.Buf[p.rlen:])
+		switch e {
+		case 0:
+		case unix.EAGAIN:
+			p.canRead = false
+			if p.rlen == 0 {
+				p.release()
+			}
+			return nil
+		case unix.EINTR:
+			continue
+		default:
+			return e
+		}
+		if n == 0 {
+			p.eof = true
+			continue
+		}
+		p.rlen += n
+		var total int
+		for (p.npk+1)*bufpool.PacketSize <= p.rlen {
+			m, err := p.open.Open(p.b.Frame(p.npk))
+			if err != nil {
+				l.srv.stats.badPackets.Add(1)
+				return errBadPacket
+			}
+			p.b.Len[p.npk] = uint16(m)
+			p.npk++
+			total += m
+		}
+		l.srv.stats.plainOut.Add(int64(total))
+	}
+}
+
+// writePayloads writes the opened payloads [wpk, npk) with one writev and
+// advances past what was written. blocked reports EAGAIN.
+func (p *pipe) writePayloads() (blocked bool, err error) {
+	iov := p.c.l.iov[:0]
+	for i := p.wpk; i < p.npk; i++ {
+		off := 0
+		if i == p.wpk {
+			off = p.woff
+		}
+		iov = append(iov, unix.Iovec{})
+		setIovec(&iov[len(iov)-1], p.b.Frame(i)[off:p.b.Len[i]])
+	}
+	n, e := sysWritev(p.out, iov)
+	switch e {
+	case 0:
+	case unix.EAGAIN:
+		return true, nil
+	case unix.EINTR:
+		return false, nil
+	default:
+		return false, e
+	}
+	for n > 0 {
+		rest := int(p.b.Len[p.wpk]) - p.woff
+		if n < rest {
+			p.woff += n
+			break
+		}
+		n -= rest
+		p.wpk++
+		p.woff = 0
+	}
+	return false, nil
+}
+
+// finish ends this direction: shut down the output's write side, and close
+// the connection once the other direction has finished too.
+func (p *pipe) finish() error {
+	p.release()
+	if err := unix.Shutdown(p.out, unix.SHUT_WR); err != nil &&
+		err != unix.ENOTCONN && err != unix.ECONNRESET {
+		return err
+	}
+	p.shut = true
+	p.c.pipeDone()
+	return nil
+}
+
+// release hands the batch back, zeroed, if the pipe holds one.
+func (p *pipe) release() {
+	if p.waiting {
+		p.c.l.cancelWait(p)
+	}
+	if p.b != nil {
+		b := p.b
+		p.b = nil
+		p.rlen, p.npk, p.wpk, p.woff, p.wend = 0, 0, 0, 0, 0
+		p.c.l.putBatch(b)
+	}
+}

@@ -1,0 +1,33 @@
+package engine
+
+// Readiness flags of one event. The poller is edge-triggered: a flag means
+// "this became ready", and the owner keeps going until EAGAIN.
+const (
+	evRead  uint8 = 1 << iota // input (or EOF) available
+	evWrite                   // output room available, or a connect finished
+	evHup                     // hang-up or error: the next read or write tells which
+)
+
+// event is one readiness report for a descriptor.
+type event struct {
+	fd    int32
+	flags uint8
+}
+
+// poller is the small interface between a loop and the kernel's event
+// notification: epoll on Linux (loop_linux.go), kqueue on the BSDs and macOS
+// (loop_bsd.go). Every descriptor is registered once, edge-triggered, for
+// both input and output, so flow control never costs a system call; closing
+// a descriptor removes it.
+type poller interface {
+	// add registers fd for edge-triggered input and output readiness.
+	add(fd int) error
+	// wait fills evs and returns how many it filled, blocking at most
+	// timeoutMs milliseconds (-1: until something happens). A wake-up from
+	// another goroutine returns with zero or more events.
+	wait(evs []event, timeoutMs int) (int, error)
+	// wake makes a concurrent or the next wait return; safe from any goroutine.
+	wake()
+	// close releases the poller's own descriptors.
+	close()
+}

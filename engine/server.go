@@ -1,0 +1,188 @@
+package engine
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// defaultTimeout applies when Config.Timeout is zero, as -o 0 does.
+const defaultTimeout = 5 * time.Second
+
+// Config is one spiped daemon's behaviour.
+type Config struct {
+	Encrypt     bool             // -e (else -d)
+	Source      Addr             // where to listen (first resolved address of -s)
+	Target      string           // -t as given; re-resolved every ReResolve
+	TargetAddrs []Addr           // -t resolved at start
+	Bind        *Addr            // -b, nil if none
+	Key         [32]byte         // K
+	Fast        bool             // -f
+	RequireFS   bool             // -g
+	NoKeepalive bool             // -j
+	MaxConns    int              // -n, 0 = unlimited
+	Timeout     time.Duration    // -o
+	ReResolve   time.Duration    // -r; 0 means never (-R)
+	Loops       int              // event loops; 0 means one per CPU
+	Warn        func(msg string) // warnings (stderr or syslog), never secrets
+}
+
+// Server is a listening spiped daemon: a few event loops, each owning its
+// connections, the first also owning the listening socket, and a small pool
+// of workers for handshake arithmetic.
+type Server struct {
+	cfg     Config
+	loops   []*loop
+	acc     *acceptor
+	targets atomic.Pointer[[]Addr]
+	work    workers
+	stats   counters
+
+	shuttingDown atomic.Bool
+	acceptClosed atomic.Bool // the listener is closed: open only falls
+	finishOnce   sync.Once
+	quit         chan struct{} // closed when the loops are told to stop
+}
+
+// Listen binds the source socket (SO_REUSEADDR) and prepares the loops.
+func Listen(cfg Config) (*Server, error) {
+	if cfg.Fast && cfg.RequireFS {
+		return nil, errors.New("-f and -g are mutually exclusive")
+	}
+	targets := cfg.TargetAddrs
+	if len(targets) == 0 {
+		var err error
+		if targets, err = Resolve(cfg.Target); err != nil {
+			return nil, err
+		}
+	}
+	n := cfg.Loops
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	s := &Server{cfg: cfg, quit: make(chan struct{})}
+	s.targets.Store(&targets)
+	fd, err := listenSocket(cfg.Source)
+	if err != nil {
+		return nil, err
+	}
+	for range n {
+		l, err := newLoop(s)
+		if err != nil {
+			for _, l := range s.loops {
+				l.p.close()
+			}
+			closeFd(fd)
+			return nil, err
+		}
+		s.loops = append(s.loops, l)
+	}
+	s.acc = newAcceptor(s.loops[0], fd)
+	if err := s.loops[0].register(fd, s.acc); err != nil {
+		for _, l := range s.loops {
+			l.p.close()
+		}
+		closeFd(fd)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Serve runs until Shutdown has been called and every connection has ended.
+func (s *Server) Serve() error {
+	s.work.start(runtime.GOMAXPROCS(0))
+	if s.cfg.ReResolve > 0 {
+		go s.reresolve()
+	}
+	errs := make(chan error, len(s.loops))
+	for _, l := range s.loops {
+		go func() {
+			err := l.run()
+			if err != nil {
+				s.finish()
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range s.loops {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	s.work.stop()
+	for _, l := range s.loops {
+		l.shutdown()
+	}
+	return first
+}
+
+// Shutdown stops accepting; Serve returns once the open connections finish.
+func (s *Server) Shutdown() {
+	if s.shuttingDown.Swap(true) {
+		return
+	}
+	l := s.loops[0]
+	l.post(func() {
+		s.acc.close()
+		s.acceptClosed.Store(true)
+		if s.stats.open.Load() == 0 {
+			s.finish()
+		}
+	})
+}
+
+// connClosed accounts for a connection's end: it may free a slot under the
+// -n limit or be the last one a shutdown waits for.
+func (s *Server) connClosed() {
+	open := s.stats.open.Add(-1)
+	if max := int64(s.cfg.MaxConns); max > 0 && open == max-1 {
+		a := s.acc
+		a.l.post(a.accept)
+	}
+	if open == 0 && s.acceptClosed.Load() {
+		s.finish()
+	}
+}
+
+// finish tells every loop to stop.
+func (s *Server) finish() {
+	s.finishOnce.Do(func() {
+		close(s.quit)
+		for _, l := range s.loops {
+			l.post(func() { l.stop = true })
+		}
+	})
+}
+
+// reresolve refreshes the target addresses every ReResolve; a failed
+// lookup keeps the old list. Connections pick up the list when they start.
+func (s *Server) reresolve() {
+	t := time.NewTicker(s.cfg.ReResolve)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			if addrs, err := Resolve(s.cfg.Target); err == nil && len(addrs) > 0 {
+				s.targets.Store(&addrs)
+			}
+		}
+	}
+}
+
+func (s *Server) timeout() time.Duration {
+	if s.cfg.Timeout > 0 {
+		return s.cfg.Timeout
+	}
+	return defaultTimeout
+}
+
+func (s *Server) warn(msg string) {
+	if s.cfg.Warn != nil {
+		s.cfg.Warn(msg)
+	}
+}
