@@ -1,3 +1,5 @@
+//go:build !amd64 || purego
+
 package cipher
 
 // montMul sets z = a*b/2^2048 mod p; z may alias a or b.
