@@ -115,4 +115,8 @@ func TestVectorsForwardSecret(t *testing.T) {
 	if *sRecv != *cSend {
 		t.Error("the server's receive keys are not the client's send keys")
 	}
+	pkt := make([]byte, PacketSize)
+	copy(pkt, "hello")
+	NewSealer(cSend).Seal(pkt, 5)
+	checkHex(t, "C->S packet 0 mac", pkt[PacketSize-32:], "951dccca51120740d718732c160844ad5ac3af5b6a14ffa2109e81e09a6f7dbb")
 }
