@@ -37,6 +37,11 @@ func TestBoundedAndZeroed(t *testing.T) {
 	if p.Out() != 2 {
 		t.Fatalf("Out = %d", p.Out())
 	}
+	d := p.GetOverCap()
+	if d == nil || p.Out() != 3 {
+		t.Fatalf("GetOverCap: %p, Out = %d", d, p.Out())
+	}
+	p.Put(d)
 	for i := range a.Buf {
 		a.Buf[i] = 0xa5
 	}

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"sync/atomic"
+
 	"github.com/spiped-go/spiped/cipher"
 	"golang.org/x/sys/unix"
 )
@@ -24,6 +26,7 @@ type conn struct {
 
 	hs        *cipher.Handshake // nil before it starts and after it ends
 	computing bool              // hs is with a worker
+	cancelled atomic.Bool       // closed while computing: the worker may skip it
 	connected bool              // the dialled socket is connected
 	closed    bool
 
@@ -317,7 +320,9 @@ func (c *conn) close() {
 		c.up.seal.Wipe()
 		c.down.open.Wipe()
 	}
-	if c.hs != nil && !c.computing {
+	if c.computing {
+		c.cancelled.Store(true)
+	} else if c.hs != nil {
 		c.hs.Wipe()
 		c.hs = nil
 	}

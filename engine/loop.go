@@ -164,8 +164,13 @@ func (l *loop) closeReleased() {
 }
 
 // getBatch returns a batch for p, or nil after queueing p to be run once a
-// batch comes back.
+// batch comes back. A pipe whose sibling holds a batch always gets one:
+// otherwise connections whose output waits on their own other direction
+// (an echoing target, say) could hold every batch and wait forever.
 func (l *loop) getBatch(p *pipe) *bufpool.Batch {
+	if p.sibling().b != nil {
+		return l.pool.GetOverCap()
+	}
 	if b := l.pool.Get(); b != nil {
 		return b
 	}

@@ -204,6 +204,14 @@ func (p *pipe) writePayloads() (blocked bool, err error) {
 	return false, nil
 }
 
+// sibling is the connection's other direction.
+func (p *pipe) sibling() *pipe {
+	if p == &p.c.up {
+		return &p.c.down
+	}
+	return &p.c.up
+}
+
 // finish ends this direction: shut down the output's write side, and close
 // the connection once the other direction has finished too.
 func (p *pipe) finish() error {

@@ -55,7 +55,9 @@ func (w *workers) run() {
 		}
 		c.nextJob = nil
 		w.mu.Unlock()
-		c.hs.Compute()
+		if !c.cancelled.Load() {
+			c.hs.Compute()
+		}
 		c.l.post(c.computed)
 	}
 }
