@@ -15,22 +15,38 @@ const ctrBlocks = (plainSize + aes.BlockSize - 1) / aes.BlockSize
 // crypto/aes for the keystream and crypto/sha256 for an HMAC whose ipad and
 // opad states are saved once. Every buffer lives in the struct so that no
 // packet allocates.
+//
+// crypto/cipher's CTR stream cannot be re-seeded, and a new one per packet
+// allocates, while one Block.Encrypt call per counter block is slow. GCM's
+// keystream, however, is AES-CTR over nonce || be32(2), be32(3), ...: with
+// the 12-byte nonce be64(pnum) || 0 that is exactly this packet's keystream
+// from block 2 on, so sealing zeros with GCM yields blocks 2..64 in one
+// fast call (the GCM tag is discarded); blocks 0 and 1 use Block.Encrypt.
 type genericCipher struct {
 	block          stdcipher.Block
+	gcm            stdcipher.AEAD
 	inner, outer   sha256Digest
 	istate, ostate []byte // marshaled states after the ipad and opad blocks
 	ctr            [aes.BlockSize]byte
-	ks             [ctrBlocks * aes.BlockSize]byte
+	ks             [(ctrBlocks + 1) * aes.BlockSize]byte // keystream, then GCM's tag
+	zeros          [(ctrBlocks - gcmFirstBlock) * aes.BlockSize]byte
 	pn             [8]byte
 	sum            [sha256.Size]byte
 }
+
+// gcmFirstBlock is the first counter value GCM uses for data.
+const gcmFirstBlock = 2
 
 func newGenericCipher(k *DirectionKeys) *genericCipher {
 	b, err := aes.NewCipher(k.Enc[:])
 	if err != nil {
 		panic(err) // unreachable: the key is always 32 bytes
 	}
-	g := &genericCipher{block: b}
+	gcm, err := stdcipher.NewGCM(b)
+	if err != nil {
+		panic(err) // unreachable: AES has 16-byte blocks
+	}
+	g := &genericCipher{block: b, gcm: gcm}
 	g.inner, g.outer, g.istate, g.ostate = hmacPads(&k.Mac)
 	return g
 }
@@ -59,10 +75,11 @@ func (g *genericCipher) open(pkt []byte, pnum uint64) bool {
 func (g *genericCipher) xorKeyStream(p []byte, pnum uint64) {
 	binary.BigEndian.PutUint64(g.ctr[:8], pnum)
 	clear(g.ctr[8:])
-	for j := 0; j < ctrBlocks; j++ {
-		g.ctr[15] = byte(j) // j < 256: only the last byte of the block index moves
+	for j := 0; j < gcmFirstBlock; j++ {
+		g.ctr[15] = byte(j)
 		g.block.Encrypt(g.ks[j*aes.BlockSize:], g.ctr[:])
 	}
+	g.gcm.Seal(g.ks[gcmFirstBlock*aes.BlockSize:][:0], g.ctr[:g.gcm.NonceSize()], g.zeros[:], nil)
 	subtle.XORBytes(p, p, g.ks[:len(p)])
 }
 
@@ -84,8 +101,9 @@ func restore(d sha256Digest, state []byte) {
 	}
 }
 
-// wipe zeroes the HMAC states and buffers. crypto/aes offers no way to zero
-// its round keys in place, so the block is only dropped for the collector.
+// wipe zeroes the HMAC states and buffers. crypto/aes and crypto/cipher
+// offer no way to zero their round keys in place, so those are only dropped
+// for the collector.
 func (g *genericCipher) wipe() {
 	clear(g.istate)
 	clear(g.ostate)
@@ -93,5 +111,5 @@ func (g *genericCipher) wipe() {
 	clear(g.sum[:])
 	g.inner.Reset()
 	g.outer.Reset()
-	g.block = nil
+	g.block, g.gcm = nil, nil
 }
