@@ -4,8 +4,12 @@ package cipher
 
 import "github.com/klauspost/cpuid/v2"
 
-// hasADX says whether montMulADX can run: it needs MULX (BMI2) and ADCX/ADOX (ADX).
-var hasADX = cpuid.CPU.Supports(cpuid.BMI2, cpuid.ADX)
+// What the assembly needs: MULX (BMI2) and ADCX/ADOX (ADX) for montMulADX,
+// AVX2 for ctSelectAVX2.
+var (
+	hasADX  = cpuid.CPU.Supports(cpuid.BMI2, cpuid.ADX)
+	hasAVX2 = cpuid.CPU.Supports(cpuid.AVX2)
+)
 
 // montMulADX is montMulGeneric in assembly; see dh_amd64.s.
 //
@@ -23,3 +27,18 @@ func montMul(z, a, b *nat) {
 
 // montSqr sets z = a*a/2^2048 mod p; z may alias a.
 func montSqr(z, a *nat) { montMul(z, a, a) }
+
+// ctSelectAVX2 is ctSelectGeneric in assembly; see dh_amd64.s.
+//
+//go:noescape
+func ctSelectAVX2(z *nat, table *nat, n int, idx uint64)
+
+// ctSelect sets z = table[idx], reading every entry so that neither the
+// memory addresses nor the timing depend on idx.
+func ctSelect(z *nat, table []nat, idx uint64) {
+	if hasAVX2 && len(table) > 0 {
+		ctSelectAVX2(z, &table[0], len(table), idx)
+		return
+	}
+	ctSelectGeneric(z, table, idx)
+}

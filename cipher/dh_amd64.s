@@ -392,3 +392,60 @@ row:
 	XORQ R9, R8
 	MOVQ R8, 248(SI)
 	RET
+
+// func ctSelectAVX2(z *nat, table *nat, n int, idx uint64)
+//
+// z = table[idx] for idx < n: every entry is read and masked with
+// (v == idx), so the addresses and timing do not depend on idx.
+TEXT ·ctSelectAVX2(SB), NOSPLIT, $0-32
+	MOVQ z+0(FP), DI
+	MOVQ table+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ idx+24(FP), X15
+	VPBROADCASTQ X15, Y15
+	MOVQ $1, AX
+	MOVQ AX, X13
+	VPBROADCASTQ X13, Y13
+	VPXOR Y14, Y14, Y14
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+
+entry:
+	VPCMPEQQ Y14, Y15, Y12
+	VPAND    (SI), Y12, Y8
+	VPOR     Y8, Y0, Y0
+	VPAND    32(SI), Y12, Y8
+	VPOR     Y8, Y1, Y1
+	VPAND    64(SI), Y12, Y8
+	VPOR     Y8, Y2, Y2
+	VPAND    96(SI), Y12, Y8
+	VPOR     Y8, Y3, Y3
+	VPAND    128(SI), Y12, Y8
+	VPOR     Y8, Y4, Y4
+	VPAND    160(SI), Y12, Y8
+	VPOR     Y8, Y5, Y5
+	VPAND    192(SI), Y12, Y8
+	VPOR     Y8, Y6, Y6
+	VPAND    224(SI), Y12, Y8
+	VPOR     Y8, Y7, Y7
+	VPADDQ   Y13, Y14, Y14
+	ADDQ     $256, SI
+	DECQ     CX
+	JNZ      entry
+
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	VMOVDQU Y4, 128(DI)
+	VMOVDQU Y5, 160(DI)
+	VMOVDQU Y6, 192(DI)
+	VMOVDQU Y7, 224(DI)
+	VZEROUPPER
+	RET

@@ -113,15 +113,20 @@ func ctEqMask(a, b uint64) uint64 {
 	return ((x | -x) >> 63) - 1
 }
 
-// ctSelect sets z = table[idx], reading every entry so that neither the
-// memory addresses nor the timing depend on idx.
-func ctSelect(z *nat, table []nat, idx uint64) {
-	*z = nat{}
-	for v := range table {
-		mask := ctEqMask(uint64(v), idx)
-		e := &table[v]
-		for k := range z {
-			z[k] |= e[k] & mask
+// ctSelectGeneric sets z = table[idx], reading every entry so that neither
+// the memory addresses nor the timing depend on idx. It gathers four limbs
+// at a time in registers.
+func ctSelectGeneric(z *nat, table []nat, idx uint64) {
+	for k := 0; k < natLimbs; k += 4 {
+		var a0, a1, a2, a3 uint64
+		for v := range table {
+			mask := ctEqMask(uint64(v), idx)
+			e := (*[4]uint64)(table[v][k : k+4])
+			a0 |= e[0] & mask
+			a1 |= e[1] & mask
+			a2 |= e[2] & mask
+			a3 |= e[3] & mask
 		}
+		z[k], z[k+1], z[k+2], z[k+3] = a0, a1, a2, a3
 	}
 }

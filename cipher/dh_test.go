@@ -204,6 +204,11 @@ func TestCtSelect(t *testing.T) {
 		if z != table[i] {
 			t.Fatalf("ctSelect(%d) wrong", i)
 		}
+		z[3] = 77
+		ctSelectGeneric(&z, table[:], uint64(i))
+		if z != table[i] {
+			t.Fatalf("ctSelectGeneric(%d) wrong", i)
+		}
 	}
 }
 
@@ -222,28 +227,31 @@ func TestExpDigit(t *testing.T) {
 	}
 }
 
+func BenchmarkCtSelect16(b *testing.B) {
+	table := dhGroup().comb[1][:]
+	var z nat
+	var i uint64
+	cpuLoop(b, func() {
+		ctSelect(&z, table, i&15)
+		i++
+	})
+}
+
 func BenchmarkMontMul(b *testing.B) {
 	z := dhGroup().rr
-	for b.Loop() {
-		montMul(&z, &z, &z)
-	}
+	cpuLoop(b, func() { montMul(&z, &z, &z) })
 }
 
 func BenchmarkMontSqr(b *testing.B) {
 	z := dhGroup().rr
-	for b.Loop() {
-		montSqr(&z, &z)
-	}
+	cpuLoop(b, func() { montSqr(&z, &z) })
 }
 
 func BenchmarkDHFixedBase(b *testing.B) {
 	var x [32]byte
 	rand.Read(x[:])
 	dhGroup()
-	b.ResetTimer()
-	for b.Loop() {
-		dhPublic(&x)
-	}
+	cpuLoop(b, func() { dhPublic(&x) })
 }
 
 func BenchmarkDHVarBase(b *testing.B) {
@@ -251,9 +259,7 @@ func BenchmarkDHVarBase(b *testing.B) {
 	rand.Read(x[:])
 	rand.Read(x2[:])
 	y := dhPublic(&x2)
-	for b.Loop() {
-		dhShared(&y, &x)
-	}
+	cpuLoop(b, func() { dhShared(&y, &x) })
 }
 
 // BenchmarkBigmodExp is the baseline: filippo.io/bigmod's constant-time
@@ -273,7 +279,5 @@ func BenchmarkBigmodExp(b *testing.B) {
 	}
 	e := exponent(&x).Bytes()
 	out := bigmod.NewNat()
-	for b.Loop() {
-		out.Exp(base, e, m)
-	}
+	cpuLoop(b, func() { out.Exp(base, e, m) })
 }

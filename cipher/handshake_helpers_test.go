@@ -2,7 +2,9 @@ package cipher
 
 import (
 	"bytes"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // seq returns n bytes counting up from start: the §8 vector inputs.
@@ -91,4 +93,23 @@ func newPair(t testing.TB, key *[32]byte, cfgC, cfgS HandshakeConfig) (*Handshak
 		t.Fatal(err)
 	}
 	return c, s
+}
+
+// processCPU is the CPU time this process has used (user + system).
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuLoop runs f b.N times and reports the process CPU time per call as
+// cpu-ns/op: on a shared machine wall time also counts other programs.
+func cpuLoop(b *testing.B, f func()) {
+	start := processCPU(b)
+	for b.Loop() {
+		f()
+	}
+	b.ReportMetric(float64(processCPU(b)-start)/float64(b.N), "cpu-ns/op")
 }

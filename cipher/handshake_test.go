@@ -410,13 +410,13 @@ func benchmarkHandshake(b *testing.B, m mode) {
 	key := testKey()
 	dhGroup()
 	b.ReportAllocs()
-	for b.Loop() {
+	cpuLoop(b, func() {
 		c, s := newPair(b, &key, m.cfg(), m.cfg())
 		r := pump(b, c, s)
 		if r.cStep != StepDone || r.sStep != StepDone {
 			b.Fatal("handshake failed")
 		}
-	}
+	})
 }
 
 // BenchmarkHandshake is one forward-secret client and server pair, all the
