@@ -37,6 +37,7 @@ type loop struct {
 	scratch [512]byte // handshake reads
 
 	closing []int // descriptors to close at the end of this iteration
+	evs     [256]event
 
 	mu    sync.Mutex
 	inbox []func()
@@ -104,33 +105,41 @@ func (l *loop) clock() int64 { return int64(time.Since(l.start)) }
 func (l *loop) run() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	var evs [256]event
 	for !l.stop {
 		timeout := -1
 		if when, ok := l.timers.next(); ok {
-			d := when - l.clock()
 			timeout = 0
-			if d > 0 {
+			if d := when - l.clock(); d > 0 {
 				timeout = int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
 			}
 		}
-		n, err := l.p.wait(evs[:], timeout)
-		if err != nil {
+		if err := l.poll(timeout); err != nil {
 			return err
 		}
-		for i := 0; i < n; i++ {
-			fd := int(evs[i].fd)
-			if fd < len(l.owner) {
-				if h := l.owner[fd]; h != nil {
-					h.event(fd, evs[i].flags)
-				}
+	}
+	return nil
+}
+
+// poll runs one iteration: wait at most timeoutMs for events, dispatch them,
+// fire due timers, run posted work and pipes that got a batch, and close
+// the descriptors released meanwhile.
+func (l *loop) poll(timeoutMs int) error {
+	n, err := l.p.wait(l.evs[:], timeoutMs)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		fd := int(l.evs[i].fd)
+		if fd < len(l.owner) {
+			if h := l.owner[fd]; h != nil {
+				h.event(fd, l.evs[i].flags)
 			}
 		}
-		l.timers.expire(l.clock())
-		l.runInbox()
-		l.runWaiters()
-		l.closeReleased()
 	}
+	l.timers.expire(l.clock())
+	l.runInbox()
+	l.runWaiters()
+	l.closeReleased()
 	return nil
 }
 

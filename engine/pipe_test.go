@@ -1,0 +1,367 @@
+//go:build linux
+
+package engine
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/spiped-go/spiped/cipher"
+	"golang.org/x/sys/unix"
+)
+
+// pipeRig is one connection in its data phase, on a loop the test drives
+// by hand, between two socketpairs: the test holds the outer ends.
+type pipeRig struct {
+	t            *testing.T
+	l            *loop
+	c            *conn
+	plain, crypt int            // outer ends: the plaintext peer and the encrypted peer
+	peerOpen     *cipher.Opener // opens what the connection seals
+	peerSeal     *cipher.Sealer // seals what the connection opens
+}
+
+func testKeys(b byte) cipher.DirectionKeys {
+	var k cipher.DirectionKeys
+	for i := range k.Enc {
+		k.Enc[i], k.Mac[i] = b+byte(i), b^byte(i)
+	}
+	return k
+}
+
+func socketpair(t *testing.T) [2]int {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fds
+}
+
+func newPipeRig(t *testing.T) *pipeRig {
+	srv := &Server{}
+	l, err := newLoop(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.loops = []*loop{l}
+	p, cr := socketpair(t), socketpair(t)
+	c := &conn{l: l, pfd: p[0], cfd: cr[0], connected: true}
+	c.up.c, c.down.c = c, c
+	c.connT, c.hsT = newTimer(nil), newTimer(nil)
+	for _, fd := range []int{p[0], cr[0]} {
+		if err := l.register(fd, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send, recv := testKeys(1), testKeys(2)
+	c.up.seal, c.down.open = cipher.NewSealer(&send), cipher.NewOpener(&recv)
+	srv.stats.open.Add(1)
+	c.startData()
+	r := &pipeRig{t: t, l: l, c: c, plain: p[1], crypt: cr[1],
+		peerOpen: cipher.NewOpener(&send), peerSeal: cipher.NewSealer(&recv)}
+	t.Cleanup(func() {
+		unix.Close(r.plain)
+		unix.Close(r.crypt)
+		r.c.close()
+		l.closeReleased()
+		l.shutdown()
+	})
+	return r
+}
+
+// pump runs the loop until cond holds (at most a few thousand iterations).
+func (r *pipeRig) pump(cond func() bool) {
+	r.t.Helper()
+	for range 5000 {
+		if cond() {
+			return
+		}
+		if err := r.l.poll(1); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	if !cond() {
+		r.t.Fatal("condition not reached")
+	}
+}
+
+// writeAll writes p to fd, running the loop whenever the socket is full.
+func (r *pipeRig) writeAll(fd int, p []byte) {
+	r.t.Helper()
+	for len(p) > 0 {
+		n, err := unix.Write(fd, p)
+		if err == unix.EAGAIN {
+			r.l.poll(1)
+			continue
+		}
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		p = p[n:]
+	}
+}
+
+// readAvail appends whatever fd has to buf; eof reports end of stream.
+func readAvail(fd int, buf []byte) ([]byte, bool) {
+	var tmp [64 << 10]byte
+	for {
+		n, err := unix.Read(fd, tmp[:])
+		if n > 0 {
+			buf = append(buf, tmp[:n]...)
+			continue
+		}
+		return buf, err == nil || err == unix.ECONNRESET
+	}
+}
+
+// openAll opens a stream of whole packets with o and returns the messages.
+func openAll(t *testing.T, o *cipher.Opener, wire []byte) []byte {
+	t.Helper()
+	if len(wire)%cipher.PacketSize != 0 {
+		t.Fatalf("%d wire bytes: not whole packets", len(wire))
+	}
+	var out []byte
+	for len(wire) > 0 {
+		pkt := append([]byte(nil), wire[:cipher.PacketSize]...)
+		n, err := o.Open(pkt)
+		if err != nil {
+			t.Fatalf("opening a packet: %v", err)
+		}
+		out = append(out, pkt[:n]...)
+		wire = wire[cipher.PacketSize:]
+	}
+	return out
+}
+
+func randomBytes(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	r := rand.NewChaCha8([32]byte{byte(seed)})
+	r.Read(b)
+	return b
+}
+
+func TestPipeSealsStream(t *testing.T) {
+	r := newPipeRig(t)
+	data := randomBytes(1, 300_000)
+	var wire []byte
+	chunk := []int{1, 1023, 1024, 1025, 65536, 70000, 5}
+	for off, i := 0, 0; off < len(data); i++ {
+		n := min(chunk[i%len(chunk)], len(data)-off)
+		r.writeAll(r.plain, data[off:off+n])
+		off += n
+		r.l.poll(0)
+		wire, _ = readAvail(r.crypt, wire)
+	}
+	want := (len(data) + 1023) / 1024 * 1060
+	r.pump(func() bool {
+		wire, _ = readAvail(r.crypt, wire)
+		return len(wire) >= want
+	})
+	if got := openAll(t, r.peerOpen, wire); !bytes.Equal(got, data) {
+		t.Fatalf("sealed stream carries %d bytes, differing from the %d written", len(got), len(data))
+	}
+	r.pump(func() bool { return r.c.up.b == nil })
+	if r.l.pool.Out() != 0 {
+		t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
+	}
+}
+
+func TestPipeOpensStream(t *testing.T) {
+	r := newPipeRig(t)
+	rnd := rand.New(rand.NewPCG(3, 4))
+	var wire, want []byte
+	for range 400 {
+		msg := randomBytes(rnd.Uint64(), 1+rnd.IntN(1024))
+		pkt := make([]byte, cipher.PacketSize)
+		copy(pkt, msg)
+		r.peerSeal.Seal(pkt, len(msg))
+		wire = append(wire, pkt...)
+		want = append(want, msg...)
+	}
+	// Odd chunk sizes: partial packets wait in the batch for their rest.
+	var got []byte
+	for off := 0; off < len(wire); {
+		n := min(1+rnd.IntN(5000), len(wire)-off)
+		r.writeAll(r.crypt, wire[off:off+n])
+		off += n
+		r.l.poll(0)
+		got, _ = readAvail(r.plain, got)
+	}
+	r.pump(func() bool {
+		got, _ = readAvail(r.plain, got)
+		return len(got) >= len(want)
+	})
+	if !bytes.Equal(got, want) {
+		t.Fatalf("opened %d bytes, differing from the %d sealed", len(got), len(want))
+	}
+	r.pump(func() bool { return r.c.down.b == nil })
+	if r.l.pool.Out() != 0 {
+		t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
+	}
+}
+
+func TestPipeBackpressure(t *testing.T) {
+	r := newPipeRig(t)
+	unix.SetsockoptInt(r.c.cfd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
+	// Fill the plaintext side until it blocks, never reading the other end.
+	data := randomBytes(2, 1<<20)
+	off := 0
+	for off < len(data) {
+		n, err := unix.Write(r.plain, data[off:min(off+65536, len(data))])
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		off += n
+		r.l.poll(0)
+	}
+	for range 50 {
+		r.l.poll(0)
+	}
+	up := &r.c.up
+	if up.b == nil || up.woff >= up.wend {
+		t.Fatal("the sealing pipe has no unsent output although its output is full")
+	}
+	if r.l.pool.Out() != 1 {
+		t.Fatalf("%d batches out, want the one in flight", r.l.pool.Out())
+	}
+	queued, err := unix.IoctlGetInt(r.c.pfd, unix.SIOCINQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if queued == 0 {
+		t.Fatal("the pipe kept reading plaintext while its output was blocked")
+	}
+	// Drain: everything written arrives intact and the batch goes back.
+	var wire []byte
+	want := (off + 1023) / 1024 * 1060
+	r.pump(func() bool {
+		wire, _ = readAvail(r.crypt, wire)
+		return len(wire) >= want
+	})
+	got := openAll(t, r.peerOpen, wire)
+	if !bytes.Equal(got, data[:off]) {
+		t.Fatalf("%d bytes through, differing from the %d written", len(got), off)
+	}
+	r.pump(func() bool { return r.l.pool.Out() == 0 })
+}
+
+func TestPipeBadPacketDrops(t *testing.T) {
+	r := newPipeRig(t)
+	pkt := make([]byte, cipher.PacketSize)
+	copy(pkt, "hello")
+	r.peerSeal.Seal(pkt, 5)
+	pkt[3] ^= 1
+	r.writeAll(r.crypt, pkt)
+	r.pump(func() bool { return r.c.closed })
+	r.l.closeReleased()
+	if n := r.l.srv.stats.badPackets.Load(); n != 1 {
+		t.Fatalf("badPackets = %d", n)
+	}
+	if got, eof := readAvail(r.plain, nil); len(got) != 0 || !eof {
+		t.Fatalf("plaintext side got %q (eof %v) after a forged packet", got, eof)
+	}
+	if r.l.pool.Out() != 0 {
+		t.Fatal("a dropped connection kept its batch")
+	}
+}
+
+func TestPipeHalfClose(t *testing.T) {
+	r := newPipeRig(t)
+	r.writeAll(r.plain, []byte("question"))
+	unix.Shutdown(r.plain, unix.SHUT_WR)
+	var wire []byte
+	eof := false
+	r.pump(func() bool {
+		wire, eof = readAvail(r.crypt, wire)
+		return eof
+	})
+	if got := openAll(t, r.peerOpen, wire); string(got) != "question" {
+		t.Fatalf("sealed %q", got)
+	}
+	if r.c.closed {
+		t.Fatal("one finished direction closed the connection")
+	}
+	// The reply after the client's EOF still arrives.
+	pkt := make([]byte, cipher.PacketSize)
+	copy(pkt, "answer")
+	r.peerSeal.Seal(pkt, 6)
+	r.writeAll(r.crypt, pkt)
+	var got []byte
+	r.pump(func() bool {
+		got, _ = readAvail(r.plain, got)
+		return len(got) >= 6
+	})
+	if string(got) != "answer" {
+		t.Fatalf("opened %q", got)
+	}
+	unix.Shutdown(r.crypt, unix.SHUT_WR)
+	r.pump(func() bool { return r.c.closed })
+	if r.l.pool.Out() != 0 {
+		t.Fatal("a closed connection kept a batch")
+	}
+}
+
+func TestPipeEOFMidPacket(t *testing.T) {
+	r := newPipeRig(t)
+	pkt := make([]byte, cipher.PacketSize)
+	copy(pkt, "partial")
+	r.peerSeal.Seal(pkt, 7)
+	r.writeAll(r.crypt, pkt[:500])
+	unix.Shutdown(r.crypt, unix.SHUT_WR)
+	var got []byte
+	eof := false
+	r.pump(func() bool {
+		got, eof = readAvail(r.plain, got)
+		return eof
+	})
+	if len(got) != 0 {
+		t.Fatalf("a partial packet delivered %q", got)
+	}
+	if r.c.closed || !r.c.down.shut {
+		t.Fatal("EOF mid-packet should end only that direction, cleanly")
+	}
+}
+
+func TestPipeNoAllocs(t *testing.T) {
+	r := newPipeRig(t)
+	plain := randomBytes(3, 64<<10)
+	const runs = 50
+	sealed := make([][]byte, runs+1)
+	for i := range sealed {
+		sealed[i] = make([]byte, 16*cipher.PacketSize)
+		for j := range 16 {
+			copy(sealed[i][j*cipher.PacketSize:], plain[:1024])
+		}
+		r.peerSeal.SealBatch(sealed[i], 16*1024)
+	}
+	buf := make([]byte, 128<<10)
+	i := 0
+	drain := func(fd, want int) {
+		for got := 0; got < want; {
+			n, err := unix.Read(fd, buf)
+			if err == unix.EAGAIN {
+				r.l.poll(1)
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += n
+		}
+	}
+	allocs := testing.AllocsPerRun(runs, func() {
+		r.writeAll(r.plain, plain)
+		r.writeAll(r.crypt, sealed[i])
+		i++
+		r.l.poll(0)
+		drain(r.crypt, 64*cipher.PacketSize)
+		drain(r.plain, 16*1024)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per round trip of 64 KiB each way", allocs)
+	}
+}
