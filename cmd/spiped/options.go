@@ -1,0 +1,199 @@
+package main
+
+import (
+	"io"
+	"math"
+	"time"
+
+	"github.com/spiped-go/spiped/cmd/internal/getopt"
+	"github.com/spiped-go/spiped/cmd/internal/parsenum"
+	"github.com/spiped-go/spiped/cmd/internal/version"
+	"github.com/spiped-go/spiped/cmd/internal/warnp"
+)
+
+// usageText is the reference's, plus -b where upstream spiped puts it.
+const usageText = `usage: spiped {-e | -d} -s <source socket> -t <target socket> [-b <bind address>] -k <key file>
+    [-DFj] [-f | -g] [-n <max # connections>] [-o <connection timeout>]
+    [-p <pidfile>] [-r <rtime> | -R] [--syslog]
+    [-u {<username> | <:groupname> | <username:groupname>}]
+       spiped -v
+`
+
+// options is the parsed command line, with the reference's defaults applied.
+type options struct {
+	bind           string        // -b
+	hasBind        bool          // -b was given
+	decrypt        bool          // -d
+	dnsRetry       bool          // -D: daemonize first, retry lookups
+	encrypt        bool          // -e
+	fast           bool          // -f
+	foreground     bool          // -F
+	requireFS      bool          // -g
+	noKeepalive    bool          // -j
+	keyFile        string        // -k
+	maxConns       int           // -n; 0 = unlimited
+	timeout        time.Duration // -o
+	pidfile        string        // -p, else the -s string plus ".pid"
+	reResolve      time.Duration // -r; 0 = never (-R)
+	source, target string        // -s, -t
+	syslog         bool          // --syslog
+	user           string        // -u, "" if none
+	pprof          string        // --pprof, "" if none
+}
+
+var optionList = []getopt.Option{
+	{Name: "-b", HasArg: true},
+	{Name: "-d"},
+	{Name: "-D"},
+	{Name: "-e"},
+	{Name: "-f"},
+	{Name: "-F"},
+	{Name: "-g"},
+	{Name: "-j"},
+	{Name: "-k", HasArg: true},
+	{Name: "-n", HasArg: true},
+	{Name: "-o", HasArg: true},
+	{Name: "-p", HasArg: true},
+	{Name: "-r", HasArg: true},
+	{Name: "-R"},
+	{Name: "-s", HasArg: true},
+	{Name: "--syslog"},
+	{Name: "-t", HasArg: true},
+	{Name: "-u", HasArg: true},
+	{Name: "-v"},
+	{Name: "--pprof", HasArg: true},
+}
+
+// exitError ends the program during parsing with a status; what it prints
+// has been printed.
+type exitError int
+
+// parse reads args (without argv[0]) as the reference's main() does,
+// printing usage and errors to stderr through w. It returns the options or
+// the status to exit with.
+func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, *exitError) {
+	o := &options{}
+	usage := func() *exitError {
+		io.WriteString(stderr, usageText)
+		e := exitError(1)
+		return &e
+	}
+	// seen catches a repeated option, which is a usage error.
+	seen := map[string]bool{}
+	var n uint64
+	var nSet bool
+	var oSecs, rSecs float64
+	p := getopt.New(args, optionList)
+	for {
+		kind, name, arg := p.Next()
+		switch kind {
+		case getopt.Missing:
+			w.Warnf("Missing argument to %s", name)
+			return nil, usage()
+		case getopt.Unknown:
+			w.Warnf("illegal option -- %s", name)
+			return nil, usage()
+		}
+		if kind == getopt.Done {
+			break
+		}
+		if seen[name] || (name == "-e" && seen["-d"]) || (name == "-d" && seen["-e"]) {
+			return nil, usage()
+		}
+		seen[name] = true
+		var err error
+		switch name {
+		case "-b":
+			o.bind, o.hasBind = arg, true
+		case "-d":
+			o.decrypt = true
+		case "-D":
+			o.dnsRetry = true
+		case "-e":
+			o.encrypt = true
+		case "-f":
+			o.fast = true
+		case "-F":
+			o.foreground = true
+		case "-g":
+			o.requireFS = true
+		case "-j":
+			o.noKeepalive = true
+		case "-k":
+			o.keyFile = arg
+		case "-n":
+			nSet = true
+			n, err = parsenum.Size(arg)
+		case "-o":
+			oSecs, err = parsenum.Seconds(arg)
+		case "-p":
+			o.pidfile = arg
+		case "-r":
+			rSecs, err = parsenum.Seconds(arg)
+		case "-R":
+			// Recorded in seen; reResolve stays 0.
+		case "-s":
+			o.source = arg
+		case "--syslog":
+			o.syslog = true
+		case "-t":
+			o.target = arg
+		case "-u":
+			o.user = arg
+		case "-v":
+			io.WriteString(stderr, "spiped "+version.Version+"\n")
+			e := exitError(0)
+			return nil, &e
+		case "--pprof":
+			o.pprof = arg
+		}
+		if err != nil {
+			w.Warnf("Error parsing argument: %s %s: %s", name, arg, warnp.Strerror(err))
+			e := exitError(1)
+			return nil, &e
+		}
+	}
+	if len(p.Rest()) != 0 {
+		return nil, usage()
+	}
+
+	// Defaults, as the reference sets them: -n 100, -o 0 means 5, -r 0 means 60.
+	if !nSet {
+		n = 100
+	}
+	if oSecs == 0 {
+		oSecs = 5
+	}
+	if rSecs == 0 {
+		rSecs = 60
+	}
+
+	// An empty argument counts as given, as in the reference: -k "" then
+	// fails to open the file rather than printing usage.
+	switch {
+	case !o.decrypt && !o.encrypt,
+		o.fast && o.requireFS,
+		!seen["-k"],
+		!(oSecs > 0),
+		rSecs != 60 && seen["-R"],
+		!seen["-s"],
+		!seen["-t"]:
+		return nil, usage()
+	}
+
+	if n > math.MaxInt {
+		n = 0 // any limit past what memory allows is no limit
+	}
+	o.maxConns = int(n)
+	o.timeout = parsenum.Duration(oSecs)
+	if !seen["-R"] {
+		o.reResolve = parsenum.Duration(rSecs)
+		if math.IsInf(rSecs, 1) || math.IsNaN(rSecs) {
+			o.reResolve = 0
+		}
+	}
+	if !seen["-p"] {
+		o.pidfile = o.source + ".pid"
+	}
+	return o, nil
+}
