@@ -601,7 +601,11 @@ func newEcho(t testing.TB, addr string) *echoServer {
 			go func() {
 				defer e.wg.Done()
 				defer c.Close()
-				io.Copy(c, c)
+				// A plain buffered copy: io.Copy between TCP sockets
+				// would splice through pipes from the runtime's pool,
+				// whose descriptors outlive the connection and would
+				// read as a leak.
+				io.CopyBuffer(c, struct{ io.Reader }{c}, make([]byte, 32<<10))
 				closeWrite(c)
 				// Wait for the other side's end before closing, so
 				// the echo never resets a connection in flight.
@@ -1004,8 +1008,50 @@ func waitFDs(t testing.TB, d *daemon, base int) {
 		n = d.fds()
 	}
 	if n > base {
-		t.Errorf("%s: %d descriptors open, baseline %d: leaked", d.name, n, base)
+		t.Errorf("%s: %d descriptors open, baseline %d: leaked\n%s", d.name, n, base, describeFDs(d))
 	}
+}
+
+// describeFDs lists a process's descriptors, sockets with their TCP
+// endpoints and state, for a leak report.
+func describeFDs(d *daemon) string {
+	dir := "/proc/self/fd"
+	if d.pid != 0 {
+		dir = fmt.Sprintf("/proc/%d/fd", d.pid)
+	}
+	socks := map[string]string{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, _ := os.ReadFile(f)
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			x := strings.Fields(line)
+			if len(x) > 9 {
+				socks[x[9]] = fmt.Sprintf("%s -> %s state %s", hexAddr(x[1]), hexAddr(x[2]), x[3])
+			}
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	var out strings.Builder
+	for _, e := range ents {
+		l, _ := os.Readlink(filepath.Join(dir, e.Name()))
+		if strings.HasPrefix(l, "socket:[") {
+			if s, ok := socks[strings.Trim(l[len("socket:"):], "[]")]; ok {
+				l += " " + s
+			}
+		}
+		fmt.Fprintf(&out, "  fd %s: %s\n", e.Name(), l)
+	}
+	return out.String()
+}
+
+// hexAddr turns /proc/net/tcp's "0100007F:1F90" into "127.0.0.1:8080".
+func hexAddr(s string) string {
+	ip, port, ok := strings.Cut(s, ":")
+	if !ok || len(ip) != 8 {
+		return s
+	}
+	b, _ := hex.DecodeString(ip)
+	p, _ := strconv.ParseUint(port, 16, 16)
+	return fmt.Sprintf("%d.%d.%d.%d:%d", b[3], b[2], b[1], b[0], p)
 }
 
 // settleFDs returns d's descriptor count once it has stopped changing.
