@@ -11,10 +11,17 @@ var (
 	hasAVX2 = cpuid.CPU.Supports(cpuid.AVX2)
 )
 
-// montMulADX is montMulGeneric in assembly; see dh_amd64.s.
+//go:generate sh -c "go run dh_amd64_gen.go > dh_amd64.s"
+
+// montMulADX is montMulGeneric in assembly; see dh_amd64_gen.go.
 //
 //go:noescape
 func montMulADX(z, a, b *nat)
+
+// montSqrADX is montMulADX(z, a, a) with each cross product computed once.
+//
+//go:noescape
+func montSqrADX(z, a *nat)
 
 // montMul sets z = a*b/2^2048 mod p; z may alias a or b.
 func montMul(z, a, b *nat) {
@@ -26,9 +33,15 @@ func montMul(z, a, b *nat) {
 }
 
 // montSqr sets z = a*a/2^2048 mod p; z may alias a.
-func montSqr(z, a *nat) { montMul(z, a, a) }
+func montSqr(z, a *nat) {
+	if hasADX {
+		montSqrADX(z, a)
+		return
+	}
+	montMulGeneric(z, a, a)
+}
 
-// ctSelectAVX2 is ctSelectGeneric in assembly; see dh_amd64.s.
+// ctSelectAVX2 is ctSelectGeneric in assembly; see dh_amd64_gen.go.
 //
 //go:noescape
 func ctSelectAVX2(z *nat, table *nat, n int, idx uint64)

@@ -106,6 +106,26 @@ func TestMontMulAgainstBig(t *testing.T) {
 	}
 }
 
+// TestMontSqrChain squares repeatedly, which walks through many values
+// (with the occasional carry out of the top limb) and checks every one.
+func TestMontSqrChain(t *testing.T) {
+	p := bigP(t)
+	rInv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), 2048), p)
+	for _, x := range testOperands(t, 3) {
+		a := bigToNat(x)
+		want := new(big.Int).Set(x)
+		for range 300 {
+			want.Mul(want, want).Mul(want, rInv).Mod(want, p)
+			var g nat
+			montMulGeneric(&g, &a, &a)
+			montSqr(&a, &a)
+			if natToBig(&a).Cmp(want) != 0 || g != a {
+				t.Fatalf("montSqr chain from %x went wrong", x)
+			}
+		}
+	}
+}
+
 // exponent returns 2^258 + x as a big.Int.
 func exponent(x *[32]byte) *big.Int {
 	e := new(big.Int).SetBytes(x[:])
