@@ -66,9 +66,20 @@ func shaniState(m []byte) (s [8]uint32) {
 	return s
 }
 
+// seal takes the packets two at a time, whose HMACs share the SHA unit
+// (macPairAsm), and an odd one alone in the stitched single-packet code.
 func (c *asmCipher) seal(buf []byte, n int, pnum uint64) {
-	_ = buf[n*PacketSize-1]
-	sealAsm(c, &buf[0], n, pnum)
+	buf = buf[:n*PacketSize]
+	for ; n >= 2; n -= 2 {
+		ctrAsm(c, &buf[0], 2, pnum)
+		macPairAsm(c, &buf[0], &buf[PacketSize], pnum,
+			(*[macSize]byte)(buf[plainSize:PacketSize]), (*[macSize]byte)(buf[PacketSize+plainSize:]))
+		buf = buf[2*PacketSize:]
+		pnum += 2
+	}
+	if n == 1 {
+		sealAsm(c, &buf[0], 1, pnum)
+	}
 }
 
 func (c *asmCipher) open(pkt []byte, pnum uint64) bool {
@@ -90,6 +101,18 @@ func expandKeyAsm(key *[32]byte, rk *[15][16]byte)
 //
 //go:noescape
 func sealAsm(c *asmCipher, buf *byte, n int, pnum uint64)
+
+// ctrAsm XORs the keystream into the first 1028 bytes of n consecutive
+// packets at buf, numbered from pnum.
+//
+//go:noescape
+func ctrAsm(c *asmCipher, buf *byte, n int, pnum uint64)
+
+// macPairAsm writes the HMACs of the ciphertexts of packets a (number pnum)
+// and b (number pnum+1) to macA and macB.
+//
+//go:noescape
+func macPairAsm(c *asmCipher, a, b *byte, pnum uint64, macA, macB *[macSize]byte)
 
 // openAsm decrypts the packet at pkt in place and writes the HMAC it
 // computed over the ciphertext into mac; the caller compares.

@@ -72,34 +72,37 @@
 	XOR1(X13, 32, p); \
 	XOR1(X14, 48, p)
 
-// Four SHA-256 rounds on the words in Mc. The variants also advance the
-// message schedule the way Intel's SHA extensions paper does: MSG1 into Mp
-// (the previous words), and Mn += alignr(Mc, Mp) then MSG2 into Mn.
-#define QUAD(k, Mc) \
+// Four SHA-256 rounds on the words in Mc for the state in S0 {F,E,B,A},
+// S1 {H,G,D,C}. The variants also advance the message schedule as in
+// Intel's SHA extensions paper: MSG1 into Mp (the previous words), and
+// Mn += alignr(Mc, Mp) then MSG2 into Mn, with T as scratch.
+#define Q0(k, S0, S1, Mc) \
 	MOVO        Mc, X0; \
 	PADDD       sha256K<>+k(SB), X0; \
-	SHA256RNDS2 X0, X1, X2; \
+	SHA256RNDS2 X0, S0, S1; \
 	PSHUFD      $0x0e, X0, X0; \
-	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, S1, S0
 
-#define QUAD_M1(k, Mc, Mp) \
-	QUAD(k, Mc); \
+#define Q1(k, S0, S1, Mc, Mp) \
+	Q0(k, S0, S1, Mc); \
 	SHA256MSG1 Mc, Mp
 
-#define QUAD_M2(k, Mc, Mp, Mn) \
-	MOVO        Mc, X0; \
-	PADDD       sha256K<>+k(SB), X0; \
-	SHA256RNDS2 X0, X1, X2; \
-	MOVO        Mc, X7; \
-	PALIGNR     $4, Mp, X7; \
-	PADDD       X7, Mn; \
-	SHA256MSG2  Mc, Mn; \
-	PSHUFD      $0x0e, X0, X0; \
-	SHA256RNDS2 X0, X2, X1
+#define Q2(k, S0, S1, T, Mc, Mp, Mn) \
+	Q0(k, S0, S1, Mc); \
+	MOVO       Mc, T; \
+	PALIGNR    $4, Mp, T; \
+	PADDD      T, Mn; \
+	SHA256MSG2 Mc, Mn
 
-#define QUAD_M12(k, Mc, Mp, Mn) \
-	QUAD_M2(k, Mc, Mp, Mn); \
+#define Q12(k, S0, S1, T, Mc, Mp, Mn) \
+	Q2(k, S0, S1, T, Mc, Mp, Mn); \
 	SHA256MSG1 Mc, Mp
+
+// The quads of the single stream: state X1, X2, words X3-X6, scratch X7.
+#define QUAD(k, Mc) Q0(k, X1, X2, Mc)
+#define QUAD_M1(k, Mc, Mp) Q1(k, X1, X2, Mc, Mp)
+#define QUAD_M2(k, Mc, Mp, Mn) Q2(k, X1, X2, X7, Mc, Mp, Mn)
+#define QUAD_M12(k, Mc, Mp, Mn) Q12(k, X1, X2, X7, Mc, Mp, Mn)
 
 // SHA_AES compresses the block in X3-X6 into X1, X2 while AES turns the
 // counter blocks already in X11-X14 into keystream.
@@ -219,6 +222,139 @@
 	PXOR X9, X9; PXOR X10, X10; PXOR X11, X11; PXOR X12, X12; \
 	PXOR X13, X13; PXOR X14, X14; PXOR X15, X15
 
+// Packets in pairs. SHA256RNDS2 has a latency of about twice its
+// throughput, so a single HMAC chain leaves half the SHA unit idle: two
+// packets' HMACs run side by side, stream A in X1, X2 / X3-X6 / X7 and
+// stream B in X9, X10 / X11-X14 / X15, sharing X0. That leaves no registers
+// for AES, so the keystream is a separate pass (ctrAsm), eight blocks wide.
+
+// PAIR_SHA compresses both streams' blocks; the states at block start are
+// kept at 0-63(SP).
+#define PAIR_SHA \
+	MOVOU X1, 0(SP); \
+	MOVOU X2, 16(SP); \
+	MOVOU X9, 32(SP); \
+	MOVOU X10, 48(SP); \
+	Q0(0, X1, X2, X3);                          Q0(0, X9, X10, X11); \
+	Q1(16, X1, X2, X4, X3);                     Q1(16, X9, X10, X12, X11); \
+	Q1(32, X1, X2, X5, X4);                     Q1(32, X9, X10, X13, X12); \
+	Q12(48, X1, X2, X7, X6, X5, X3);            Q12(48, X9, X10, X15, X14, X13, X11); \
+	Q12(64, X1, X2, X7, X3, X6, X4);            Q12(64, X9, X10, X15, X11, X14, X12); \
+	Q12(80, X1, X2, X7, X4, X3, X5);            Q12(80, X9, X10, X15, X12, X11, X13); \
+	Q12(96, X1, X2, X7, X5, X4, X6);            Q12(96, X9, X10, X15, X13, X12, X14); \
+	Q12(112, X1, X2, X7, X6, X5, X3);           Q12(112, X9, X10, X15, X14, X13, X11); \
+	Q12(128, X1, X2, X7, X3, X6, X4);           Q12(128, X9, X10, X15, X11, X14, X12); \
+	Q12(144, X1, X2, X7, X4, X3, X5);           Q12(144, X9, X10, X15, X12, X11, X13); \
+	Q12(160, X1, X2, X7, X5, X4, X6);           Q12(160, X9, X10, X15, X13, X12, X14); \
+	Q12(176, X1, X2, X7, X6, X5, X3);           Q12(176, X9, X10, X15, X14, X13, X11); \
+	Q12(192, X1, X2, X7, X3, X6, X4);           Q12(192, X9, X10, X15, X11, X14, X12); \
+	Q2(208, X1, X2, X7, X4, X3, X5);            Q2(208, X9, X10, X15, X12, X11, X13); \
+	Q2(224, X1, X2, X7, X5, X4, X6);            Q2(224, X9, X10, X15, X13, X12, X14); \
+	Q0(240, X1, X2, X6);                        Q0(240, X9, X10, X14); \
+	MOVOU 0(SP), X7; \
+	PADDD X7, X1; \
+	MOVOU 16(SP), X7; \
+	PADDD X7, X2; \
+	MOVOU 32(SP), X15; \
+	PADDD X15, X9; \
+	MOVOU 48(SP), X15; \
+	PADDD X15, X10
+
+// LOAD4 fills M0-M3 with the 64 bytes at p as big-endian words.
+#define LOAD4(p, M0, M1, M2, M3) \
+	MOVOU  0(p), M0; \
+	PSHUFB X8, M0; \
+	MOVOU  16(p), M1; \
+	PSHUFB X8, M1; \
+	MOVOU  32(p), M2; \
+	PSHUFB X8, M2; \
+	MOVOU  48(p), M3; \
+	PSHUFB X8, M3
+
+// TAIL4 fills M0-M3 with the final inner block of the packet at p whose
+// number is pn (see LAST_BLOCK). Uses AX, BX.
+#define TAIL4(p, pn, M0, M1, M2, M3) \
+	MOVL   1024(p), AX; \
+	BSWAPL AX; \
+	MOVQ   pn, BX; \
+	SHRQ   $32, BX; \
+	SHLQ   $32, BX; \
+	ORQ    BX, AX; \
+	MOVQ   AX, M0; \
+	MOVL   pn, BX; \
+	MOVQ   $0x8000000000000000, AX; \
+	ORQ    BX, AX; \
+	PINSRQ $1, AX, M0; \
+	PXOR   M1, M1; \
+	PXOR   M2, M2; \
+	MOVOU  innerLen<>(SB), M3
+
+// DIGEST2 turns state S0, S1 into the digest words {A,B,C,D}, {E,F,G,H}.
+#define DIGEST2(S0, S1, T) \
+	PSHUFD  $0x1b, S0, S0; \
+	PSHUFD  $0xb1, S1, S1; \
+	MOVO    S0, T; \
+	PBLENDW $0xf0, S1, S0; \
+	PALIGNR $8, T, S1
+
+// OUTER4 loads the outer block for the inner digest in S0, S1 into M0-M3
+// and the outer HMAC state into S0, S1.
+#define OUTER4(S0, S1, T, M0, M1, M2, M3) \
+	DIGEST2(S0, S1, T); \
+	MOVO  S0, M0; \
+	MOVO  S1, M1; \
+	MOVOU outerTail<>(SB), M2; \
+	MOVOU outerTail<>+16(SB), M3; \
+	MOVOU OUTER(DI), S0; \
+	MOVOU OUTER+16(DI), S1
+
+// STORE_MAC writes the digest of state S0, S1 to p.
+#define STORE_MAC(S0, S1, T, p) \
+	DIGEST2(S0, S1, T); \
+	PSHUFB X8, S0; \
+	PSHUFB X8, S1; \
+	MOVOU  S0, 0(p); \
+	MOVOU  S1, 16(p)
+
+// AESRND8 runs one AES round with the key at off(DI) on X0-X7.
+#define AESRND8(off, op) \
+	MOVOU off(DI), X8; \
+	op X8, X0; op X8, X1; op X8, X2; op X8, X3; \
+	op X8, X4; op X8, X5; op X8, X6; op X8, X7
+
+// XOR16 XORs block B into the 16 bytes at off(p).
+#define XOR16(B, off, p) \
+	MOVOU off(p), X9; \
+	PXOR  X9, B; \
+	MOVOU B, off(p)
+
+// AES-256 key expansion as in Intel's AES-NI white paper.
+#define EXPAND_EVEN(rcon, off) \
+	AESKEYGENASSIST $rcon, X3, X2; \
+	PSHUFD          $0xff, X2, X2; \
+	MOVO            X1, X4; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X1; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X1; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X1; \
+	PXOR            X2, X1; \
+	MOVOU           X1, off(BX)
+
+#define EXPAND_ODD(off) \
+	AESKEYGENASSIST $0, X1, X2; \
+	PSHUFD          $0xaa, X2, X2; \
+	MOVO            X3, X4; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X3; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X3; \
+	PSLLDQ          $4, X4; \
+	PXOR            X4, X3; \
+	PXOR            X2, X3; \
+	MOVOU           X3, off(BX)
+
 // func sealAsm(c *asmCipher, buf *byte, n int, pnum uint64)
 TEXT ·sealAsm(SB), NOSPLIT, $0-32
 	MOVQ  c+0(FP), DI
@@ -307,32 +443,107 @@ openChunk:
 	CLEAR
 	RET
 
-// AES-256 key expansion as in Intel's AES-NI white paper.
-#define EXPAND_EVEN(rcon, off) \
-	AESKEYGENASSIST $rcon, X3, X2; \
-	PSHUFD          $0xff, X2, X2; \
-	MOVO            X1, X4; \
-	PSLLDQ          $4, X4; \
-	PXOR            X4, X1; \
-	PSLLDQ          $4, X4; \
-	PXOR            X4, X1; \
-	PSLLDQ          $4, X4; \
-	PXOR            X4, X1; \
-	PXOR            X2, X1; \
-	MOVOU           X1, off(BX)
+// func macPairAsm(c *asmCipher, a, b *byte, pnum uint64, macA, macB *[32]byte)
+TEXT ·macPairAsm(SB), NOSPLIT, $64-48
+	MOVQ  c+0(FP), DI
+	MOVQ  a+8(FP), SI
+	MOVQ  b+16(FP), DX
+	MOVQ  pnum+24(FP), R8
+	LEAQ  1(R8), R9
+	MOVOU flipMask<>(SB), X8
+	MOVOU INNER(DI), X1
+	MOVOU INNER+16(DI), X2
+	MOVO  X1, X9
+	MOVO  X2, X10
+	MOVQ  SI, R11
+	MOVQ  DX, R13
+	MOVQ  $16, R12
 
-#define EXPAND_ODD(off) \
-	AESKEYGENASSIST $0, X1, X2; \
-	PSHUFD          $0xaa, X2, X2; \
-	MOVO            X3, X4; \
-	PSLLDQ          $4, X4; \
-	PXOR            X4, X3; \
-	PSLLDQ          $4, X4; \
-	PXOR            X4, X3; \
-	PSLLDQ          $4, X4; \
-	PXOR            X4, X3; \
-	PXOR            X2, X3; \
-	MOVOU           X3, off(BX)
+macPairChunk:
+	LOAD4(R11, X3, X4, X5, X6)
+	LOAD4(R13, X11, X12, X13, X14)
+	PAIR_SHA
+	ADDQ $64, R11
+	ADDQ $64, R13
+	DECQ R12
+	JNZ  macPairChunk
+
+	TAIL4(SI, R8, X3, X4, X5, X6)
+	TAIL4(DX, R9, X11, X12, X13, X14)
+	PAIR_SHA
+	OUTER4(X1, X2, X7, X3, X4, X5, X6)
+	OUTER4(X9, X10, X15, X11, X12, X13, X14)
+	PAIR_SHA
+	MOVQ macA+32(FP), R11
+	STORE_MAC(X1, X2, X7, R11)
+	MOVQ macB+40(FP), R11
+	STORE_MAC(X9, X10, X15, R11)
+	CLEAR
+	MOVOU X0, 0(SP)
+	MOVOU X0, 16(SP)
+	MOVOU X0, 32(SP)
+	MOVOU X0, 48(SP)
+	RET
+
+// func ctrAsm(c *asmCipher, buf *byte, n int, pnum uint64)
+TEXT ·ctrAsm(SB), NOSPLIT, $0-32
+	MOVQ c+0(FP), DI
+	MOVQ buf+8(FP), SI
+	MOVQ n+16(FP), DX
+	MOVQ pnum+24(FP), R8
+	MOVQ 8(DI), R10
+
+ctrPacket:
+	MOVQ   R8, R9
+	BSWAPQ R9
+	XORQ   0(DI), R9
+	XORL   CX, CX
+	MOVQ   SI, R11
+	MOVQ   $8, R12
+
+ctrBlocks:
+	CTR1(X0, 0); CTR1(X1, 1); CTR1(X2, 2); CTR1(X3, 3)
+	CTR1(X4, 4); CTR1(X5, 5); CTR1(X6, 6); CTR1(X7, 7)
+	AESRND8(16, AESENC); AESRND8(32, AESENC); AESRND8(48, AESENC); AESRND8(64, AESENC)
+	AESRND8(80, AESENC); AESRND8(96, AESENC); AESRND8(112, AESENC); AESRND8(128, AESENC)
+	AESRND8(144, AESENC); AESRND8(160, AESENC); AESRND8(176, AESENC); AESRND8(192, AESENC)
+	AESRND8(208, AESENC); AESRND8(224, AESENCLAST)
+	XOR16(X0, 0, R11); XOR16(X1, 16, R11); XOR16(X2, 32, R11); XOR16(X3, 48, R11)
+	XOR16(X4, 64, R11); XOR16(X5, 80, R11); XOR16(X6, 96, R11); XOR16(X7, 112, R11)
+	ADDQ $8, CX
+	ADDQ $128, R11
+	DECQ R12
+	JNZ  ctrBlocks
+
+	// Block 64 covers the last 4 bytes.
+	CTR1(X0, 0)
+	MOVOU 16(DI), X8; AESENC X8, X0
+	MOVOU 32(DI), X8; AESENC X8, X0
+	MOVOU 48(DI), X8; AESENC X8, X0
+	MOVOU 64(DI), X8; AESENC X8, X0
+	MOVOU 80(DI), X8; AESENC X8, X0
+	MOVOU 96(DI), X8; AESENC X8, X0
+	MOVOU 112(DI), X8; AESENC X8, X0
+	MOVOU 128(DI), X8; AESENC X8, X0
+	MOVOU 144(DI), X8; AESENC X8, X0
+	MOVOU 160(DI), X8; AESENC X8, X0
+	MOVOU 176(DI), X8; AESENC X8, X0
+	MOVOU 192(DI), X8; AESENC X8, X0
+	MOVOU 208(DI), X8; AESENC X8, X0
+	MOVOU 224(DI), X8; AESENCLAST X8, X0
+	MOVL  1024(SI), AX
+	MOVQ  X0, BX
+	XORL  BX, AX
+	MOVL  AX, 1024(SI)
+
+	ADDQ $1060, SI
+	INCQ R8
+	DECQ DX
+	JNZ  ctrPacket
+	PXOR X0, X0; PXOR X1, X1; PXOR X2, X2; PXOR X3, X3
+	PXOR X4, X4; PXOR X5, X5; PXOR X6, X6; PXOR X7, X7
+	PXOR X8, X8; PXOR X9, X9
+	RET
 
 // func expandKeyAsm(key *[32]byte, rk *[15][16]byte)
 TEXT ·expandKeyAsm(SB), NOSPLIT, $0-16
