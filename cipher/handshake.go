@@ -62,7 +62,7 @@ var (
 	errYTooLarge   = errors.New("cipher: peer's Diffie-Hellman value is not below p")
 	errNoFS        = errors.New("cipher: peer has no forward secrecy (y = 1) and -g is set")
 	errFastAndFS   = errors.New("cipher: Fast and RequireFS are exclusive")
-	errHandshakeUp = errors.New("cipher: handshake already failed")
+	errFailed      = errors.New("cipher: handshake already failed")
 )
 
 // Handshake is one side of spiped's handshake as a sans-I/O state machine.
@@ -71,7 +71,9 @@ var (
 // read y_S || h_S and check it, compute y_SC, done.
 // Server: write nonce_S, read nonce_C, read y_C || h_C and check it,
 // compute y_S and y_SC, write y_S || h_S, done.
-// A Fast side never reports StepCompute.
+// A Fast side never reports StepCompute. Any failure wipes the machine's
+// secrets and leaves it at StepFailed; so does Wipe, which the owner calls
+// once it has built its Sealer and Opener from Keys.
 type Handshake struct {
 	role      Role
 	fast      bool
@@ -118,6 +120,7 @@ func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
 		mine = h.nonces[nonceLen:]
 	}
 	if _, err := io.ReadFull(rnd, mine); err != nil {
+		h.Wipe()
 		return nil, fmt.Errorf("cipher: drawing the nonce: %w", err)
 	}
 	if !h.fast {
@@ -195,7 +198,7 @@ func (h *Handshake) msgLen() int {
 // A non-nil error means the handshake failed (StepFailed).
 func (h *Handshake) Input(p []byte) (int, error) {
 	if h.phase == phFailed {
-		return 0, errHandshakeUp
+		return 0, errFailed
 	}
 	need := h.Need()
 	if need == 0 {
@@ -214,7 +217,7 @@ func (h *Handshake) Input(p []byte) (int, error) {
 		err = h.gotDH()
 	}
 	if err != nil {
-		h.fail()
+		h.Wipe()
 	}
 	return n, err
 }
@@ -349,11 +352,6 @@ func (h *Handshake) Keys() (send, recv *DirectionKeys) {
 		return &h.cs, &h.sc
 	}
 	return &h.sc, &h.cs
-}
-
-// fail moves to StepFailed and drops every secret.
-func (h *Handshake) fail() {
-	h.Wipe()
 }
 
 // wipeHandshakeSecrets zeroes K, x, dk1 and y_SC, which only the handshake needs.
