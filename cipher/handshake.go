@@ -58,11 +58,11 @@ const (
 
 // Errors of a failed handshake. They say what went wrong, never a secret.
 var (
-	errBadMAC      = errors.New("cipher: handshake MAC mismatch")
-	errYTooLarge   = errors.New("cipher: peer's Diffie-Hellman value is not below p")
-	errNoFS        = errors.New("cipher: peer has no forward secrecy (y = 1) and -g is set")
-	errFastAndFS   = errors.New("cipher: Fast and RequireFS are exclusive")
-	errFailed      = errors.New("cipher: handshake already failed")
+	errBadMAC    = errors.New("cipher: handshake MAC mismatch")
+	errYTooLarge = errors.New("cipher: peer's Diffie-Hellman value is not below p")
+	errNoFS      = errors.New("cipher: peer has no forward secrecy (y = 1) and -g is set")
+	errFastAndFS = errors.New("cipher: Fast and RequireFS are exclusive")
+	errFailed    = errors.New("cipher: handshake already failed")
 )
 
 // Handshake is one side of spiped's handshake as a sans-I/O state machine.
