@@ -717,6 +717,7 @@ type daemonOpts struct {
 	maxConns  int           // -1: default (100); 0: unlimited
 	source    string        // "" picks a free port
 	nofile    int           // binaries only: RLIMIT_NOFILE soft and hard
+	extra     []string      // binaries only: more arguments (e.g. --pprof)
 }
 
 type daemon struct {
@@ -909,7 +910,7 @@ func daemonArgs(o daemonOpts, spec string) []string {
 	if o.maxConns >= 0 {
 		args = append(args, "-n", strconv.Itoa(o.maxConns))
 	}
-	return args
+	return append(args, o.extra...)
 }
 
 type lockedBuffer struct {
