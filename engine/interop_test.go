@@ -103,7 +103,7 @@ func writeKey(t *testing.T, content string) string {
 }
 
 // startOurs runs our engine in process until the test ends.
-func startOurs(t *testing.T, cfg Config, src, tgt string) {
+func startOurs(t *testing.T, cfg Config, src, tgt string) *Server {
 	t.Helper()
 	s, err := Resolve(src)
 	if err != nil {
@@ -131,6 +131,7 @@ func startOurs(t *testing.T, cfg Config, src, tgt string) {
 			t.Errorf("Serve did not return after Shutdown")
 		}
 	})
+	return srv
 }
 
 // startRef runs the reference daemon in the foreground until the test ends.

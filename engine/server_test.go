@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ourTunnel runs our -e and -d in process in front of target.
+func ourTunnel(t *testing.T, ecfg, dcfg Config, target string) (e, d *Server, addr string) {
+	t.Helper()
+	key := sha256.Sum256([]byte("behaviour key"))
+	ecfg.Encrypt, ecfg.Key = true, key
+	dcfg.Key = key
+	dspec, _ := freeAddr(t, tcp4, "d")
+	espec, edial := freeAddr(t, tcp4, "e")
+	d = startOurs(t, dcfg, dspec, target)
+	e = startOurs(t, ecfg, espec, dspec)
+	return e, d, edial
+}
+
+func dialTCP(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return c
+}
+
+func roundTrip(t *testing.T, c net.Conn, msg string) {
+	t.Helper()
+	if _, err := c.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != msg {
+		t.Fatalf("round trip: %q, %v", buf, err)
+	}
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if cond() {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestMaxConnsHoldsSecond(t *testing.T) {
+	var mu sync.Mutex
+	var warnings []string
+	warn := func(m string) { mu.Lock(); warnings = append(warnings, m); mu.Unlock() }
+	e, _, addr := ourTunnel(t, Config{MaxConns: 1, Warn: warn}, Config{}, service(t, echo))
+	first := dialTCP(t, addr)
+	roundTrip(t, first, "first")
+	second := dialTCP(t, addr)
+	second.Write([]byte("second"))
+	// The second waits in the backlog: not accepted while the first lives.
+	time.Sleep(200 * time.Millisecond)
+	if st := e.Stats(); st.Total != 1 || st.Open != 1 {
+		t.Fatalf("with -n 1 and one connection open: %+v", st)
+	}
+	mu.Lock()
+	got := strings.Join(warnings, "|")
+	mu.Unlock()
+	if got != "Maximum number of connections (1) reached" {
+		t.Fatalf("warnings %q", got)
+	}
+	first.Close()
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(second, buf); err != nil || string(buf) != "second" {
+		t.Fatalf("second connection after the first ended: %q, %v", buf, err)
+	}
+	if st := e.Stats(); st.Total != 2 {
+		t.Fatalf("stats after the second: %+v", st)
+	}
+	second.Close()
+}
+
+func TestTimeoutDropsSilentPeer(t *testing.T) {
+	dspec, ddial := freeAddr(t, tcp4, "d")
+	d := startOurs(t, Config{Key: sha256.Sum256(nil), Timeout: 150 * time.Millisecond}, dspec, service(t, echo))
+	c := dialTCP(t, ddial)
+	defer c.Close()
+	start := time.Now()
+	// Our nonce arrives, then nothing but the end: the silent peer is dropped.
+	got, _ := io.ReadAll(c)
+	if len(got) != 32 {
+		t.Fatalf("the daemon sent %d bytes, want its 32-byte nonce", len(got))
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Fatalf("dropped after %v", el)
+	}
+	waitFor(t, "the failure to be counted", func() bool { return d.Stats().HandshakeFailures == 1 })
+	waitFor(t, "the connection to be gone", func() bool { return d.Stats().Open == 0 })
+}
+
+func TestTimeoutDropsUnreachableTarget(t *testing.T) {
+	// A listener whose backlog is full: further connects hang in SYN_SENT.
+	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(lfd)
+	if err := unix.Bind(lfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	unix.Listen(lfd, 0)
+	sa, _ := unix.Getsockname(lfd)
+	port := sa.(*unix.SockaddrInet4).Port
+	var fill []net.Conn
+	defer func() {
+		for _, c := range fill {
+			c.Close()
+		}
+	}()
+	for range 4 {
+		c, err := net.DialTimeout("tcp4", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		if err != nil {
+			break
+		}
+		fill = append(fill, c)
+	}
+	espec, edial := freeAddr(t, tcp4, "e")
+	e := startOurs(t, Config{Encrypt: true, Timeout: 200 * time.Millisecond},
+		espec, fmt.Sprintf("[127.0.0.1]:%d", port))
+	c := dialTCP(t, edial)
+	defer c.Close()
+	got, _ := io.ReadAll(c)
+	if len(got) != 0 {
+		t.Fatalf("got %q", got)
+	}
+	waitFor(t, "the connect failure to be counted", func() bool { return e.Stats().ConnectFailures == 1 })
+}
+
+func TestShutdownDrainsInFlight(t *testing.T) {
+	e, d, addr := ourTunnel(t, Config{}, Config{}, service(t, echo))
+	c := dialTCP(t, addr)
+	defer c.Close()
+	roundTrip(t, c, "before shutdown")
+	e.Shutdown()
+	d.Shutdown()
+	// New connections are refused; the open one carries on to its end.
+	waitFor(t, "the listener to close", func() bool {
+		nc, err := net.Dial("tcp", addr)
+		if err == nil {
+			nc.Close()
+		}
+		return err != nil
+	})
+	data := randomBytes(9, 3<<20)
+	go func() {
+		c.Write(data)
+		c.(*net.TCPConn).CloseWrite()
+	}()
+	h := sha256.New()
+	n, err := io.Copy(h, c)
+	want := sha256.Sum256(data)
+	if err != nil || n != int64(len(data)) || !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatalf("after Shutdown, %d of %d bytes came back (%v)", n, len(data), err)
+	}
+	waitFor(t, "connections to end", func() bool { return e.Stats().Open == 0 && d.Stats().Open == 0 })
+}
+
+// TestEMFILEPausesAccepting runs our -d in a child process whose descriptor
+// limit leaves room for only a few connections, and checks that running out
+// pauses accepting instead of ending the daemon, with one warning, and that
+// connections are served again once descriptors free up.
+func TestEMFILEPausesAccepting(t *testing.T) {
+	if os.Getenv("ENGINE_EMFILE_CHILD") != "" {
+		emfileChild()
+		return
+	}
+	target := service(t, echo)
+	dspec, ddial := freeAddr(t, tcp4, "d")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILEPausesAccepting$")
+	cmd.Env = append(os.Environ(), "ENGINE_EMFILE_CHILD="+dspec+" "+target)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	ready := make([]byte, 6)
+	if _, err := io.ReadFull(stdout, ready); err != nil || string(ready) != "ready\n" {
+		t.Fatalf("child: %q %v: %s", ready, err, stderr.String())
+	}
+	cfg := ClientConfig{Fast: true, Timeout: 10 * time.Second}
+	cfg.Key = sha256.Sum256([]byte("emfile key"))
+	cfg.Target, _ = Resolve(dspec)
+	type held struct {
+		w    *io.PipeWriter
+		out  *bytes.Buffer
+		done chan error
+	}
+	open := func() held {
+		r, w := io.Pipe()
+		h := held{w: w, out: new(bytes.Buffer), done: make(chan error, 1)}
+		go func() { h.done <- RunClient(cfg, r, h.out) }()
+		return h
+	}
+	// More connections than the child has descriptors for.
+	var hs []held
+	for range 6 {
+		hs = append(hs, open())
+	}
+	time.Sleep(300 * time.Millisecond)
+	if !strings.Contains(stderr.String(), "too many open files") {
+		t.Fatalf("no warning about descriptors; child stderr: %q", stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "too many open files"); n != 1 {
+		t.Fatalf("warned %d times, want once: %q", n, stderr.String())
+	}
+	// End them all; the daemon must still be alive and serve afresh.
+	for _, h := range hs {
+		h.w.Close()
+	}
+	for _, h := range hs {
+		<-h.done
+	}
+	h := open()
+	h.w.Write([]byte("after"))
+	h.w.Close()
+	if err := <-h.done; err != nil || h.out.String() != "after" {
+		t.Fatalf("after descriptors freed: %q, %v; child stderr %q", h.out.String(), err, stderr.String())
+	}
+	if cmd.ProcessState != nil {
+		t.Fatal("child exited")
+	}
+	_ = ddial
+}
+
+// emfileChild is the child of TestEMFILEPausesAccepting: our -d with a
+// descriptor limit a few above what it uses when idle.
+func emfileChild() {
+	args := strings.Fields(os.Getenv("ENGINE_EMFILE_CHILD"))
+	src, _ := Resolve(args[0])
+	srv, err := Listen(Config{Source: src[0], Target: args[1], Fast: true, MaxConns: 0,
+		Key: sha256.Sum256([]byte("emfile key")), Loops: 1,
+		Warn: func(m string) { fmt.Fprintln(os.Stderr, m) }})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	// New descriptors take the lowest free numbers below the limit: leave
+	// five free numbers, room for two connections and a spare.
+	ents, _ := os.ReadDir("/proc/self/fd")
+	used := map[int]bool{}
+	for _, e := range ents {
+		var fd int
+		fmt.Sscan(e.Name(), &fd)
+		used[fd] = true
+	}
+	limit, free := 0, 0
+	for ; free < 5; limit++ {
+		if !used[limit] {
+			free++
+		}
+	}
+	lim := unix.Rlimit{Cur: uint64(limit), Max: uint64(limit)}
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Stdout.WriteString("ready\n")
+	srv.Serve()
+	os.Exit(0)
+}
