@@ -37,7 +37,8 @@ type options struct {
 	reResolve      time.Duration // -r; 0 = never (-R)
 	source, target string        // -s, -t
 	syslog         bool          // --syslog
-	user           string        // -u, "" if none
+	user           string        // -u
+	hasUser        bool          // -u was given
 	pprof          string        // --pprof, "" if none
 }
 
@@ -139,7 +140,7 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, *exitErr
 		case "-t":
 			o.target = arg
 		case "-u":
-			o.user = arg
+			o.user, o.hasUser = arg, true
 		case "-v":
 			io.WriteString(stderr, "spiped "+version.Version+"\n")
 			e := exitError(0)

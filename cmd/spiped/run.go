@@ -103,7 +103,7 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 	if !o.dnsRetry && child != nil && !daemonize() {
 		return 1
 	}
-	if o.user != "" {
+	if o.hasUser {
 		if err := setuidgid.Apply(o.user, w.Warn); err != nil {
 			return dropFailed(w, err)
 		}
