@@ -43,6 +43,9 @@ type packetCipher interface {
 	// open decrypts pkt[:plainSize] in place and reports whether the MAC
 	// matched. On false the contents of pkt are unspecified.
 	open(pkt []byte, pnum uint64) bool
+	// openBatch is open for the n consecutive packets of buf, numbered from
+	// pnum; it reports whether every MAC matched.
+	openBatch(buf []byte, n int, pnum uint64) bool
 	// wipe zeroes every key-derived value.
 	wipe()
 }
@@ -135,6 +138,39 @@ func (o *Opener) Open(pkt []byte) (n int, err error) {
 		return 0, errLength
 	}
 	return n, nil
+}
+
+// OpenBatch opens the len(lens) consecutive packets of buf in place, as
+// that many calls of Open would, and writes their message lengths to lens:
+// message i is now buf[i*PacketSize:][:lens[i]]. It is faster than Open on
+// packets in pairs. Any error is fatal for the connection as for Open, and
+// then buf holds no plaintext.
+func (o *Opener) OpenBatch(buf []byte, lens []int) error {
+	n := len(lens)
+	if o.failed {
+		return errAuth
+	}
+	if len(buf) < n*PacketSize {
+		o.failed = true
+		return errShort
+	}
+	buf = buf[:n*PacketSize]
+	if !o.c.openBatch(buf, n, o.pnum) {
+		o.failed = true
+		clear(buf)
+		return errAuth
+	}
+	o.pnum += uint64(n)
+	for i := range lens {
+		l := int(binary.BigEndian.Uint32(buf[i*PacketSize+MaxMessage:]))
+		if l < 1 || l > MaxMessage {
+			o.failed = true
+			clear(buf)
+			return errLength
+		}
+		lens[i] = l
+	}
+	return nil
 }
 
 // Wipe zeroes the keys. Every later Open fails.

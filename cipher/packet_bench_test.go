@@ -44,6 +44,18 @@ func BenchmarkOpen(b *testing.B) {
 	}
 }
 
+func BenchmarkOpenBatch(b *testing.B) {
+	for _, p := range testPaths() {
+		b.Run(p.name, func(b *testing.B) {
+			var o *Opener
+			lens := make([]int, benchPackets)
+			benchBatches(b, func() { o = p.opener(benchKeys, 0) }, func(batch []byte) error {
+				return o.OpenBatch(batch, lens)
+			})
+		})
+	}
+}
+
 // benchRing is how many batches one untimed restore covers; 512 KiB stays
 // in this machine's L2.
 const benchRing = 8

@@ -25,6 +25,11 @@ func FuzzOpen(f *testing.F) {
 		plain := make([]byte, plainSize)
 		binary.BigEndian.PutUint32(plain[MaxMessage:], MaxMessage+1)
 		f.Add(stdSealPlain(fuzzKeys, pnum, plain), pnum)
+		if pnum < 2 {
+			two := append(bytes.Clone(pkt), stdSeal(fuzzKeys, pnum+1, []byte("world"))...)
+			f.Add(two, pnum)
+			f.Add(append(two, stdSeal(fuzzKeys, pnum+2, []byte("!"))...), pnum)
+		}
 	}
 	f.Fuzz(func(t *testing.T, pkt []byte, pnum uint64) {
 		var first []byte
@@ -50,6 +55,31 @@ func FuzzOpen(f *testing.F) {
 			} else if !bytes.Equal(buf, first) || (buf == nil) != (first == nil) {
 				t.Fatalf("%s disagrees with %s", p.name, testPaths()[0].name)
 			}
+			checkOpenBatch(t, p, pkt, pnum)
 		}
 	})
+}
+
+// checkOpenBatch opens the whole packets of pkt with OpenBatch and with
+// consecutive Opens, which must agree.
+func checkOpenBatch(t *testing.T, p testPath, pkt []byte, pnum uint64) {
+	n := len(pkt) / PacketSize
+	batch := bytes.Clone(pkt)
+	lens := make([]int, n)
+	batchErr := p.opener(fuzzKeys, pnum).OpenBatch(batch, lens)
+	one := bytes.Clone(pkt)
+	o := p.opener(fuzzKeys, pnum)
+	var oneErr error
+	for i := 0; i < n; i++ {
+		var m int
+		if m, oneErr = o.Open(one[i*PacketSize:]); oneErr != nil {
+			break
+		}
+		if batchErr == nil && (m != lens[i] || !bytes.Equal(one[i*PacketSize:][:m], batch[i*PacketSize:][:m])) {
+			t.Fatalf("%s: OpenBatch and Open differ on packet %d", p.name, i)
+		}
+	}
+	if (batchErr == nil) != (oneErr == nil) {
+		t.Fatalf("%s: OpenBatch error %v, Open error %v", p.name, batchErr, oneErr)
+	}
 }

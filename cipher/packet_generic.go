@@ -71,6 +71,14 @@ func (g *genericCipher) open(pkt []byte, pnum uint64) bool {
 	return true
 }
 
+func (g *genericCipher) openBatch(buf []byte, n int, pnum uint64) bool {
+	ok := true
+	for i := 0; i < n; i++ {
+		ok = g.open(buf[i*PacketSize:], pnum+uint64(i)) && ok
+	}
+	return ok
+}
+
 // xorKeyStream encrypts or decrypts p (one packet's ct or plain) in place.
 func (g *genericCipher) xorKeyStream(p []byte, pnum uint64) {
 	binary.BigEndian.PutUint64(g.ctr[:8], pnum)

@@ -446,6 +446,18 @@ func TestPacketNoAllocations(t *testing.T) {
 		}); a != 0 {
 			t.Errorf("%s: Open allocates %v times", p.name, a)
 		}
+		sealed = make([]byte, (runs+1)*3*PacketSize)
+		p.sealer(k, 0).SealBatch(sealed, (runs+1)*3*MaxMessage)
+		o = p.opener(k, 0)
+		lens := make([]int, 3)
+		if a := testing.AllocsPerRun(runs, func() {
+			if err := o.OpenBatch(sealed, lens); err != nil {
+				t.Fatal(err)
+			}
+			sealed = sealed[3*PacketSize:]
+		}); a != 0 {
+			t.Errorf("%s: OpenBatch allocates %v times", p.name, a)
+		}
 	}
 }
 
@@ -475,5 +487,87 @@ func TestGenericWipeZeroesMACStates(t *testing.T) {
 	g.wipe()
 	if !bytes.Equal(istate, make([]byte, len(istate))) || !bytes.Equal(ostate, make([]byte, len(ostate))) {
 		t.Error("wipe left the HMAC states")
+	}
+}
+
+// sealedBatch returns n standard-library packets numbered from pnum with
+// random messages, and the messages.
+func sealedBatch(rng *rand.Rand, k *DirectionKeys, n int, pnum uint64) ([]byte, [][]byte) {
+	var buf []byte
+	var msgs [][]byte
+	for i := 0; i < n; i++ {
+		msg := randBytes(rng, randLen(rng, rng.IntN(4)))
+		msgs = append(msgs, msg)
+		buf = append(buf, stdSeal(k, pnum+uint64(i), msg)...)
+	}
+	return buf, msgs
+}
+
+func TestOpenBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 63, 64} {
+		k := randKeys(rng)
+		pnum := randPnum(rng)
+		if pnum > math.MaxUint64-70 {
+			pnum -= 70
+		}
+		sealed, msgs := sealedBatch(rng, k, n+1, pnum)
+		for _, p := range testPaths() {
+			o := p.opener(k, pnum)
+			buf := bytes.Clone(sealed)
+			lens := make([]int, n)
+			if err := o.OpenBatch(buf, lens); err != nil {
+				t.Fatalf("%s: OpenBatch of %d: %v", p.name, n, err)
+			}
+			for i, msg := range msgs[:n] {
+				if !bytes.Equal(buf[i*PacketSize:][:lens[i]], msg) {
+					t.Fatalf("%s: OpenBatch of %d: message %d differs", p.name, n, i)
+				}
+			}
+			// The counter moved on by n: the next packet opens alone.
+			if m, err := o.Open(buf[n*PacketSize:]); err != nil || !bytes.Equal(buf[n*PacketSize:][:m], msgs[n]) {
+				t.Fatalf("%s: Open after OpenBatch of %d = %d, %v", p.name, n, m, err)
+			}
+		}
+	}
+}
+
+func TestOpenBatchRejects(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	k := randKeys(rng)
+	const n, pnum = 5, 1000
+	sealed, _ := sealedBatch(rng, k, n, pnum)
+	next := stdSeal(k, pnum+n, []byte("next"))
+	for _, p := range testPaths() {
+		for pos := 0; pos < len(sealed); pos += 37 { // every packet, all regions
+			buf := bytes.Clone(sealed)
+			buf[pos] ^= 0x10
+			o := p.opener(k, pnum)
+			if err := o.OpenBatch(buf, make([]int, n)); err == nil {
+				t.Fatalf("%s: OpenBatch accepted a flipped bit at %d", p.name, pos)
+			}
+			if !bytes.Equal(buf, make([]byte, len(buf))) {
+				t.Fatalf("%s: a rejected batch was not cleared", p.name)
+			}
+			if _, err := o.Open(bytes.Clone(next)); err == nil {
+				t.Fatalf("%s: Open accepted a packet after a failed batch", p.name)
+			}
+		}
+		if err := p.opener(k, pnum+1).OpenBatch(bytes.Clone(sealed), make([]int, n)); err == nil {
+			t.Fatalf("%s: OpenBatch accepted a skipped packet number", p.name)
+		}
+		if err := p.opener(k, pnum).OpenBatch(bytes.Clone(sealed[:n*PacketSize-1]), make([]int, n)); err == nil {
+			t.Fatalf("%s: OpenBatch accepted a short buffer", p.name)
+		}
+		for bad := 0; bad < n; bad++ {
+			plain := make([]byte, plainSize)
+			binary.BigEndian.PutUint32(plain[MaxMessage:], MaxMessage+1)
+			buf := bytes.Clone(sealed)
+			copy(buf[bad*PacketSize:], stdSealPlain(k, pnum+uint64(bad), plain))
+			o := p.opener(k, pnum)
+			if err := o.OpenBatch(buf, make([]int, n)); err == nil || !bytes.Equal(buf, make([]byte, len(buf))) {
+				t.Fatalf("%s: OpenBatch with a bad length in packet %d: %v", p.name, bad, err)
+			}
+		}
 	}
 }
