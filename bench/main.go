@@ -254,6 +254,7 @@ func describe(cfg config, root string) meta {
 		m.Commit = strings.TrimSpace(string(out))
 	}
 	m.Ours = cfg.ours + " (" + version(cfg.ours) + ")"
+	m.Reference = "not run (-ours-only)"
 	if !cfg.oursOnly {
 		m.Reference = cfg.ref + " (" + version(cfg.ref) + ")"
 	}

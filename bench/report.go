@@ -138,7 +138,7 @@ func cell(ss []sample) string {
 	if !ok {
 		return "–"
 	}
-	if sm.n == 1 {
+	if sm.n == 1 || sm.lo == sm.hi {
 		return sm.med.String()
 	}
 	return fmt.Sprintf("%s [%s–%s]", sm.med, sm.lo, sm.hi)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -138,7 +139,7 @@ func (c *canvas) frame(x0 float64, a axis, title, ylabel string) {
 	for _, t := range a.ticks() {
 		y := a.y(t)
 		c.line(x0, y, x0+panelW, y, "#ddd", 1, "")
-		c.text(x0-6, y+4, "end", 11, num(t))
+		c.text(x0-6, y+4, "end", 11, strconv.FormatFloat(t, 'f', -1, 64))
 	}
 	c.line(x0, a.top, x0, a.top+a.h, "#333", 1, "")
 	c.line(x0, a.top+a.h, x0+panelW, a.top+a.h, "#333", 1, "")
@@ -174,10 +175,14 @@ func (c *canvas) series(a axis, s series) {
 	for _, p := range s.pts {
 		path = append(path, fmt.Sprintf("%.1f,%.1f", p.x, a.y(p.sm.med.V)))
 		c.line(p.x, a.y(p.sm.lo.V), p.x, a.y(p.sm.hi.V), s.color, 1, "")
-		fmt.Fprintf(&c.b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`+"\n", p.x, a.y(p.sm.med.V), s.color)
+		x, y := p.x, a.y(p.sm.med.V)
 		if p.sm.med.Over {
-			c.text(p.x+6, a.y(p.sm.med.V)-6, "start", 11, "> "+num(p.sm.med.V))
+			// Hit the time limit: an open triangle pointing up, "more than".
+			fmt.Fprintf(&c.b, `<path d="M%.1f %.1fl5 9h-10z" fill="white" stroke="%s" stroke-width="1.5"/>`+"\n", x, y-6, s.color)
+			c.text(x+8, y-6, "start", 11, "> "+num(p.sm.med.V)+" s")
+			continue
 		}
+		fmt.Fprintf(&c.b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`+"\n", x, y, s.color)
 	}
 	if len(path) > 1 {
 		extra := ""
@@ -325,7 +330,7 @@ func throughputSVG(r *results) string {
 					bx, y, bw-4, a.top+a.h-y, side.color)
 				mid := bx + (bw-4)/2
 				c.line(mid, a.y(sm.lo.V), mid, a.y(sm.hi.V), "#222", 1.2, "")
-				c.text(mid, y-6, "middle", 11, num(sm.med.V))
+				c.text(mid, math.Min(y, a.y(sm.hi.V))-6, "middle", 11, num(sm.med.V))
 			}
 		}
 	}
