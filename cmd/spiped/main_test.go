@@ -676,3 +676,62 @@ func TestTunnel(t *testing.T) {
 		}
 	}
 }
+
+// engineTotal reads the engine's count of accepted connections from --pprof.
+func engineTotal(addr string) int64 {
+	resp, err := http.Get("http://" + addr + "/debug/vars")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var vars struct {
+		Engine map[string]int64 `json:"engine"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&vars) != nil {
+		return -1
+	}
+	return vars.Engine["Total"]
+}
+
+// Warnings go to standard error, with -F even under --syslog; a daemon
+// started with --syslog sends them to syslog instead.
+func TestSyslogAfterDaemonizing(t *testing.T) {
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	silent, err := net.Listen("unix", filepath.Join(dir, "silent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	const warning = "spiped: Maximum number of connections (1) reached\n"
+	for i, tc := range []struct {
+		flags  []string
+		stderr bool
+	}{
+		{[]string{"-F", "--syslog"}, true},
+		{nil, true},
+		{[]string{"--syslog"}, false},
+	} {
+		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
+		debug := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		args := append([]string{"-e", "-n", "1", "-s", sock, "-t", silent.Addr().String(), "-k", key, "--pprof", debug}, tc.flags...)
+		d := start(t, bin, dir, "", args...)
+		if len(tc.flags) == 0 || tc.flags[0] != "-F" {
+			if code := d.wait(t); code != 0 {
+				t.Fatalf("%q: parent exited %d: %q", tc.flags, code, d.output())
+			}
+			daemonPid(t, sock+".pid")
+		}
+		waitFor(t, "the socket", func() bool { return listening("unix", sock) })
+		// That probe was the first connection: the limit is reached.
+		waitFor(t, "the connection to be counted", func() bool { return engineTotal(debug) == 1 })
+		if tc.stderr {
+			waitFor(t, "the warning on standard error", func() bool { return d.output() == warning })
+		} else {
+			time.Sleep(100 * time.Millisecond)
+			if out := d.output(); out != "" {
+				t.Errorf("%q: standard error got %q", tc.flags, out)
+			}
+		}
+	}
+}
