@@ -78,7 +78,7 @@ func (c *asmCipher) seal(buf []byte, n int, pnum uint64) {
 		pnum += 2
 	}
 	if n == 1 {
-		sealAsm(c, &buf[0], 1, pnum)
+		sealAsm(c, &buf[0], pnum)
 	}
 }
 
@@ -115,12 +115,11 @@ func (c *asmCipher) wipe() { *c = asmCipher{} }
 //go:noescape
 func expandKeyAsm(key *[32]byte, rk *[15][16]byte)
 
-// sealAsm encrypts and MACs n consecutive framed packets at buf, numbered
-// from pnum: one pass per packet, AES-CTR of the next 64 bytes running
-// between the SHA-256 rounds of the current 64.
+// sealAsm encrypts and MACs the framed packet at pkt in one pass, AES-CTR
+// of the next 64 bytes running between the SHA-256 rounds of the current 64.
 //
 //go:noescape
-func sealAsm(c *asmCipher, buf *byte, n int, pnum uint64)
+func sealAsm(c *asmCipher, pkt *byte, pnum uint64)
 
 // ctrAsm XORs the keystream into the first 1028 bytes of n consecutive
 // packets at buf, numbered from pnum.

@@ -2,13 +2,17 @@
 
 #include "textflag.h"
 
-// The stitched packet transform. One packet is 17 SHA-256 blocks of the
-// inner HMAC (1028 bytes of ciphertext, be64(pnum), padding) plus one outer
-// block, and 65 AES-256 blocks of keystream. SHA256RNDS2 is a long
+// The packet transform. One packet is 17 SHA-256 blocks of the inner HMAC
+// (1028 bytes of ciphertext, be64(pnum), padding) plus one outer block, and
+// 65 AES-256 blocks of keystream; the HMAC's ipad and opad states come
+// precomputed in asmCipher.
+//
+// sealAsm and openAsm do one packet in one pass. SHA256RNDS2 is a long
 // dependency chain, so the AES rounds for 64 bytes of keystream are spread
 // between the quads of each SHA-256 block, where they cost almost nothing.
+// Batches go faster two packets at a time: see macPairAsm and ctrAsm.
 //
-// Registers:
+// Registers of the one-pass functions:
 //	X0      SHA message + K for SHA256RNDS2 (implicit operand)
 //	X1, X2  SHA-256 state {F,E,B,A}, {H,G,D,C}
 //	X3-X6   message schedule W[0..15] of the current block
@@ -151,17 +155,6 @@
 	PADDD X9, X1; \
 	PADDD X10, X2
 
-// MSG_LOAD fills X3-X6 with the 64 bytes at p as big-endian words.
-#define MSG_LOAD(p) \
-	MOVOU  0(p), X3; \
-	PSHUFB X8, X3; \
-	MOVOU  16(p), X4; \
-	PSHUFB X8, X4; \
-	MOVOU  32(p), X5; \
-	PSHUFB X8, X5; \
-	MOVOU  48(p), X6; \
-	PSHUFB X8, X6
-
 // PACKET_SETUP prepares the counter halves and the inner HMAC state.
 #define PACKET_SETUP \
 	MOVQ  R8, R9; \
@@ -172,48 +165,62 @@
 	MOVOU INNER+16(DI), X2; \
 	XORL  CX, CX
 
-// LAST_BLOCK fills X3-X6 with the final inner block: the last 4 ciphertext
-// bytes (in AX, as loaded), be64(pnum), 0x80, zeros, and the bit length
-// (64 + 1036 bytes = 8800 bits).
-#define LAST_BLOCK \
+// LOAD4 fills M0-M3 with the 64 bytes at p as big-endian words.
+#define LOAD4(p, M0, M1, M2, M3) \
+	MOVOU  0(p), M0; \
+	PSHUFB X8, M0; \
+	MOVOU  16(p), M1; \
+	PSHUFB X8, M1; \
+	MOVOU  32(p), M2; \
+	PSHUFB X8, M2; \
+	MOVOU  48(p), M3; \
+	PSHUFB X8, M3
+
+// TAIL4 fills M0-M3 with the final inner block of the packet at p whose
+// number is pn: its last 4 ciphertext bytes, be64(pn), 0x80, zeros, and the
+// bit length (64 + 1036 bytes = 8800 bits). Uses AX, BX.
+#define TAIL4(p, pn, M0, M1, M2, M3) \
+	MOVL   1024(p), AX; \
 	BSWAPL AX; \
-	MOVQ   R8, BX; \
+	MOVQ   pn, BX; \
 	SHRQ   $32, BX; \
 	SHLQ   $32, BX; \
 	ORQ    BX, AX; \
-	MOVQ   AX, X3; \
-	MOVL   R8, BX; \
+	MOVQ   AX, M0; \
+	MOVL   pn, BX; \
 	MOVQ   $0x8000000000000000, AX; \
 	ORQ    BX, AX; \
-	PINSRQ $1, AX, X3; \
-	PXOR   X4, X4; \
-	PXOR   X5, X5; \
-	MOVOU  innerLen<>(SB), X6
+	PINSRQ $1, AX, M0; \
+	PXOR   M1, M1; \
+	PXOR   M2, M2; \
+	MOVOU  innerLen<>(SB), M3
 
-// DIGEST turns X1, X2 from {F,E,B,A}, {H,G,D,C} into {A,B,C,D}, {E,F,G,H}.
-#define DIGEST \
-	PSHUFD  $0x1b, X1, X1; \
-	PSHUFD  $0xb1, X2, X2; \
-	MOVO    X1, X7; \
-	PBLENDW $0xf0, X2, X1; \
-	PALIGNR $8, X7, X2
+// DIGEST2 turns state S0, S1 into the digest words {A,B,C,D}, {E,F,G,H}.
+#define DIGEST2(S0, S1, T) \
+	PSHUFD  $0x1b, S0, S0; \
+	PSHUFD  $0xb1, S1, S1; \
+	MOVO    S0, T; \
+	PBLENDW $0xf0, S1, S0; \
+	PALIGNR $8, T, S1
 
-// OUTER_MAC runs the outer HMAC block over the inner digest and stores the
-// MAC at p.
-#define OUTER_MAC(p) \
-	DIGEST; \
-	MOVO  X1, X3; \
-	MOVO  X2, X4; \
-	MOVOU outerTail<>(SB), X5; \
-	MOVOU outerTail<>+16(SB), X6; \
-	MOVOU OUTER(DI), X1; \
-	MOVOU OUTER+16(DI), X2; \
-	SHA; \
-	DIGEST; \
-	PSHUFB X8, X1; \
-	PSHUFB X8, X2; \
-	MOVOU  X1, 0(p); \
-	MOVOU  X2, 16(p)
+// OUTER4 loads the outer block for the inner digest in S0, S1 into M0-M3
+// and the outer HMAC state into S0, S1.
+#define OUTER4(S0, S1, T, M0, M1, M2, M3) \
+	DIGEST2(S0, S1, T); \
+	MOVO  S0, M0; \
+	MOVO  S1, M1; \
+	MOVOU outerTail<>(SB), M2; \
+	MOVOU outerTail<>+16(SB), M3; \
+	MOVOU OUTER(DI), S0; \
+	MOVOU OUTER+16(DI), S1
+
+// STORE_MAC writes the digest of state S0, S1 to the 32 bytes at m.
+#define STORE_MAC(S0, S1, T, m) \
+	DIGEST2(S0, S1, T); \
+	PSHUFB X8, S0; \
+	PSHUFB X8, S1; \
+	MOVOU  S0, m; \
+	MOVOU  S1, 16+m
 
 // CLEAR drops keys, keystream and MAC states from the vector registers.
 #define CLEAR \
@@ -260,62 +267,6 @@
 	MOVOU 48(SP), X15; \
 	PADDD X15, X10
 
-// LOAD4 fills M0-M3 with the 64 bytes at p as big-endian words.
-#define LOAD4(p, M0, M1, M2, M3) \
-	MOVOU  0(p), M0; \
-	PSHUFB X8, M0; \
-	MOVOU  16(p), M1; \
-	PSHUFB X8, M1; \
-	MOVOU  32(p), M2; \
-	PSHUFB X8, M2; \
-	MOVOU  48(p), M3; \
-	PSHUFB X8, M3
-
-// TAIL4 fills M0-M3 with the final inner block of the packet at p whose
-// number is pn (see LAST_BLOCK). Uses AX, BX.
-#define TAIL4(p, pn, M0, M1, M2, M3) \
-	MOVL   1024(p), AX; \
-	BSWAPL AX; \
-	MOVQ   pn, BX; \
-	SHRQ   $32, BX; \
-	SHLQ   $32, BX; \
-	ORQ    BX, AX; \
-	MOVQ   AX, M0; \
-	MOVL   pn, BX; \
-	MOVQ   $0x8000000000000000, AX; \
-	ORQ    BX, AX; \
-	PINSRQ $1, AX, M0; \
-	PXOR   M1, M1; \
-	PXOR   M2, M2; \
-	MOVOU  innerLen<>(SB), M3
-
-// DIGEST2 turns state S0, S1 into the digest words {A,B,C,D}, {E,F,G,H}.
-#define DIGEST2(S0, S1, T) \
-	PSHUFD  $0x1b, S0, S0; \
-	PSHUFD  $0xb1, S1, S1; \
-	MOVO    S0, T; \
-	PBLENDW $0xf0, S1, S0; \
-	PALIGNR $8, T, S1
-
-// OUTER4 loads the outer block for the inner digest in S0, S1 into M0-M3
-// and the outer HMAC state into S0, S1.
-#define OUTER4(S0, S1, T, M0, M1, M2, M3) \
-	DIGEST2(S0, S1, T); \
-	MOVO  S0, M0; \
-	MOVO  S1, M1; \
-	MOVOU outerTail<>(SB), M2; \
-	MOVOU outerTail<>+16(SB), M3; \
-	MOVOU OUTER(DI), S0; \
-	MOVOU OUTER+16(DI), S1
-
-// STORE_MAC writes the digest of state S0, S1 to p.
-#define STORE_MAC(S0, S1, T, p) \
-	DIGEST2(S0, S1, T); \
-	PSHUFB X8, S0; \
-	PSHUFB X8, S1; \
-	MOVOU  S0, 0(p); \
-	MOVOU  S1, 16(p)
-
 // AESRND8 runs one AES round with the key at off(DI) on X0-X7.
 #define AESRND8(off, op) \
 	MOVOU off(DI), X8; \
@@ -355,15 +306,12 @@
 	PXOR            X2, X3; \
 	MOVOU           X3, off(BX)
 
-// func sealAsm(c *asmCipher, buf *byte, n int, pnum uint64)
-TEXT ·sealAsm(SB), NOSPLIT, $0-32
+// func sealAsm(c *asmCipher, pkt *byte, pnum uint64)
+TEXT ·sealAsm(SB), NOSPLIT, $0-24
 	MOVQ  c+0(FP), DI
-	MOVQ  buf+8(FP), SI
-	MOVQ  n+16(FP), DX
-	MOVQ  pnum+24(FP), R8
+	MOVQ  pkt+8(FP), SI
+	MOVQ  pnum+16(FP), R8
 	MOVOU flipMask<>(SB), X8
-
-sealPacket:
 	PACKET_SETUP
 	KEYSTREAM4
 	XOR64(SI)
@@ -392,19 +340,13 @@ sealChunk:
 	JMP    sealChunk
 
 sealTail:
-	MOVL  1024(SI), AX
-	MOVQ  X11, BX
-	XORL  BX, AX
-	MOVL  AX, 1024(SI)
-	LAST_BLOCK
+	MOVQ X11, BX
+	XORL BX, 1024(SI)
+	TAIL4(SI, R8, X3, X4, X5, X6)
 	SHA
-	LEAQ  1028(SI), R11
-	OUTER_MAC(R11)
-
-	ADDQ $1060, SI
-	INCQ R8
-	DECQ DX
-	JNZ  sealPacket
+	OUTER4(X1, X2, X7, X3, X4, X5, X6)
+	SHA
+	STORE_MAC(X1, X2, X7, 1028(SI))
 	CLEAR
 	RET
 
@@ -421,7 +363,7 @@ TEXT ·openAsm(SB), NOSPLIT, $0-32
 openChunk:
 	// The MAC and the keystream are independent: hash the ciphertext
 	// chunk while AES makes its keystream, then decrypt it in place.
-	MSG_LOAD(R11)
+	LOAD4(R11, X3, X4, X5, X6)
 	CTR4
 	SHA_AES
 	XOR64(R11)
@@ -430,16 +372,15 @@ openChunk:
 	DECQ R12
 	JNZ  openChunk
 
-	MOVL 1024(SI), AX
-	MOVL AX, R13
-	LAST_BLOCK
+	TAIL4(SI, R8, X3, X4, X5, X6)
 	CTR4
 	SHA_AES
 	MOVQ X11, BX
-	XORL BX, R13
-	MOVL R13, 1024(SI)
+	XORL BX, 1024(SI)
+	OUTER4(X1, X2, X7, X3, X4, X5, X6)
+	SHA
 	MOVQ mac+24(FP), R11
-	OUTER_MAC(R11)
+	STORE_MAC(X1, X2, X7, 0(R11))
 	CLEAR
 	RET
 
@@ -475,9 +416,9 @@ macPairChunk:
 	OUTER4(X9, X10, X15, X11, X12, X13, X14)
 	PAIR_SHA
 	MOVQ macA+32(FP), R11
-	STORE_MAC(X1, X2, X7, R11)
+	STORE_MAC(X1, X2, X7, 0(R11))
 	MOVQ macB+40(FP), R11
-	STORE_MAC(X9, X10, X15, R11)
+	STORE_MAC(X9, X10, X15, 0(R11))
 	CLEAR
 	MOVOU X0, 0(SP)
 	MOVOU X0, 16(SP)
