@@ -178,14 +178,19 @@ func isInfWord(t string) bool {
 	return t == "inf" || t == "infinity"
 }
 
+// Longest is the longest Duration that Duration returns: about 146 years,
+// "never" in practice, and far enough from the int64 limit that the
+// engine's clock plus a timeout cannot overflow.
+const Longest = time.Duration(1 << 62)
+
 // Duration converts a positive number of seconds from Seconds into a
 // time.Duration, rounding a tiny one up to 1ns and clamping a huge or
-// infinite one (or NaN) to the longest Duration.
+// infinite one (or NaN) to Longest.
 func Duration(secs float64) time.Duration {
 	ns := secs * 1e9
 	switch {
-	case math.IsNaN(ns) || ns >= math.MaxInt64:
-		return math.MaxInt64
+	case math.IsNaN(ns) || ns >= float64(Longest):
+		return Longest
 	case ns < 1:
 		return 1
 	}

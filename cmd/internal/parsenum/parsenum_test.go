@@ -110,9 +110,11 @@ func TestDuration(t *testing.T) {
 		{5, 5 * time.Second},
 		{0.5, 500 * time.Millisecond},
 		{1e-12, 1},
-		{1e300, math.MaxInt64},
-		{math.Inf(1), math.MaxInt64},
-		{math.NaN(), math.MaxInt64},
+		{1e9, 1e18},
+		{1e10, Longest},
+		{1e300, Longest},
+		{math.Inf(1), Longest},
+		{math.NaN(), Longest},
 	} {
 		if got := Duration(tc.secs); got != tc.want {
 			t.Errorf("Duration(%v) = %v, want %v", tc.secs, got, tc.want)
