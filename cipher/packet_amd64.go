@@ -57,6 +57,9 @@ func newAsmCipher(k *DirectionKeys) *asmCipher {
 // shaniState reorders a marshaled crypto/sha256 state ("sha\x03" then the
 // eight big-endian chaining words) for SHA256RNDS2.
 func shaniState(m []byte) (s [8]uint32) {
+	if len(m) < 36 || string(m[:4]) != "sha\x03" {
+		panic("cipher: unexpected crypto/sha256 state encoding")
+	}
 	var h [8]uint32
 	for i := range h {
 		h[i] = binary.BigEndian.Uint32(m[4+4*i:])
