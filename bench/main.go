@@ -60,8 +60,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds per scenario and side [1]")
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "measuring time of bulk and connection-rate runs [1.5s]")
 	fs.IntVar(&c.iters, "iters", 2000, "round trips per latency run [300]")
-	held := fs.String("held", "500,1000,2000,4000", "held-connection counts [250,500,1000]")
-	fs.DurationVar(&c.heldTimeout, "held-timeout", 60*time.Second, "time limit to open one set of held connections [20s]")
+	held := fs.String("held", "500,1000,2000,4000", "held-connection counts [200,400,800]")
+	fs.DurationVar(&c.heldTimeout, "held-timeout", 60*time.Second, "time limit to open one set of held connections [10s]")
 	fs.StringVar(&c.benchtime, "benchtime", "1s", "go test -benchtime for the crypto benchmarks [300ms]")
 	only := fs.String("only", "", "run only scenarios whose name matches this regexp (bulk-1, bulk-8, connect, connect-f, latency, held-N, crypto)")
 	fs.StringVar(&c.jsonPath, "json", "", "write the results as JSON to this file (- for stdout, then no Markdown)")
@@ -81,8 +81,8 @@ func parseFlags(args []string) (config, error) {
 			"rounds":       func() { c.rounds = 1 },
 			"duration":     func() { c.duration = 1500 * time.Millisecond },
 			"iters":        func() { c.iters = 300 },
-			"held":         func() { *held = "250,500,1000" },
-			"held-timeout": func() { c.heldTimeout = 20 * time.Second },
+			"held":         func() { *held = "200,400,800" },
+			"held-timeout": func() { c.heldTimeout = 10 * time.Second },
 			"benchtime":    func() { c.benchtime = "300ms" },
 		}
 		for name, apply := range quick {
