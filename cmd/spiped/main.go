@@ -22,9 +22,9 @@ func main() {
 
 func spiped() int {
 	w := warnp.New(filepath.Base(os.Args[0]), os.Stderr)
-	o, exit := parse(os.Args[1:], w, os.Stderr)
-	if exit != nil {
-		return int(*exit)
+	o, code := parse(os.Args[1:], w, os.Stderr)
+	if o == nil {
+		return code
 	}
 	child := daemon.AsChild()
 	if !o.foreground && child == nil {

@@ -642,16 +642,20 @@ func echoServer(t *testing.T, path string) {
 	}()
 }
 
-// A smoke test through both of our daemons in -F mode: plaintext client ->
-// spiped -e -> spiped -d (key from standard input) -> echo.
+// A smoke test through both of our daemons: plaintext client -> spiped -e
+// (-F) -> spiped -d (daemonized, key from the standard input it inherits)
+// -> echo.
 func TestTunnel(t *testing.T) {
 	dir := t.TempDir()
 	key := writeKey(t, dir)
 	echo, dsock, esock := filepath.Join(dir, "echo"), filepath.Join(dir, "d"), filepath.Join(dir, "e")
 	echoServer(t, echo)
-	dec := start(t, bin, dir, "secret", "-F", "-d", "-s", dsock, "-t", echo, "-k", "-")
+	dec := start(t, bin, dir, "secret", "-d", "-s", dsock, "-t", echo, "-k", "-")
+	if code := dec.wait(t); code != 0 {
+		t.Fatalf("spiped -d: parent exited %d: %q", code, dec.output())
+	}
+	decPid := daemonPid(t, dsock+".pid")
 	enc := start(t, bin, dir, "", "-F", "-e", "-s", esock, "-t", dsock, "-k", key)
-	waitFor(t, "spiped -d to listen", func() bool { return listening("unix", dsock) })
 	waitFor(t, "spiped -e to listen", func() bool { return listening("unix", esock) })
 
 	c, err := net.Dial("unix", esock)
@@ -669,11 +673,14 @@ func TestTunnel(t *testing.T) {
 	if err != nil || string(got) != msg {
 		t.Fatalf("echo through the tunnel: %d bytes, %v; want %d bytes", len(got), err, len(msg))
 	}
-	for _, p := range []*background{enc, dec} {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		if code := p.wait(t); code != 0 {
-			t.Errorf("%q: exit status %d after SIGTERM: %q", p.cmd.Args, code, p.output())
-		}
+	enc.cmd.Process.Signal(syscall.SIGTERM)
+	if code := enc.wait(t); code != 0 {
+		t.Errorf("spiped -e: exit status %d after SIGTERM: %q", code, enc.output())
+	}
+	syscall.Kill(decPid, syscall.SIGTERM)
+	waitFor(t, "spiped -d to exit", func() bool { return gone(decPid) })
+	if out := dec.output() + enc.output(); out != "" {
+		t.Errorf("unexpected output %q", out)
 	}
 }
 

@@ -65,19 +65,14 @@ var optionList = []getopt.Option{
 	{Name: "--pprof", HasArg: true},
 }
 
-// exitError ends the program during parsing with a status; what it prints
-// has been printed.
-type exitError int
-
 // parse reads args (without argv[0]) as the reference's main() does,
-// printing usage and errors to stderr through w. It returns the options or
-// the status to exit with.
-func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, *exitError) {
+// printing usage and errors to stderr through w. It returns the options,
+// or nil and the status to exit with once usage, -v or an error is printed.
+func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	o := &options{}
-	usage := func() *exitError {
+	usage := func() (*options, int) {
 		io.WriteString(stderr, usageText)
-		e := exitError(1)
-		return &e
+		return nil, 1
 	}
 	// seen catches a repeated option, which is a usage error.
 	seen := map[string]bool{}
@@ -90,16 +85,16 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, *exitErr
 		switch kind {
 		case getopt.Missing:
 			w.Warnf("Missing argument to %s", name)
-			return nil, usage()
+			return usage()
 		case getopt.Unknown:
 			w.Warnf("illegal option -- %s", name)
-			return nil, usage()
+			return usage()
 		}
 		if kind == getopt.Done {
 			break
 		}
 		if seen[name] || (name == "-e" && seen["-d"]) || (name == "-d" && seen["-e"]) {
-			return nil, usage()
+			return usage()
 		}
 		seen[name] = true
 		var err error
@@ -143,19 +138,17 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, *exitErr
 			o.user, o.hasUser = arg, true
 		case "-v":
 			io.WriteString(stderr, "spiped "+version.Version+"\n")
-			e := exitError(0)
-			return nil, &e
+			return nil, 0
 		case "--pprof":
 			o.pprof = arg
 		}
 		if err != nil {
 			w.Warnf("Error parsing argument: %s %s: %s", name, arg, warnp.Strerror(err))
-			e := exitError(1)
-			return nil, &e
+			return nil, 1
 		}
 	}
 	if len(p.Rest()) != 0 {
-		return nil, usage()
+		return usage()
 	}
 
 	// Defaults, as the reference sets them: -n 100, -o 0 means 5, -r 0 means 60.
@@ -179,7 +172,7 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, *exitErr
 		rSecs != 60 && seen["-R"],
 		!seen["-s"],
 		!seen["-t"]:
-		return nil, usage()
+		return usage()
 	}
 
 	if n > math.MaxInt {
@@ -196,5 +189,5 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, *exitErr
 	if !seen["-p"] {
 		o.pidfile = o.source + ".pid"
 	}
-	return o, nil
+	return o, 0
 }
