@@ -220,11 +220,19 @@ func TestLoadConcurrentEcho(t *testing.T) {
 	waitFDs(t, p.e, base)
 }
 
-// A client that never reads while the target pushes: the target's writes
+// A client that never reads while the target pushes (and the mirror case,
+// a target that never reads while the client pushes): the sender's writes
 // must block (backpressure through both daemons) and neither daemon's
-// resident memory may grow by more than 64 MiB. Then the client reads the
-// whole stream, which must be intact.
+// resident memory may grow by more than 64 MiB. Then the receiver reads
+// the whole stream, which must be intact.
 func TestBackpressureNeverReadingClient(t *testing.T) {
+	for _, targetPushes := range []bool{true, false} {
+		name := map[bool]string{true: "target-pushes", false: "client-pushes"}[targetPushes]
+		t.Run(name, func(t *testing.T) { backpressure(t, targetPushes) })
+	}
+}
+
+func backpressure(t *testing.T, targetPushes bool) {
 	const rssBound = 64 << 20
 	// Kernel socket buffers on loopback autotune (tcp_rmem max is 32 MiB
 	// here), and there are three connections in the path; what the pusher
@@ -241,6 +249,10 @@ func TestBackpressureNeverReadingClient(t *testing.T) {
 	defer c.Close()
 	target := tl.next(t)
 	defer target.Close()
+	sender, receiver := target, c
+	if !targetPushes {
+		sender, receiver = c, target
+	}
 	var pushed atomic.Int64
 	pushDone := make(chan error, 1)
 	go func() {
@@ -250,7 +262,7 @@ func TestBackpressureNeverReadingClient(t *testing.T) {
 			for i := 0; i < len(buf); i += 8 {
 				binary.BigEndian.PutUint64(buf[i:], uint64(off)+uint64(i))
 			}
-			n, err := target.Write(buf)
+			n, err := sender.Write(buf)
 			off += int64(n)
 			pushed.Store(off)
 			if err != nil {
@@ -258,7 +270,7 @@ func TestBackpressureNeverReadingClient(t *testing.T) {
 				return
 			}
 		}
-		closeWrite(target)
+		closeWrite(sender)
 		pushDone <- nil
 	}()
 	// Wait until the pusher stops making progress.
@@ -276,24 +288,24 @@ func TestBackpressureNeverReadingClient(t *testing.T) {
 	maxE, maxD := p.e.rss()-rssE0, p.d.rss()-rssD0
 	select {
 	case err := <-pushDone:
-		t.Fatalf("the pusher finished (%v) after %d bytes although the client never read: no backpressure", err, pushed.Load())
+		t.Fatalf("the pusher finished (%v) after %d bytes although the receiver never read: no backpressure", err, pushed.Load())
 	default:
 	}
 	if stalledAt == 0 {
-		t.Fatalf("the pusher never blocked: %d bytes pushed in 10 s to a client that never reads", pushed.Load())
+		t.Fatalf("the pusher never blocked: %d bytes pushed in 10 s to a receiver that never reads", pushed.Load())
 	}
 	t.Logf("pusher blocked after %d MiB; RSS growth: -e %d KiB, -d %d KiB", stalledAt>>20, maxE>>10, maxD>>10)
 	if maxE > rssBound || maxD > rssBound {
 		t.Errorf("resident memory grew by %d (-e) and %d (-d) bytes while blocked; bound %d", maxE, maxD, rssBound)
 	}
 	// Now read everything and check the counter pattern.
-	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	receiver.SetReadDeadline(time.Now().Add(60 * time.Second))
 	buf := make([]byte, 256<<10)
 	var got int64
 	var carry []byte
 	reads := 0
 	for {
-		n, err := c.Read(buf)
+		n, err := receiver.Read(buf)
 		chunk := append(carry, buf[:n]...)
 		k := len(chunk) / 8 * 8
 		for i := 0; i < k; i += 8 {
@@ -319,7 +331,7 @@ func TestBackpressureNeverReadingClient(t *testing.T) {
 		}
 	}
 	if err := <-pushDone; err != nil || got != limit || len(carry) != 0 {
-		t.Fatalf("client read %d bytes (pusher: %v); want %d", got, err, limit)
+		t.Fatalf("receiver read %d bytes (pusher: %v); want %d", got, err, limit)
 	}
 	if maxE > rssBound || maxD > rssBound {
 		t.Errorf("resident memory grew by %d (-e) and %d (-d) bytes while draining; bound %d", maxE, maxD, rssBound)
@@ -725,9 +737,20 @@ func TestSIGTERMWithTransferInFlight(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A connection made after SIGTERM must not be served.
+	late, lateErr := net.DialTimeout("tcp4", p.e.addr(), time.Second)
+	if lateErr == nil {
+		late.Write([]byte("too late"))
+	}
 	n, err := io.Copy(h, c)
 	if err != nil {
 		t.Fatalf("after SIGTERM: read %d more bytes, then %v", n, err)
+	}
+	if lateErr == nil {
+		if got, _ := drain(late, 2*time.Second); len(got) != 0 {
+			t.Errorf("a connection made after SIGTERM was served: %q came back", got)
+		}
+		late.Close()
 	}
 	want := sha256.Sum256(data)
 	if int(n)+len(first) != size || !bytes.Equal(h.Sum(nil), want[:]) {

@@ -769,10 +769,12 @@ type impl struct {
 }
 
 // hostileImpls are the daemons every hostile test runs against: ours
-// in-process, and the reference (skipped when absent unless CI is set).
+// in-process and as the built command, and the reference (skipped when
+// absent unless CI is set).
 func hostileImpls() []impl {
 	return []impl{
 		{"engine", startEngine},
+		{"binary", startBinary},
 		{"reference", startReference},
 	}
 }

@@ -21,7 +21,7 @@ import (
 
 const refSpiped = "/usr/bin/spiped"
 
-func needRef(t *testing.T) {
+func needRef(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(refSpiped); err != nil {
 		if os.Getenv("CI") != "" {
@@ -44,7 +44,7 @@ type tunnel struct {
 	addr string // where plaintext clients connect ("unix" if it starts with /)
 }
 
-func (tn tunnel) dial(t *testing.T) net.Conn {
+func (tn tunnel) dial(t testing.TB) net.Conn {
 	t.Helper()
 	network := "tcp"
 	if strings.HasPrefix(tn.addr, "/") {
@@ -68,7 +68,7 @@ const (
 )
 
 // freeAddr returns a spiped address spec and a dialable address.
-func freeAddr(t *testing.T, kind addrKind, name string) (spec, dial string) {
+func freeAddr(t testing.TB, kind addrKind, name string) (spec, dial string) {
 	t.Helper()
 	switch kind {
 	case unixSock:
@@ -93,7 +93,7 @@ func freeAddr(t *testing.T, kind addrKind, name string) (spec, dial string) {
 	}
 }
 
-func writeKey(t *testing.T, content string) string {
+func writeKey(t testing.TB, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "key")
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -103,7 +103,7 @@ func writeKey(t *testing.T, content string) string {
 }
 
 // startOurs runs our engine in process until the test ends.
-func startOurs(t *testing.T, cfg Config, src, tgt string) *Server {
+func startOurs(t testing.TB, cfg Config, src, tgt string) *Server {
 	t.Helper()
 	s, err := Resolve(src)
 	if err != nil {
@@ -135,7 +135,7 @@ func startOurs(t *testing.T, cfg Config, src, tgt string) *Server {
 }
 
 // startRef runs the reference daemon in the foreground until the test ends.
-func startRef(t *testing.T, encrypt bool, sd side, src, srcDial, tgt string) {
+func startRef(t testing.TB, encrypt bool, sd side, src, srcDial, tgt string) {
 	t.Helper()
 	mode := "-d"
 	if encrypt {
@@ -181,7 +181,7 @@ func startRef(t *testing.T, encrypt bool, sd side, src, srcDial, tgt string) {
 }
 
 // startSide starts one daemon of the chain.
-func startSide(t *testing.T, encrypt bool, sd side, kind addrKind, tgt string) (spec, dial string) {
+func startSide(t testing.TB, encrypt bool, sd side, kind addrKind, tgt string) (spec, dial string) {
 	t.Helper()
 	spec, dial = freeAddr(t, kind, map[bool]string{true: "e", false: "d"}[encrypt])
 	if sd.ref {
@@ -195,7 +195,7 @@ func startSide(t *testing.T, encrypt bool, sd side, kind addrKind, tgt string) (
 
 // startTunnel builds client -> e -> d -> target and returns the client's
 // address.
-func startTunnel(t *testing.T, e, d side, kind addrKind, target string) tunnel {
+func startTunnel(t testing.TB, e, d side, kind addrKind, target string) tunnel {
 	t.Helper()
 	if e.key == "" {
 		e.key = "interop key\n"
@@ -209,7 +209,7 @@ func startTunnel(t *testing.T, e, d side, kind addrKind, target string) tunnel {
 }
 
 // service is a target: each connection runs handle.
-func service(t *testing.T, handle func(net.Conn)) string {
+func service(t testing.TB, handle func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -248,7 +248,7 @@ func replyAfterEOF(c net.Conn) {
 	fmt.Fprintf(c, "got %d bytes", n)
 }
 
-func closeWriteConn(t *testing.T, c net.Conn) {
+func closeWriteConn(t testing.TB, c net.Conn) {
 	t.Helper()
 	type cw interface{ CloseWrite() error }
 	if err := c.(cw).CloseWrite(); err != nil {
