@@ -974,10 +974,14 @@ func startProcess(t testing.TB, name, bin string, o daemonOpts) *daemon {
 	}
 }
 
-// waitListening polls /proc/net/tcp for a listening socket on spec's port.
+// waitListening waits until something listens on spec's port. It asks
+// ss(8), which filters in the kernel, and falls back to /proc/net/tcp, which
+// lists every socket (slow when a test run leaves tens of thousands in
+// TIME_WAIT). Neither makes a probe connection, which a daemon would serve.
 func waitListening(spec string, exited chan struct{}, within time.Duration) bool {
 	_, portStr, _ := net.SplitHostPort(dialSpec(spec))
 	port, _ := strconv.Atoi(portStr)
+	ss, ssErr := exec.LookPath("ss")
 	want := fmt.Sprintf(":%04X", port)
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
@@ -986,11 +990,18 @@ func waitListening(spec string, exited chan struct{}, within time.Duration) bool
 			return false
 		default:
 		}
-		b, _ := os.ReadFile("/proc/net/tcp")
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) > 3 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
+		if ssErr == nil {
+			out, err := exec.Command(ss, "-Hltn", "sport", "=", ":"+portStr).Output()
+			if err == nil && len(bytes.TrimSpace(out)) > 0 {
 				return true
+			}
+		} else {
+			b, _ := os.ReadFile("/proc/net/tcp")
+			for _, line := range strings.Split(string(b), "\n") {
+				f := strings.Fields(line)
+				if len(f) > 3 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
+					return true
+				}
 			}
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -620,3 +620,116 @@ func TestHarnessPrime(t *testing.T) {
 		t.Fatal("group14P is not a safe prime")
 	}
 }
+
+// A peer that trickles its handshake a byte at a time must still be cut
+// off by -o: the handshake timeout is one deadline, not an idle timer.
+func TestHostileSlowHandshake(t *testing.T) {
+	seed := testSeed(t)
+	const timeout = 500 * time.Millisecond
+	for _, im := range hostileImpls() {
+		for _, enc := range []bool{false, true} {
+			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
+				r := newRig(t, im, enc, rigOpts{timeout: timeout, maxConns: -1}, seed)
+				s := r.open()
+				start := time.Now()
+				msg := make([]byte, 32+dhMsg)
+				r.rnd.Read(msg)
+				cut := time.Duration(0)
+				readDone := make(chan struct{})
+				go func() {
+					defer close(readDone)
+					drain(s.p.conn, 10*time.Second)
+					cut = time.Since(start)
+				}()
+				for _, b := range msg { // at most 320 × 20 ms
+					if _, err := s.p.conn.Write([]byte{b}); err != nil {
+						break
+					}
+					select {
+					case <-readDone:
+					case <-time.After(20 * time.Millisecond):
+						continue
+					}
+					break
+				}
+				<-readDone
+				if cut == 0 || cut > 3*timeout {
+					t.Errorf("%s let a trickling handshake run %v under -o %v", im.name, cut, timeout)
+				}
+				s.expectOnly("slow handshake")
+				r.after()
+			})
+		}
+	}
+}
+
+// Odd but legal framing must be delivered: a packet a byte at a time, many
+// packets and half of the next in one write, and (against -e) the server's
+// DH message and its first packet in one segment.
+func TestHostileFramingDelivered(t *testing.T) {
+	seed := testSeed(t)
+	for _, im := range hostileImpls() {
+		for _, enc := range []bool{false, true} {
+			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
+				r := newRig(t, im, enc, rigOpts{maxConns: -1}, seed)
+				s := r.open()
+				p := s.p
+				var want []byte
+				if enc {
+					// Our y_S and a packet in one write.
+					if err := p.nonces(); err != nil {
+						t.Fatal(err)
+					}
+					if err := p.readDH(); err != nil {
+						t.Fatal(err)
+					}
+					y := p.genY(false)
+					p.keysFrom(p.sharedSecret(p.peerY))
+					first := []byte("in the DH segment")
+					s.write(cat(dhMessage(y, p.ourMACKey()), p.sealNext(first)))
+					want = append(want, first...)
+				} else if err := p.handshake(false); err != nil {
+					t.Fatal(err)
+				}
+				one := []byte("byte by byte")
+				for _, b := range p.sealNext(one) {
+					s.write([]byte{b})
+				}
+				want = append(want, one...)
+				var burst []byte
+				for i := range 5 {
+					m := []byte(fmt.Sprintf("burst %d;", i))
+					burst = append(burst, p.sealNext(m)...)
+					want = append(want, m...)
+				}
+				tail := p.sealNext([]byte("tail"))
+				s.write(cat(burst, tail[:500]))
+				time.Sleep(20 * time.Millisecond)
+				s.write(tail[500:])
+				want = append(want, "tail"...)
+				s.sent = want
+				if !s.delivered(len(want)) {
+					t.Errorf("%s delivered %d of %d bytes", im.name, len(s.recorded()), len(want))
+				}
+				closeWrite(p.conn)
+				if enc {
+					closeWrite(s.plain)
+				}
+				s.expectOnly("legal framing")
+				r.after()
+			})
+		}
+	}
+}
+
+// recorded is what the plaintext side holds so far.
+func (s *session) recorded() []byte {
+	if s.r.encrypt {
+		return s.rec.bytes()
+	}
+	var all []byte
+	for _, rc := range s.r.sink.since(s.from) {
+		all = append(all, rc.bytes()...)
+	}
+	return all
+}
