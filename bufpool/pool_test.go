@@ -82,3 +82,25 @@ func BenchmarkGetPut(b *testing.B) {
 		p.Put(p.Get())
 	}
 }
+
+func TestPutDirty(t *testing.T) {
+	p := New(1)
+	b := p.Get()
+	for i := range 2000 {
+		b.Buf[i] = 0x5a
+	}
+	b.Len[0] = 9
+	p.PutDirty(b, 2000)
+	if c := p.Get(); c != b || !bytes.Equal(c.Buf[:], make([]byte, Size)) || c.Len[0] != 0 {
+		t.Fatal("PutDirty left data behind")
+	}
+}
+
+func BenchmarkGetPutDirty(b *testing.B) {
+	p := New(4)
+	p.Put(p.Get())
+	b.ReportAllocs()
+	for b.Loop() {
+		p.PutDirty(p.Get(), PacketSize)
+	}
+}

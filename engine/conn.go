@@ -99,10 +99,13 @@ func (c *conn) event(fd int, flags uint8) {
 		// The peer may have spoken already: the same edge reported it.
 	}
 	if flags&(evRead|evHup) != 0 {
-		if fd == c.pfd {
-			c.up.canRead = true
-		} else if fd == c.cfd {
-			c.down.canRead = true
+		in := &c.up
+		if fd == c.cfd {
+			in = &c.down
+		}
+		in.canRead = true
+		if flags&evHup != 0 {
+			in.hup = true
 		}
 	}
 	switch {

@@ -190,9 +190,10 @@ func (l *loop) getBatch(p *pipe) *bufpool.Batch {
 	return nil
 }
 
-// putBatch zeroes and returns b, and wakes the oldest waiting pipe.
-func (l *loop) putBatch(b *bufpool.Batch) {
-	l.pool.Put(b)
+// putBatch zeroes b.Buf[:dirty] (all that was written) and returns b, and
+// wakes the oldest waiting pipe.
+func (l *loop) putBatch(b *bufpool.Batch, dirty int) {
+	l.pool.PutDirty(b, dirty)
 	for len(l.waiters) > 0 {
 		p := l.waiters[0]
 		l.waiters[0] = nil

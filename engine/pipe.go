@@ -30,6 +30,7 @@ type pipe struct {
 	b       *bufpool.Batch
 
 	canRead bool // input reported readable and not yet read to EAGAIN
+	hup     bool // input reported hang-up: read on to EOF, not just to a short read
 	eof     bool // input reached EOF
 	shut    bool // output shut down: this direction is finished
 	waiting bool // queued for a batch
@@ -39,6 +40,7 @@ type pipe struct {
 	// payloads still to be written, woff bytes of packet wpk written.
 	woff, wend     int
 	rlen, npk, wpk int
+	dirty          int // b.Buf[:dirty] may have been written: zeroed on release
 }
 
 // run moves as much data as the sockets allow without blocking. A non-nil
@@ -101,7 +103,11 @@ func (p *pipe) runSeal() error {
 			p.eof = true
 			continue
 		}
+		if n < bufpool.Packets*bufpool.SlotSize {
+			p.drained()
+		}
 		p.wend = p.seal.SealBatch(p.b.Buf[:], n)
+		p.dirty = max(p.dirty, p.wend)
 		l.srv.stats.plainIn.Add(int64(n))
 	}
 }
@@ -153,7 +159,11 @@ func (p *pipe) runOpen() error {
 			p.eof = true
 			continue
 		}
+		if n < bufpool.Size-p.rlen {
+			p.drained()
+		}
 		p.rlen += n
+		p.dirty = max(p.dirty, p.rlen)
 		var total int
 		for (p.npk+1)*bufpool.PacketSize <= p.rlen {
 			m, err := p.open.Open(p.b.Frame(p.npk))
@@ -204,6 +214,16 @@ func (p *pipe) writePayloads() (blocked bool, err error) {
 	return false, nil
 }
 
+// drained notes a short read: the socket's queue was empty, and the
+// edge-triggered poller reports any byte that arrives after it, so the read
+// that would only return EAGAIN is skipped. (A spurious report costs one
+// EAGAIN read, nothing more.)
+func (p *pipe) drained() {
+	if !p.hup {
+		p.canRead = false
+	}
+}
+
 // sibling is the connection's other direction.
 func (p *pipe) sibling() *pipe {
 	if p == &p.c.up {
@@ -233,7 +253,8 @@ func (p *pipe) release() {
 	if p.b != nil {
 		b := p.b
 		p.b = nil
-		p.rlen, p.npk, p.wpk, p.woff, p.wend = 0, 0, 0, 0, 0
-		p.c.l.putBatch(b)
+		dirty := p.dirty
+		p.rlen, p.npk, p.wpk, p.woff, p.wend, p.dirty = 0, 0, 0, 0, 0, 0
+		p.c.l.putBatch(b, dirty)
 	}
 }

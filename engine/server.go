@@ -25,7 +25,7 @@ type Config struct {
 	MaxConns    int              // -n, 0 = unlimited
 	Timeout     time.Duration    // -o
 	ReResolve   time.Duration    // -r; 0 means never (-R)
-	Loops       int              // event loops; 0 means one per CPU
+	Loops       int              // event loops; 0 means GOMAXPROCS-1, at least 1 (see Listen)
 	Warn        func(msg string) // warnings (stderr or syslog), never secrets
 }
 
@@ -58,9 +58,13 @@ func Listen(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	// A loop sleeps in epoll_wait/kevent on its own thread. While every P
+	// is in such a system call the runtime's sysmon takes the Ps away every
+	// 20 µs and each wake-up must find one again; one P left for the rest
+	// (workers, timers, the runtime) avoids that churn.
 	n := cfg.Loops
 	if n <= 0 {
-		n = runtime.NumCPU()
+		n = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	s := &Server{cfg: cfg, quit: make(chan struct{})}
 	s.targets.Store(&targets)
