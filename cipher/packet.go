@@ -142,10 +142,11 @@ func (o *Opener) Open(pkt []byte) (n int, err error) {
 
 // OpenBatch opens the len(lens) consecutive packets of buf in place, as
 // that many calls of Open would, and writes their message lengths to lens:
-// message i is now buf[i*PacketSize:][:lens[i]]. It is faster than Open on
+// message i is now buf[i*PacketSize:][:lens[i]]. The lengths are uint16,
+// like bufpool.Batch.Len, which they always fit. It is faster than Open on
 // packets in pairs. Any error is fatal for the connection as for Open, and
 // then buf holds no plaintext.
-func (o *Opener) OpenBatch(buf []byte, lens []int) error {
+func (o *Opener) OpenBatch(buf []byte, lens []uint16) error {
 	n := len(lens)
 	if o.failed {
 		return errAuth
@@ -162,13 +163,13 @@ func (o *Opener) OpenBatch(buf []byte, lens []int) error {
 	}
 	o.pnum += uint64(n)
 	for i := range lens {
-		l := int(binary.BigEndian.Uint32(buf[i*PacketSize+MaxMessage:]))
+		l := binary.BigEndian.Uint32(buf[i*PacketSize+MaxMessage:])
 		if l < 1 || l > MaxMessage {
 			o.failed = true
 			clear(buf)
 			return errLength
 		}
-		lens[i] = l
+		lens[i] = uint16(l)
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func BenchmarkOpenBatch(b *testing.B) {
 	for _, p := range testPaths() {
 		b.Run(p.name, func(b *testing.B) {
 			var o *Opener
-			lens := make([]int, benchPackets)
+			lens := make([]uint16, benchPackets)
 			benchBatches(b, func() { o = p.opener(benchKeys, 0) }, func(batch []byte) error {
 				return o.OpenBatch(batch, lens)
 			})

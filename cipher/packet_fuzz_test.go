@@ -65,7 +65,7 @@ func FuzzOpen(f *testing.F) {
 func checkOpenBatch(t *testing.T, p testPath, pkt []byte, pnum uint64) {
 	n := len(pkt) / PacketSize
 	batch := bytes.Clone(pkt)
-	lens := make([]int, n)
+	lens := make([]uint16, n)
 	batchErr := p.opener(fuzzKeys, pnum).OpenBatch(batch, lens)
 	one := bytes.Clone(pkt)
 	o := p.opener(fuzzKeys, pnum)
@@ -75,7 +75,7 @@ func checkOpenBatch(t *testing.T, p testPath, pkt []byte, pnum uint64) {
 		if m, oneErr = o.Open(one[i*PacketSize:]); oneErr != nil {
 			break
 		}
-		if batchErr == nil && (m != lens[i] || !bytes.Equal(one[i*PacketSize:][:m], batch[i*PacketSize:][:m])) {
+		if batchErr == nil && (m != int(lens[i]) || !bytes.Equal(one[i*PacketSize:][:m], batch[i*PacketSize:][:m])) {
 			t.Fatalf("%s: OpenBatch and Open differ on packet %d", p.name, i)
 		}
 	}

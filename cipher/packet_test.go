@@ -449,7 +449,7 @@ func TestPacketNoAllocations(t *testing.T) {
 		sealed = make([]byte, (runs+1)*3*PacketSize)
 		p.sealer(k, 0).SealBatch(sealed, (runs+1)*3*MaxMessage)
 		o = p.opener(k, 0)
-		lens := make([]int, 3)
+		lens := make([]uint16, 3)
 		if a := testing.AllocsPerRun(runs, func() {
 			if err := o.OpenBatch(sealed, lens); err != nil {
 				t.Fatal(err)
@@ -537,7 +537,7 @@ func TestOpenBatch(t *testing.T) {
 		for _, p := range testPaths() {
 			o := p.opener(k, pnum)
 			buf := bytes.Clone(sealed)
-			lens := make([]int, n)
+			lens := make([]uint16, n)
 			if err := o.OpenBatch(buf, lens); err != nil {
 				t.Fatalf("%s: OpenBatch of %d: %v", p.name, n, err)
 			}
@@ -565,7 +565,7 @@ func TestOpenBatchRejects(t *testing.T) {
 			buf := bytes.Clone(sealed)
 			buf[pos] ^= 0x10
 			o := p.opener(k, pnum)
-			if err := o.OpenBatch(buf, make([]int, n)); err == nil {
+			if err := o.OpenBatch(buf, make([]uint16, n)); err == nil {
 				t.Fatalf("%s: OpenBatch accepted a flipped bit at %d", p.name, pos)
 			}
 			if !bytes.Equal(buf, make([]byte, len(buf))) {
@@ -575,10 +575,10 @@ func TestOpenBatchRejects(t *testing.T) {
 				t.Fatalf("%s: Open accepted a packet after a failed batch", p.name)
 			}
 		}
-		if err := p.opener(k, pnum+1).OpenBatch(bytes.Clone(sealed), make([]int, n)); err == nil {
+		if err := p.opener(k, pnum+1).OpenBatch(bytes.Clone(sealed), make([]uint16, n)); err == nil {
 			t.Fatalf("%s: OpenBatch accepted a skipped packet number", p.name)
 		}
-		if err := p.opener(k, pnum).OpenBatch(bytes.Clone(sealed[:n*PacketSize-1]), make([]int, n)); err == nil {
+		if err := p.opener(k, pnum).OpenBatch(bytes.Clone(sealed[:n*PacketSize-1]), make([]uint16, n)); err == nil {
 			t.Fatalf("%s: OpenBatch accepted a short buffer", p.name)
 		}
 		for bad := 0; bad < n; bad++ {
@@ -587,7 +587,7 @@ func TestOpenBatchRejects(t *testing.T) {
 			buf := bytes.Clone(sealed)
 			copy(buf[bad*PacketSize:], stdSealPlain(k, pnum+uint64(bad), plain))
 			o := p.opener(k, pnum)
-			if err := o.OpenBatch(buf, make([]int, n)); err == nil || !bytes.Equal(buf, make([]byte, len(buf))) {
+			if err := o.OpenBatch(buf, make([]uint16, n)); err == nil || !bytes.Equal(buf, make([]byte, len(buf))) {
 				t.Fatalf("%s: OpenBatch with a bad length in packet %d: %v", p.name, bad, err)
 			}
 		}
