@@ -286,3 +286,29 @@ func emfileChild() {
 	srv.Serve()
 	os.Exit(0)
 }
+
+// Re-resolution that fails keeps the addresses found before.
+func TestReResolveFailureKeepsTargets(t *testing.T) {
+	echoAddrs, err := Resolve(service(t, echo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, dial := freeAddr(t, tcp4, "d")
+	src, _ := Resolve(spec)
+	srv, err := Listen(Config{Source: src[0], Target: "nonexistent.invalid:1", TargetAddrs: echoAddrs,
+		Fast: true, ReResolve: 10 * time.Millisecond, Key: sha256.Sum256([]byte("k"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	defer func() { srv.Shutdown(); <-done }()
+	time.Sleep(100 * time.Millisecond) // several failed lookups
+	cfg := ClientConfig{Key: sha256.Sum256([]byte("k")), Fast: true, Timeout: 5 * time.Second}
+	cfg.Target, _ = Resolve(spec)
+	var out bytes.Buffer
+	if err := RunClient(cfg, strings.NewReader("still there"), &out); err != nil || out.String() != "still there" {
+		t.Fatalf("after failed re-resolution: %q, %v", out.String(), err)
+	}
+	_ = dial
+}
