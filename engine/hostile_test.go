@@ -161,7 +161,7 @@ func (s *session) finish() (got []byte, clean bool) {
 		data, recs := s.r.sink.settle(t, s.from, 5*time.Second)
 		clean = true
 		for _, rc := range recs {
-			if rc.end != nil {
+			if len(rc.bytes()) > 0 && rc.end != nil {
 				clean = false
 			}
 		}
@@ -229,8 +229,16 @@ func (r *rig) honest() {
 	}
 	data, recs := r.sink.settle(t, s.from, 5*time.Second)
 	s.p.conn.Close()
-	if string(data) != "ping" || len(recs) != 1 || recs[0].end != nil {
-		t.Fatalf("%s: honest connection: target received %q over %d connections; want \"ping\" once, cleanly", r.d.name, data, len(recs))
+	// An earlier attack's connection to the target (dialled in parallel
+	// with its handshake) may be accepted late; it carries nothing.
+	clean := false
+	for _, rc := range recs {
+		if len(rc.bytes()) > 0 && rc.end == nil {
+			clean = true
+		}
+	}
+	if string(data) != "ping" || !clean {
+		t.Fatalf("%s: honest connection: target received %q over %d connections; want \"ping\", cleanly ended", r.d.name, data, len(recs))
 	}
 }
 
