@@ -60,7 +60,7 @@ func (r *runner) profileOurs() int {
 		return fail(err)
 	}
 	fmt.Printf("bulk, %d stream(s), profiled: %.0f MB/s, CPU -e %.2f ns/B, -d %.2f ns/B\n", r.cfg.profileN, b.mbps, b.encNs, b.decNs)
-	fmt.Printf("profiles: %s (-e), %s (-d)\n  go tool pprof -top %s %s\n", outs[0], outs[1], r.cfg.ours, outs[0])
+	fmt.Printf("profiles: %s (-e), %s (-d)\n  go tool pprof -top %s\n", outs[0], outs[1], outs[0])
 	return 0
 }
 
