@@ -47,6 +47,7 @@ type config struct {
 	svgDir      string
 	profile     string
 	profileN    int
+	oursBuilt   bool // ours was built from ./cmd/spiped, not given
 	args        []string
 }
 
@@ -153,6 +154,7 @@ func run() int {
 		if cfg.ours, err = buildOurs(root, tmp); err != nil {
 			return fail(err)
 		}
+		cfg.oursBuilt = true
 	}
 	key, err := writeKey(tmp)
 	if err != nil {
@@ -253,7 +255,11 @@ func describe(cfg config, root string) meta {
 	if out, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
 	}
-	m.Ours = cfg.ours + " (" + version(cfg.ours) + ")"
+	m.Ours = cfg.ours
+	if cfg.oursBuilt {
+		m.Ours = "./cmd/spiped built by the harness"
+	}
+	m.Ours += " (" + version(cfg.ours) + ")"
 	m.Reference = "not run (-ours-only)"
 	if !cfg.oursOnly {
 		m.Reference = cfg.ref + " (" + version(cfg.ref) + ")"
