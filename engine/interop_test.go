@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -29,6 +30,14 @@ func needRef(t testing.TB) {
 		}
 		t.Skipf("%s absent: interop test skipped", refSpiped)
 	}
+}
+
+// randomBytes returns n bytes of a seeded stream.
+func randomBytes(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	r := rand.NewChaCha8([32]byte{byte(seed)})
+	r.Read(b)
+	return b
 }
 
 // side describes one daemon of a tunnel.

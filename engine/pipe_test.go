@@ -134,12 +134,6 @@ func openAll(t *testing.T, o *cipher.Opener, wire []byte) []byte {
 	return out
 }
 
-func randomBytes(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	r := rand.NewChaCha8([32]byte{byte(seed)})
-	r.Read(b)
-	return b
-}
 
 func TestPipeSealsStream(t *testing.T) {
 	r := newPipeRig(t)

@@ -188,7 +188,7 @@ func TestEMFILEPausesAccepting(t *testing.T) {
 		return
 	}
 	target := service(t, echo)
-	dspec, ddial := freeAddr(t, tcp4, "d")
+	dspec, _ := freeAddr(t, tcp4, "d")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILEPausesAccepting$")
 	cmd.Env = append(os.Environ(), "ENGINE_EMFILE_CHILD="+dspec+" "+target)
 	var stderr bytes.Buffer
@@ -247,7 +247,6 @@ func TestEMFILEPausesAccepting(t *testing.T) {
 	if cmd.ProcessState != nil {
 		t.Fatal("child exited")
 	}
-	_ = ddial
 }
 
 // emfileChild is the child of TestEMFILEPausesAccepting: our -d with a
@@ -293,7 +292,7 @@ func TestReResolveFailureKeepsTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, dial := freeAddr(t, tcp4, "d")
+	spec, _ := freeAddr(t, tcp4, "d")
 	src, _ := Resolve(spec)
 	srv, err := Listen(Config{Source: src[0], Target: "nonexistent.invalid:1", TargetAddrs: echoAddrs,
 		Fast: true, ReResolve: 10 * time.Millisecond, Key: sha256.Sum256([]byte("k"))})
@@ -310,5 +309,4 @@ func TestReResolveFailureKeepsTargets(t *testing.T) {
 	if err := RunClient(cfg, strings.NewReader("still there"), &out); err != nil || out.String() != "still there" {
 		t.Fatalf("after failed re-resolution: %q, %v", out.String(), err)
 	}
-	_ = dial
 }
