@@ -2,10 +2,10 @@ package engine
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"

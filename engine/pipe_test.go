@@ -134,7 +134,6 @@ func openAll(t *testing.T, o *cipher.Opener, wire []byte) []byte {
 	return out
 }
 
-
 func TestPipeSealsStream(t *testing.T) {
 	r := newPipeRig(t)
 	data := randomBytes(1, 300_000)
