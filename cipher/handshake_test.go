@@ -111,7 +111,7 @@ func TestHandshakeSteps(t *testing.T) {
 	want := map[string]string{
 		"client normal": "W C R W R C D",
 		"client -f":     "W R W R D",
-		"server normal": "W R C W D", // both reads in a row
+		"server normal": "W R C W C D", // both reads in a row; y_S leaves before y_SC
 		"server -f":     "W R W D",
 	}
 	for _, m := range []mode{normal, fastM} {
