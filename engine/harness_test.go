@@ -728,6 +728,7 @@ type daemon struct {
 	exitErr error
 	stderr  *lockedBuffer
 	stop    func()
+	stats   func() engine.Stats // in-process only
 }
 
 func (d *daemon) addr() string { return dialSpec(d.spec) }
@@ -826,7 +827,7 @@ func startEngine(t testing.TB, o daemonOpts) *daemon {
 		}
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve() }()
-		d := &daemon{name: "engine", spec: spec}
+		d := &daemon{name: "engine", spec: spec, stats: srv.Stats}
 		var once sync.Once
 		d.stop = func() {
 			once.Do(func() {
