@@ -310,3 +310,21 @@ func TestReResolveFailureKeepsTargets(t *testing.T) {
 		t.Fatalf("after failed re-resolution: %q, %v", out.String(), err)
 	}
 }
+
+// A Unix-socket listener never unlinks an existing path: Listen fails and
+// the file stays.
+func TestUnixListenerKeepsExistingPath(t *testing.T) {
+	p := t.TempDir() + "/taken.sock"
+	if err := os.WriteFile(p, []byte("not a socket"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := Resolve(p)
+	tgt, _ := Resolve("[127.0.0.1]:9")
+	if _, err := Listen(Config{Source: src[0], TargetAddrs: tgt}); err == nil ||
+		!strings.HasPrefix(err.Error(), "Error binding socket: ") {
+		t.Fatalf("Listen on an existing path: %v", err)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "not a socket" {
+		t.Fatalf("the existing file was touched: %q, %v", b, err)
+	}
+}
