@@ -19,7 +19,8 @@ const opTimeout = 5 * time.Second
 // time per byte moved, over the same window.
 type bulkResult struct {
 	mbps         float64
-	encNs, decNs float64 // CPU ns per byte
+	encNs, decNs float64       // CPU ns per byte
+	stall        time.Duration // longest time in the window with no byte at the sink
 }
 
 // snapshot is what the harness reads at each edge of a measuring window.
@@ -79,7 +80,7 @@ func runBulk(pr *pair, sink *service, streams int, warm, dur time.Duration) (bul
 	if err != nil {
 		return bulkResult{}, err
 	}
-	time.Sleep(dur)
+	stall := watchProgress(sink, dur)
 	b, err := snap(pr, sink)
 	if err != nil {
 		return bulkResult{}, err
@@ -99,7 +100,26 @@ func runBulk(pr *pair, sink *service, streams int, warm, dur time.Duration) (bul
 		mbps:  float64(n) / w.Seconds() / 1e6,
 		encNs: float64(b.encTicks-a.encTicks) * nsPerTick / float64(n),
 		decNs: float64(b.decTicks-a.decTicks) * nsPerTick / float64(n),
+		stall: stall,
 	}, nil
+}
+
+// watchProgress waits dur while watching the sink, and returns the longest
+// stretch in which no byte arrived: a stalled pipe shows as low throughput
+// with idle daemons, which this tells apart from slowness.
+func watchProgress(sink *service, dur time.Duration) time.Duration {
+	const tick = 20 * time.Millisecond
+	end := time.Now().Add(dur)
+	last, lastAt := sink.bytes.Load(), time.Now()
+	var longest time.Duration
+	for now := time.Now(); now.Before(end); now = time.Now() {
+		time.Sleep(min(tick, end.Sub(now)))
+		if n := sink.bytes.Load(); n != last {
+			last, lastAt = n, time.Now()
+		}
+		longest = max(longest, time.Since(lastAt))
+	}
+	return longest
 }
 
 // waitUntil polls cond every millisecond for at most limit.

@@ -60,7 +60,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.quick, "quick", false, "reduced set in under a minute (defaults below in brackets)")
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds per scenario and side [1]")
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "measuring time of bulk and connection-rate runs [1.5s]")
-	fs.IntVar(&c.iters, "iters", 2000, "round trips per latency run [300]")
+	fs.IntVar(&c.iters, "iters", 5000, "round trips per latency run [1000]")
 	held := fs.String("held", "500,1000,2000,4000", "held-connection counts [200,400,800]")
 	fs.DurationVar(&c.heldTimeout, "held-timeout", 60*time.Second, "time limit to open one set of held connections [10s]")
 	fs.StringVar(&c.benchtime, "benchtime", "1s", "go test -benchtime for the crypto benchmarks [300ms]")
@@ -81,7 +81,7 @@ func parseFlags(args []string) (config, error) {
 		quick := map[string]func(){
 			"rounds":       func() { c.rounds = 1 },
 			"duration":     func() { c.duration = 1500 * time.Millisecond },
-			"iters":        func() { c.iters = 300 },
+			"iters":        func() { c.iters = 1000 },
 			"held":         func() { *held = "200,400,800" },
 			"held-timeout": func() { c.heldTimeout = 10 * time.Second },
 			"benchtime":    func() { c.benchtime = "300ms" },

@@ -100,6 +100,9 @@ func (r *runner) withPair(s side, svc *service, extra []string, f func(pr *pair)
 	return err
 }
 
+// stallNote is the gap in a bulk transfer worth a note in the report.
+const stallNote = 200 * time.Millisecond
+
 func (r *runner) bulk(name, what string, streams int) scenario {
 	mbps := metricDef{key: name + ".mbps", label: "bulk, " + what, unit: "MB/s", higher: true}
 	enc := metricDef{key: name + ".enc", label: "bulk, " + what + ": CPU in -e", unit: "ns/B"}
@@ -115,6 +118,9 @@ func (r *runner) bulk(name, what string, streams int) scenario {
 			b, err = runBulk(pr, sink, streams, warm, r.cfg.duration)
 			return err
 		})
+		if err == nil && b.stall >= stallNote {
+			r.res.note("%s, %s: no data reached the sink for %v in a row", name, s.name, b.stall.Round(time.Millisecond))
+		}
 		return map[string]sample{mbps.key: {V: b.mbps}, enc.key: {V: b.encNs}, dec.key: {V: b.decNs}}, err
 	}}
 }
