@@ -191,7 +191,7 @@ func TestEMFILEPausesAccepting(t *testing.T) {
 	dspec, _ := freeAddr(t, tcp4, "d")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILEPausesAccepting$")
 	cmd.Env = append(os.Environ(), "ENGINE_EMFILE_CHILD="+dspec+" "+target)
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -247,6 +247,25 @@ func TestEMFILEPausesAccepting(t *testing.T) {
 	if cmd.ProcessState != nil {
 		t.Fatal("child exited")
 	}
+}
+
+// syncBuffer is a bytes.Buffer that a child's output copier and the test
+// may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // emfileChild is the child of TestEMFILEPausesAccepting: our -d with a
