@@ -779,3 +779,53 @@ func TestSIGTERMWithTransferInFlight(t *testing.T) {
 		}
 	}
 }
+
+// At the -n limit the daemon stops accepting: a further client waits in the
+// kernel's backlog without being served, and is served once a slot frees.
+func TestMaxConnsQueue(t *testing.T) {
+	seed := testSeed(t)
+	const limit = 3
+	for _, im := range []impl{{"engine", startEngine}, {"reference", startReference}} {
+		t.Run(im.name, func(t *testing.T) {
+			keyPath, key := keyFile(t, []byte("max conns"))
+			s := newSink(t)
+			d := im.start(t, daemonOpts{target: s.spec(), keyPath: keyPath, key: key, maxConns: limit, timeout: 30 * time.Second})
+			var held []*peer
+			for i := range limit {
+				c, err := net.Dial("tcp4", d.addr())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				p := newPeer(t, c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("held ", i))})
+				if err := p.handshake(false); err != nil {
+					t.Fatalf("held connection %d: %v", i, err)
+				}
+				held = append(held, p)
+			}
+			extra, err := net.Dial("tcp4", d.addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer extra.Close()
+			extra.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			if n, _ := extra.Read(make([]byte, 32)); n != 0 {
+				t.Fatalf("connection %d was served (%d nonce bytes) although -n is %d", limit+1, n, limit)
+			}
+			// Free a slot: the waiting client is served.
+			closeWrite(held[0].conn)
+			held[0].readData()
+			held[0].conn.Close()
+			extra.SetDeadline(time.Now().Add(10 * time.Second))
+			p := newPeer(t, extra, true, key, &lockedRand{r: newRand(seed, "extra")})
+			if err := p.handshake(false); err != nil {
+				t.Fatalf("the waiting client was not served after a slot freed: %v", err)
+			}
+			p.sendData([]byte("served"))
+			if !s.waitBytes(0, len("served"), 5*time.Second) {
+				t.Fatalf("the waiting client's data did not arrive")
+			}
+		})
+	}
+}
