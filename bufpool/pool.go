@@ -108,6 +108,3 @@ func (p *Pool) PutDirty(b *Batch, n int) {
 
 // Out reports how many batches are handed out.
 func (p *Pool) Out() int { return p.out }
-
-// Cap reports the most batches the pool hands out at once.
-func (p *Pool) Cap() int { return p.cap }

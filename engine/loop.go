@@ -27,8 +27,7 @@ type loop struct {
 	p      poller
 	owner  []handler // by descriptor number
 	timers timerHeap
-	start  time.Time
-	now    int64 // loop clock (ns since start), refreshed each iteration
+	start  time.Time // the loop clock counts nanoseconds from here
 
 	pool    *bufpool.Pool
 	waiters []*pipe // pipes waiting for a batch, oldest first

@@ -11,9 +11,6 @@ type timer struct {
 
 func newTimer(fire func()) timer { return timer{idx: -1, fire: fire} }
 
-// armed reports whether t is waiting in a heap.
-func (t *timer) armed() bool { return t.idx >= 0 }
-
 // timerHeap orders armed timers by deadline.
 type timerHeap []*timer
 

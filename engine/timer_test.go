@@ -24,7 +24,7 @@ func TestTimerHeapOrder(t *testing.T) {
 		case i%3 == 0:
 			h.del(&ts[i])
 			cancelled++
-			if ts[i].armed() {
+			if ts[i].idx >= 0 {
 				t.Fatal("del left the timer armed")
 			}
 		case i%5 == 0:
