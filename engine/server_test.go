@@ -347,3 +347,42 @@ func TestUnixListenerKeepsExistingPath(t *testing.T) {
 		t.Fatalf("the existing file was touched: %q, %v", b, err)
 	}
 }
+
+// Several loops: connections are dealt to every loop, slots freed on one
+// loop resume accepting on the first, and every byte arrives.
+func TestManyLoops(t *testing.T) {
+	e, d, addr := ourTunnel(t, Config{Loops: 3, MaxConns: 4, Warn: func(string) {}},
+		Config{Loops: 3}, service(t, echo))
+	const conns = 12
+	errs := make(chan error, conns)
+	for i := range conns {
+		go func() {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			data := randomBytes(uint64(100+i), 200_000+i*1000)
+			go func() {
+				c.Write(data)
+				c.(*net.TCPConn).CloseWrite()
+			}()
+			got, err := io.ReadAll(c)
+			if err == nil && !bytes.Equal(got, data) {
+				err = fmt.Errorf("connection %d: %d bytes back, differing from the %d sent", i, len(got), len(data))
+			}
+			errs <- err
+		}()
+	}
+	for range conns {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := e.Stats(); st.Total != conns {
+		t.Fatalf("-e stats: %+v", st)
+	}
+	waitFor(t, "connections to end", func() bool { return e.Stats().Open == 0 && d.Stats().Open == 0 })
+}
