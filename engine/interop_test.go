@@ -111,19 +111,30 @@ func writeKey(t testing.TB, content string) string {
 	return p
 }
 
-// startOurs runs our engine in process until the test ends.
-func startOurs(t testing.TB, cfg Config, src, tgt string) *Server {
+// startOurs runs our engine in process until the test ends, listening on
+// a free address of the given kind; it returns the server, the address in
+// spiped's syntax and a dialable form. A port taken between choosing and
+// binding (tests and other processes share the machine) means another try.
+func startOurs(t testing.TB, cfg Config, kind addrKind, tgt string) (*Server, string, string) {
 	t.Helper()
-	s, err := Resolve(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Source = s[0]
 	cfg.Target = tgt
 	if cfg.Warn == nil {
 		cfg.Warn = func(msg string) { t.Logf("warning: %s", msg) }
 	}
-	srv, err := Listen(cfg)
+	var srv *Server
+	var spec, dial string
+	var err error
+	for range 5 {
+		spec, dial = freeAddr(t, kind, "ours")
+		s, rerr := Resolve(spec)
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		cfg.Source = s[0]
+		if srv, err = Listen(cfg); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,65 +151,88 @@ func startOurs(t testing.TB, cfg Config, src, tgt string) *Server {
 			t.Errorf("Serve did not return after Shutdown")
 		}
 	})
-	return srv
+	return srv, spec, dial
 }
 
-// startRef runs the reference daemon in the foreground until the test ends.
-func startRef(t testing.TB, encrypt bool, sd side, src, srcDial, tgt string) {
+// startRef runs the reference daemon in the foreground until the test
+// ends, like startOurs.
+func startRef(t testing.TB, encrypt bool, sd side, kind addrKind, tgt string) (string, string) {
 	t.Helper()
 	mode := "-d"
 	if encrypt {
 		mode = "-e"
 	}
-	args := []string{"-F", mode, "-s", src, "-t", tgt, "-k", writeKey(t, sd.key)}
-	if sd.fast {
-		args = append(args, "-f")
+	key := writeKey(t, sd.key)
+	for range 5 {
+		spec, dial := freeAddr(t, kind, "ref")
+		args := []string{"-F", mode, "-s", spec, "-t", tgt, "-k", key}
+		if sd.fast {
+			args = append(args, "-f")
+		}
+		if sd.requireFS {
+			args = append(args, "-g")
+		}
+		if startRefAt(t, args, spec, dial) {
+			return spec, dial
+		}
 	}
-	if sd.requireFS {
-		args = append(args, "-g")
-	}
+	t.Fatalf("reference %s did not start listening", mode)
+	return "", ""
+}
+
+// startRefAt starts the reference with args and reports whether it came to
+// listen on spec (false: it exited, e.g. the port was taken meanwhile).
+func startRefAt(t testing.TB, args []string, spec, dial string) bool {
+	t.Helper()
 	cmd := exec.Command(refSpiped, args...)
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
-		if stderr.Len() > 0 {
-			t.Logf("reference stderr: %s", stderr.String())
+		<-exited
+		if s := stderr.String(); s != "" {
+			t.Logf("reference stderr: %s", s)
 		}
 	})
-	// Wait until it listens.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.HasPrefix(src, "/") {
-			// The path appears at bind, before listen: connect to be sure.
-			if c, err := net.Dial("unix", src); err == nil {
-				c.Close()
-				return
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			return false
+		default:
+		}
+		network := "tcp"
+		if strings.HasPrefix(spec, "/") {
+			network = "unix"
+		}
+		if c, err := net.Dial(network, dial); err == nil {
+			c.Close()
+			// Connected: to the reference unless it has just died on a
+			// port someone else holds.
+			select {
+			case <-exited:
+				return false
+			case <-time.After(20 * time.Millisecond):
+				return true
 			}
-		} else if ln, err := net.Listen("tcp", srcDial); err != nil {
-			return // taken: the reference is listening
-		} else {
-			ln.Close()
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("reference %s did not start listening on %s", mode, src)
+	return false
 }
 
 // startSide starts one daemon of the chain.
 func startSide(t testing.TB, encrypt bool, sd side, kind addrKind, tgt string) (spec, dial string) {
 	t.Helper()
-	spec, dial = freeAddr(t, kind, map[bool]string{true: "e", false: "d"}[encrypt])
 	if sd.ref {
-		startRef(t, encrypt, sd, spec, dial, tgt)
-		return spec, dial
+		return startRef(t, encrypt, sd, kind, tgt)
 	}
-	startOurs(t, Config{Encrypt: encrypt, Key: sha256.Sum256([]byte(sd.key)),
-		Fast: sd.fast, RequireFS: sd.requireFS, Timeout: 5 * time.Second}, spec, tgt)
+	_, spec, dial = startOurs(t, Config{Encrypt: encrypt, Key: sha256.Sum256([]byte(sd.key)),
+		Fast: sd.fast, RequireFS: sd.requireFS, Timeout: 5 * time.Second}, kind, tgt)
 	return spec, dial
 }
 

@@ -22,11 +22,9 @@ func ourTunnel(t *testing.T, ecfg, dcfg Config, target string) (e, d *Server, ad
 	key := sha256.Sum256([]byte("behaviour key"))
 	ecfg.Encrypt, ecfg.Key = true, key
 	dcfg.Key = key
-	dspec, _ := freeAddr(t, tcp4, "d")
-	espec, edial := freeAddr(t, tcp4, "e")
-	d = startOurs(t, dcfg, dspec, target)
-	e = startOurs(t, ecfg, espec, dspec)
-	return e, d, edial
+	d, dspec, _ := startOurs(t, dcfg, tcp4, target)
+	e, _, addr = startOurs(t, ecfg, tcp4, dspec)
+	return e, d, addr
 }
 
 func dialTCP(t *testing.T, addr string) net.Conn {
@@ -94,8 +92,7 @@ func TestMaxConnsHoldsSecond(t *testing.T) {
 }
 
 func TestTimeoutDropsSilentPeer(t *testing.T) {
-	dspec, ddial := freeAddr(t, tcp4, "d")
-	d := startOurs(t, Config{Key: sha256.Sum256(nil), Timeout: 150 * time.Millisecond}, dspec, service(t, echo))
+	d, _, ddial := startOurs(t, Config{Key: sha256.Sum256(nil), Timeout: 150 * time.Millisecond}, tcp4, service(t, echo))
 	c := dialTCP(t, ddial)
 	defer c.Close()
 	start := time.Now()
@@ -137,9 +134,8 @@ func TestTimeoutDropsUnreachableTarget(t *testing.T) {
 		}
 		fill = append(fill, c)
 	}
-	espec, edial := freeAddr(t, tcp4, "e")
-	e := startOurs(t, Config{Encrypt: true, Timeout: 200 * time.Millisecond},
-		espec, fmt.Sprintf("[127.0.0.1]:%d", port))
+	e, _, edial := startOurs(t, Config{Encrypt: true, Timeout: 200 * time.Millisecond},
+		tcp4, fmt.Sprintf("[127.0.0.1]:%d", port))
 	c := dialTCP(t, edial)
 	defer c.Close()
 	got, _ := io.ReadAll(c)
