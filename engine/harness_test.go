@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -780,8 +781,17 @@ func hostileImpls() []impl {
 	}
 }
 
+// needProc skips where descriptors and memory cannot be read from /proc.
+func needProc(t testing.TB) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("these tests count descriptors and memory through /proc (Linux only)")
+	}
+}
+
 func startEngine(t testing.TB, o daemonOpts) *daemon {
 	t.Helper()
+	needProc(t)
 	var lastErr error
 	for range 5 {
 		spec := o.source
@@ -937,6 +947,12 @@ func (l *lockedBuffer) String() string {
 // socket listens (read from /proc/net/tcp, so no probe connection is made).
 func startProcess(t testing.TB, name, bin string, o daemonOpts) *daemon {
 	t.Helper()
+	needProc(t)
+	if o.nofile > 0 {
+		if _, err := exec.LookPath("prlimit"); err != nil {
+			t.Skip("prlimit (util-linux) not installed")
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		spec := o.source
 		if spec == "" {
