@@ -3,7 +3,7 @@
 // connections per second, request/response latency, the cost of many held
 // connections, and sealing/opening alone.
 //
-//	go run ./bench                  # full run, about 10 minutes
+//	go run ./bench                  # full run, about 7 minutes
 //	go run ./bench -quick           # reduced set, under a minute
 //	go run ./bench -ours /usr/bin/spiped -quick   # the harness against itself
 //	go run ./bench -json out.json -svg bench/results
