@@ -829,3 +829,75 @@ func TestMaxConnsQueue(t *testing.T) {
 		})
 	}
 }
+
+// blackHole listens with a full accept queue that nobody drains, so a
+// connect to it hangs (the kernel drops the SYNs) instead of being refused.
+// It returns the address, or "" when the kernel here completes connects anyway.
+func blackHole(t testing.TB) string {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	// Fill the queue.
+	for range 4 {
+		if c, err := net.DialTimeout("tcp4", addr, 200*time.Millisecond); err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+	}
+	if c, err := net.DialTimeout("tcp4", addr, 300*time.Millisecond); err == nil {
+		c.Close()
+		return ""
+	}
+	return addr
+}
+
+// A target whose connects hang: -o bounds the connect, so the client's
+// connection ends at about the timeout instead of hanging.
+func TestTargetBlackHole(t *testing.T) {
+	seed := testSeed(t)
+	const timeout = 500 * time.Millisecond
+	hole := blackHole(t)
+	if hole == "" {
+		t.Skip("connects to a full listen queue complete here; no black hole to test with")
+	}
+	keyPath, key := keyFile(t, []byte("black hole"))
+	for _, im := range []impl{{"engine", startEngine}, {"reference", startReference}} {
+		for _, enc := range []bool{false, true} {
+			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
+				d := im.start(t, daemonOpts{encrypt: enc, target: "[127.0.0.1]:" + strings.Split(hole, ":")[1],
+					keyPath: keyPath, key: key, timeout: timeout, maxConns: -1})
+				base := settleFDs(d)
+				for i := range 3 {
+					c, err := net.Dial("tcp4", d.addr())
+					if err != nil {
+						t.Fatal(err)
+					}
+					start := time.Now()
+					if !enc {
+						// An honest client: its handshake may finish
+						// while the daemon's connect to the target hangs.
+						c.SetDeadline(time.Now().Add(10 * time.Second))
+						p := newPeer(t, c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("hole ", i))})
+						p.handshake(false)
+					}
+					_, ended := drain(c, 10*time.Second)
+					took := time.Since(start)
+					c.Close()
+					if !ended || took > 8*timeout {
+						t.Errorf("connection %d through a black-holed target ended %v after %v; want about -o %v", i, ended, took, timeout)
+					}
+				}
+				waitFDs(t, d, base)
+			})
+		}
+	}
+}
