@@ -515,16 +515,6 @@ func TestPeerDaemonRestart(t *testing.T) {
 	waitFDs(t, p.e, base)
 }
 
-// logStderr shows what binary daemons said.
-func logStderr(t testing.TB, ds ...*daemon) {
-	for _, d := range ds {
-		if d.stderr != nil {
-			out := d.stderr.String()
-			t.Logf("%s (pid %d) stderr:\n%s", d.name, d.pid, out[:min(len(out), 2000)])
-		}
-	}
-}
-
 // procCPU is a process's user+system time in clock ticks (1/100 s).
 func procCPU(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -656,7 +646,7 @@ func honestThroughD(t testing.TB, d *daemon, s *sink, key []byte, seed uint64) e
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	from := s.count()
-	pr := newPeer(t, c, true, key, &lockedRand{r: newRand(seed, "honest -d")})
+	pr := newPeer(c, true, key, &lockedRand{r: newRand(seed, "honest -d")})
 	if err := pr.handshake(false); err != nil {
 		return err
 	}
@@ -692,7 +682,7 @@ func honestThroughE(t testing.TB, d *daemon, hs *hostileServer, key []byte, seed
 			return errors.New("the -e did not dial its target")
 		}
 		tc.SetDeadline(time.Now().Add(5 * time.Second))
-		pr := newPeer(t, tc, false, key, &lockedRand{r: newRand(seed, "honest -e")})
+		pr := newPeer(tc, false, key, &lockedRand{r: newRand(seed, "honest -e")})
 		if err := pr.handshake(false); err != nil {
 			tc.Close()
 			continue
@@ -798,7 +788,7 @@ func TestMaxConnsQueue(t *testing.T) {
 				}
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(20 * time.Second))
-				p := newPeer(t, c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("held ", i))})
+				p := newPeer(c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("held ", i))})
 				if err := p.handshake(false); err != nil {
 					t.Fatalf("held connection %d: %v", i, err)
 				}
@@ -818,7 +808,7 @@ func TestMaxConnsQueue(t *testing.T) {
 			held[0].readData()
 			held[0].conn.Close()
 			extra.SetDeadline(time.Now().Add(10 * time.Second))
-			p := newPeer(t, extra, true, key, &lockedRand{r: newRand(seed, "extra")})
+			p := newPeer(extra, true, key, &lockedRand{r: newRand(seed, "extra")})
 			if err := p.handshake(false); err != nil {
 				t.Fatalf("the waiting client was not served after a slot freed: %v", err)
 			}
@@ -886,7 +876,7 @@ func TestTargetBlackHole(t *testing.T) {
 						// An honest client: its handshake may finish
 						// while the daemon's connect to the target hangs.
 						c.SetDeadline(time.Now().Add(10 * time.Second))
-						p := newPeer(t, c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("hole ", i))})
+						p := newPeer(c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("hole ", i))})
 						p.handshake(false)
 					}
 					_, ended := drain(c, 10*time.Second)

@@ -206,7 +206,6 @@ func openPacket(k dirKeys, pnum uint64, pkt []byte) ([]byte, error) {
 // by hand, so a test can replace any of them.
 
 type peer struct {
-	t      testing.TB
 	conn   net.Conn
 	client bool // we play the client (we talk to a -d)
 	key    []byte
@@ -222,8 +221,8 @@ type peer struct {
 	sendN, recvN   uint64
 }
 
-func newPeer(t testing.TB, c net.Conn, client bool, key []byte, rnd io.Reader) *peer {
-	return &peer{t: t, conn: c, client: client, key: key, rnd: rnd}
+func newPeer(c net.Conn, client bool, key []byte, rnd io.Reader) *peer {
+	return &peer{conn: c, client: client, key: key, rnd: rnd}
 }
 
 // nonces exchanges the nonces and derives the DH MAC keys.
@@ -433,11 +432,10 @@ func resetClose(c net.Conn) {
 // A recording target: every accepted connection's bytes and how it ended.
 
 type record struct {
-	mu    sync.Mutex
-	data  []byte
-	end   error // nil: clean EOF
-	done  chan struct{}
-	grown chan struct{} // poked on every read
+	mu   sync.Mutex
+	data []byte
+	end  error // nil: clean EOF
+	done chan struct{}
 }
 
 func (r *record) bytes() []byte {
@@ -452,8 +450,6 @@ type sink struct {
 	mu   sync.Mutex
 	recs []*record
 	wg   sync.WaitGroup
-	// reply, if set, is written to each connection before the sink reads.
-	reply []byte
 }
 
 func newSink(t testing.TB) *sink {
@@ -475,19 +471,15 @@ func (s *sink) accept() {
 		if err != nil {
 			return
 		}
-		r := &record{done: make(chan struct{}), grown: make(chan struct{}, 1)}
+		r := &record{done: make(chan struct{})}
 		s.mu.Lock()
 		s.recs = append(s.recs, r)
-		reply := s.reply
 		s.mu.Unlock()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			defer close(r.done)
 			defer c.Close()
-			if reply != nil {
-				c.Write(reply)
-			}
 			buf := make([]byte, 64<<10)
 			for {
 				n, err := c.Read(buf)
@@ -497,10 +489,6 @@ func (s *sink) accept() {
 					r.end = err
 				}
 				r.mu.Unlock()
-				select {
-				case r.grown <- struct{}{}:
-				default:
-				}
 				if err != nil {
 					return
 				}
@@ -1242,7 +1230,7 @@ func TestHarnessInteropsWithCipher(t *testing.T) {
 			a.SetDeadline(time.Now().Add(10 * time.Second))
 			b.SetDeadline(time.Now().Add(10 * time.Second))
 			// The cipher side plays role on a; the peer the other role on b.
-			p := newPeer(t, b, role == cipher.Server, key, &lockedRand{r: newRand(seed, "interop")})
+			p := newPeer(b, role == cipher.Server, key, &lockedRand{r: newRand(seed, "interop")})
 			perr := make(chan error, 1)
 			go func() { perr <- p.handshake(fast) }()
 			h, err := cipher.NewHandshake(cipher.HandshakeConfig{Key: &k32, Role: role, Fast: fast})

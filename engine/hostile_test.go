@@ -85,7 +85,7 @@ func (r *rig) open() *session {
 		}
 		plain.SetDeadline(deadline)
 		s.plain = plain
-		s.rec = &record{done: make(chan struct{}), grown: make(chan struct{}, 1)}
+		s.rec = &record{done: make(chan struct{})}
 		go func() {
 			defer close(s.rec.done)
 			buf := make([]byte, 4096)
@@ -104,7 +104,7 @@ func (r *rig) open() *session {
 		}()
 		c := r.hs.next(t)
 		c.SetDeadline(deadline)
-		s.p = newPeer(t, c, false, r.key, r.rnd)
+		s.p = newPeer(c, false, r.key, r.rnd)
 	} else {
 		s.from = r.sink.count()
 		c, err := net.Dial("tcp4", r.d.addr())
@@ -112,7 +112,7 @@ func (r *rig) open() *session {
 			t.Fatalf("dial %s: %v", r.d.name, err)
 		}
 		c.SetDeadline(deadline)
-		s.p = newPeer(t, c, true, r.key, r.rnd)
+		s.p = newPeer(c, true, r.key, r.rnd)
 	}
 	return s
 }

@@ -380,7 +380,7 @@ func soakOp(r *rand.Rand, e, d *daemon, key []byte, seed uint64) (string, int, e
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(10 * time.Second))
-		p := newPeer(nil, c, true, key, &lockedRand{r: rand.New(rand.NewPCG(r.Uint64(), seed))})
+		p := newPeer(c, true, key, &lockedRand{r: rand.New(rand.NewPCG(r.Uint64(), seed))})
 		if err := p.handshake(r.IntN(2) == 0); err != nil {
 			return "forged-packet", 0, err
 		}
