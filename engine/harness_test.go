@@ -868,10 +868,18 @@ var (
 	buildErr  error
 )
 
-// ourBinary builds cmd/spiped once per test binary.
+// ourBinary builds cmd/spiped once per test binary. Without a TestMain
+// (the engine's own tests may want it) nothing removes the directory at
+// exit, so each build first clears those of earlier runs older than an hour.
 func ourBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		old, _ := filepath.Glob(filepath.Join(os.TempDir(), "spiped-reliability-*"))
+		for _, dir := range old {
+			if fi, err := os.Stat(dir); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				os.RemoveAll(dir)
+			}
+		}
 		buildDir, buildErr = os.MkdirTemp("", "spiped-reliability-")
 		if buildErr != nil {
 			return
