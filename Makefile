@@ -47,5 +47,10 @@ profile:
 demo:
 	scripts/demo.sh
 
+# Minutes of mixed traffic with random faults, then descriptors, goroutines
+# and memory must be back at their baseline (SOAK_TIME=10m make soak).
+soak:
+	scripts/soak.sh
+
 clean:
-	rm -rf bin bench-micro.txt cpu.pprof
+	rm -rf bin bench-micro.txt cpu.pprof cpu.pprof-d

@@ -47,11 +47,11 @@ const (
 type phase uint8
 
 const (
-	phReadNonce     phase = iota // read the peer's nonce
-	phReadDH                     // read the peer's y || h
-	phComputeY                   // client: y_C = 2^e (before nonce_S: it needs none)
-	phComputeShared              // y_SC = y_peer^e
-	phComputeServerY             // server: y_S = 2^e, once y_C has been checked
+	phReadNonce      phase = iota // read the peer's nonce
+	phReadDH                      // read the peer's y || h
+	phComputeY                    // client: y_C = 2^e (before nonce_S: it needs none)
+	phComputeShared               // y_SC = y_peer^e
+	phComputeServerY              // server: y_S = 2^e, once y_C has been checked
 	phDone
 	phFailed
 )
