@@ -53,4 +53,4 @@ soak:
 	scripts/soak.sh
 
 clean:
-	rm -rf bin bench-micro.txt cpu.pprof cpu.pprof-d
+	rm -rf bin bench-micro.txt cpu.pprof cpu-d.pprof
