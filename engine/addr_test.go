@@ -2,28 +2,79 @@ package engine
 
 import (
 	"bytes"
+	"net"
+	"os/exec"
 	"strings"
 	"testing"
 )
 
+var longPath = "/" + strings.Repeat("a", maxUnixPath) // one byte too long
+
+// The reference's messages for addresses it refuses (checked against
+// /usr/bin/spiped by TestResolveMatchesReference).
+var resolveErrors = []struct{ spec, msg string }{
+	{"", "Address must contain port number: "},
+	{"foo", "Address must contain port number: foo"},
+	{longPath, "socket path too long: " + longPath},
+	{"[::1]", "Invalid [IP address]: [:"},
+	{"[:80", "Invalid [IP address]: ["},
+	{"[1.2.3.4]80:5", "Invalid [IP address]: [1.2.3.4]80"},
+	{"[]:1", "Error parsing IP address: "},
+	{"[1.2.3]:80", "Error parsing IP address: 1.2.3"},
+	{"[::g]:80", "Error parsing IP address: ::g"},
+	{"[fe80::1%lo]:24", "Error parsing IP address: fe80::1%lo"},
+	{"[127.0.0.1%lo]:22", "Error parsing IP address: 127.0.0.1%lo"},
+	{"[ ::1]:27", "Error parsing IP address:  ::1"},
+	{"[1.2.3]:0", "Invalid port number: 0"}, // the port is checked first
+	{"[::1]:0", "Invalid port number: 0"},
+	{"[1.2.3.4]:0", "Invalid port number: 0"},
+	{"[1.2.3.4]:+-1", "Invalid port number: +-1"},
+	{"[1.2.3.4]:-0", "Invalid port number: -0"},
+	{"[1.2.3.4]:65536", "Invalid port number: 65536"},
+	{"[1.2.3.4]:4294967297", "Invalid port number: 4294967297"},
+	{"[1.2.3.4]:-1", "Invalid port number: -1"},
+	{"[1.2.3.4]:abc", "Invalid port number: abc"},
+	{"[1.2.3.4]:", "Invalid port number: "},
+	{"[1.2.3.4]:0x10", "Invalid port number: 0x10"},
+	{"[1.2.3.4]:12 ", "Invalid port number: 12 "},
+	{"[1.2.3.4]:http", "Invalid port number: http"},
+	{":", "Error looking up : Name or service not known"},
+	{":80", "Error looking up : Name or service not known"},
+	{":abc", "Error looking up : Servname not supported for ai_socktype"},
+	{"]:80", "Error looking up ]: Name or service not known"},
+	{"host:abc", "Error looking up host: Servname not supported for ai_socktype"},
+	{"nosuchhost.invalid:80", "Error looking up nosuchhost.invalid: Name or service not known"},
+	{"nosuchhost.invalid:", "Error looking up nosuchhost.invalid: Name or service not known"},
+	{"localhost:abc", "Error looking up localhost: Servname not supported for ai_socktype"},
+	{"localhost:HTTP", "Error looking up localhost: Servname not supported for ai_socktype"},
+	{"localhost:-1", "Error looking up localhost: Servname not supported for ai_socktype"},
+	{"localhost:0x10", "Error looking up localhost: Servname not supported for ai_socktype"},
+	{"localhost:15 ", "Error looking up localhost: Servname not supported for ai_socktype"},
+	{"localhost:+", "Error looking up localhost: Servname not supported for ai_socktype"},
+	{"localhost: ", "Error looking up localhost: Servname not supported for ai_socktype"},
+	{"localhost:2147483648", "Error looking up localhost: Servname not supported for ai_socktype"},
+	{"localhost:18446744073709551617", "Error looking up localhost: Servname not supported for ai_socktype"},
+	{"fe80::1%:31", "Error looking up fe80::1%: Name or service not known"},
+	{"fe80::1%4294967296:33", "Error looking up fe80::1%4294967296: Name or service not known"},
+	{"::1%lo:34", "Error looking up ::1%lo: Name or service not known"},
+	{"1:2:3:80", "Error looking up 1:2:3: Name or service not known"},
+	{"1.2.3.4.5:37", "Error looking up 1.2.3.4.5: Name or service not known"},
+	{"1.2.3.256:38", "Error looking up 1.2.3.256: Name or service not known"},
+	{"1.2.65536:39", "Error looking up 1.2.65536: Name or service not known"},
+	{"1.16777216:40", "Error looking up 1.16777216: Name or service not known"},
+	{"4294967296:45", "Error looking up 4294967296: Name or service not known"},
+	{"0x:41", "Error looking up 0x: Name or service not known"},
+	{"08.0.0.1:42", "Error looking up 08.0.0.1: Name or service not known"},
+	{"1.2.3.4 :43", "Error looking up 1.2.3.4 : Name or service not known"},
+	{" 1.2.3.4:44", "Error looking up  1.2.3.4: Name or service not known"},
+	{"a..b:1", "Error looking up a..b: Name or service not known"}, // no query sent
+	{"bad name:1", "Error looking up bad name: Name or service not known"},
+	{"localhost.:26", "Error looking up localhost.: Name or service not known"},
+	{"127.0.0.1%lo:22", "Error looking up 127.0.0.1%lo: Name or service not known"},
+}
+
 func TestResolveErrors(t *testing.T) {
-	long := "/" + strings.Repeat("a", maxUnixPath)
-	cases := []struct{ spec, msg string }{
-		{"", "Empty socket address"},
-		{"foo", "Address must contain port number: foo"},
-		{"[::1]:0", "Invalid port number: 0"},
-		{"[1.2.3.4]:70000", "Invalid port number: 70000"},
-		{"[1.2.3.4]:-1", "Invalid port number: -1"},
-		{"[1.2.3.4]:abc", "Invalid port number: abc"},
-		{"[1.2.3.4]:", "Invalid port number: "},
-		{"localhost:0", "Invalid port number: 0"},
-		{"localhost:65536", "Invalid port number: 65536"},
-		{"[1.2.3]:80", "Error parsing IP address: 1.2.3"},
-		{"[::g]:80", "Error parsing IP address: ::g"},
-		{"[1.2.3.4]80:5", "Invalid [IP address]: [1.2.3.4]80"},
-		{long, "socket path too long: " + long},
-	}
-	for _, c := range cases {
+	for _, c := range resolveErrors {
 		a, err := Resolve(c.spec)
 		if err == nil {
 			t.Errorf("Resolve(%q) = %v, want error %q", c.spec, a, c.msg)
@@ -35,51 +86,106 @@ func TestResolveErrors(t *testing.T) {
 	}
 }
 
+var (
+	v4lo = []byte{127, 0, 0, 1}
+	v6lo = net.IPv6loopback
+)
+
+// The addresses the reference accepts, with the port it listened on
+// (seen with ss -ltn) where that is fixed.
+var resolveForms = []struct {
+	spec string
+	want []Addr
+}{
+	{"/", []Addr{{Network: "unix", Path: "/"}}},
+	{"/tmp/x.sock", []Addr{{Network: "unix", Path: "/tmp/x.sock"}}},
+	{longPath[:maxUnixPath], []Addr{{Network: "unix", Path: longPath[:maxUnixPath]}}},
+	{"[127.0.0.1]:8025", []Addr{{Network: "tcp4", IP: v4lo, Port: 8025}}},
+	{"[::1]:1", []Addr{{Network: "tcp6", IP: v6lo, Port: 1}}},
+	{"[1.2.3.4]: \t+65535", []Addr{{Network: "tcp4", IP: []byte{1, 2, 3, 4}, Port: 65535}}},
+	{"[127.0.0.1]:010", []Addr{{Network: "tcp4", IP: v4lo, Port: 10}}},
+	{"[127.0.0.1]: 12", []Addr{{Network: "tcp4", IP: v4lo, Port: 12}}},
+	{"[127.0.0.1]:+13", []Addr{{Network: "tcp4", IP: v4lo, Port: 13}}},
+	{"[::ffff:1.2.3.4]:46", []Addr{{Network: "tcp6", IP: net.ParseIP("::ffff:1.2.3.4"), Port: 46}}},
+	{"127.0.0.1:80", []Addr{{Network: "tcp4", IP: v4lo, Port: 80}}},
+	{"127.1:16", []Addr{{Network: "tcp4", IP: v4lo, Port: 16}}},
+	{"0x7f.0.0.1:17", []Addr{{Network: "tcp4", IP: v4lo, Port: 17}}},
+	{"2130706433:18", []Addr{{Network: "tcp4", IP: v4lo, Port: 18}}},
+	{"0127.0.0.1:48", []Addr{{Network: "tcp4", IP: []byte{87, 0, 0, 1}, Port: 48}}},
+	{"0:47", []Addr{{Network: "tcp4", IP: []byte{0, 0, 0, 0}, Port: 47}}},
+	{"::1:19", []Addr{{Network: "tcp6", IP: v6lo, Port: 19}}},
+	{"::ffff:127.0.0.1:21", []Addr{{Network: "tcp6", IP: net.ParseIP("::ffff:127.0.0.1"), Port: 21}}},
+	{"::1%1:35", []Addr{{Network: "tcp6", IP: v6lo, Port: 35, Zone: 1}}},
+	{"fe80::1%99:32", []Addr{{Network: "tcp6", IP: net.ParseIP("fe80::1"), Port: 32, Zone: 99}}},
+	{"fe80::1%lo:23", []Addr{{Network: "tcp6", IP: net.ParseIP("fe80::1"), Port: 23, Zone: 1}}},
+	{"*:30", []Addr{{Network: "tcp6", IP: v6lo, Port: 30}, {Network: "tcp4", IP: v4lo, Port: 30}}},
+	{"localhost:0", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
+	{"localhost:", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
+	{"localhost:-0", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
+	{"localhost:99999", []Addr{{Network: "tcp4", IP: v4lo, Port: 34463}}},
+	{"localhost:65536", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
+	{"localhost:4294967296", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
+	{"localhost:-4294967295", []Addr{{Network: "tcp4", IP: v4lo, Port: 1}}},
+	{"localhost:010", []Addr{{Network: "tcp4", IP: v4lo, Port: 10}}},
+	{"localhost:+14", []Addr{{Network: "tcp4", IP: v4lo, Port: 14}}},
+	{"localhost: 15", []Addr{{Network: "tcp4", IP: v4lo, Port: 15}}},
+	{"localhost:http", []Addr{{Network: "tcp4", IP: v4lo, Port: 80}}},
+	{"localhost:www", []Addr{{Network: "tcp4", IP: v4lo, Port: 80}}},
+	{"LOCALHOST:25", []Addr{{Network: "tcp4", IP: v4lo, Port: 25}}},
+}
+
 func TestResolveForms(t *testing.T) {
-	cases := []struct {
-		spec string
-		want Addr
-	}{
-		{"/tmp/x.sock", Addr{Network: "unix", Path: "/tmp/x.sock"}},
-		{"[127.0.0.1]:8025", Addr{Network: "tcp4", IP: []byte{127, 0, 0, 1}, Port: 8025}},
-		{"[::1]:1", Addr{Network: "tcp6", IP: append(make([]byte, 15), 1), Port: 1}},
-		{"[1.2.3.4]:65535", Addr{Network: "tcp4", IP: []byte{1, 2, 3, 4}, Port: 65535}},
-		{"127.0.0.1:80", Addr{Network: "tcp4", IP: []byte{127, 0, 0, 1}, Port: 80}},
-		{"::1:80", Addr{Network: "tcp6", IP: append(make([]byte, 15), 1), Port: 80}},
-	}
-	for _, c := range cases {
-		a, err := Resolve(c.spec)
+	for _, c := range resolveForms {
+		got, err := Resolve(c.spec)
 		if err != nil {
 			t.Errorf("Resolve(%q): %v", c.spec, err)
 			continue
 		}
-		if len(a) != 1 || a[0].Network != c.want.Network || a[0].Path != c.want.Path ||
-			!bytes.Equal(a[0].IP, c.want.IP) || a[0].Port != c.want.Port {
-			t.Errorf("Resolve(%q) = %+v, want %+v", c.spec, a, c.want)
+		if !sameAddrs(got, c.want) {
+			t.Errorf("Resolve(%q) = %+v, want %+v", c.spec, got, c.want)
 		}
 	}
 }
 
-func TestResolveName(t *testing.T) {
-	a, err := Resolve("localhost:8080")
-	if err != nil {
-		t.Fatal(err)
+func sameAddrs(a, b []Addr) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	found := false
-	for _, x := range a {
-		if x.Port != 8080 {
-			t.Errorf("port %d", x.Port)
-		}
-		if x.Network == "tcp4" && bytes.Equal(x.IP, []byte{127, 0, 0, 1}) {
-			found = true
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Network != y.Network || x.Path != y.Path || x.Port != y.Port || x.Zone != y.Zone ||
+			!bytes.Equal(x.IP, y.IP) {
+			return false
 		}
 	}
-	if !found {
-		t.Errorf("localhost resolved to %v, no 127.0.0.1", a)
+	return true
+}
+
+// TestResolveMatchesReference gives every case above to /usr/bin/spiped
+// as -t (resolved before the key is read, so a missing key file stops it
+// before it binds) and checks that it refuses the same addresses with the
+// same message.
+func TestResolveMatchesReference(t *testing.T) {
+	needRef(t)
+	check := func(spec, wantErr string) {
+		out, _ := exec.Command(refSpiped, "-e", "-s", "/nonexistent/s", "-t", spec,
+			"-k", "/nonexistent/key", "-F").CombinedOutput()
+		var refErr string
+		if tail := "\nspiped: Error resolving socket address: " + spec + "\n"; strings.HasSuffix(string(out), tail) {
+			refErr = strings.TrimPrefix(strings.TrimSuffix(string(out), tail), "spiped: ")
+		} else if !strings.HasPrefix(string(out), "spiped: Cannot open file: /nonexistent/key") {
+			t.Errorf("reference -t %q: unexpected %q", spec, out)
+			return
+		}
+		if refErr != wantErr {
+			t.Errorf("-t %q: reference says %q, table says %q", spec, refErr, wantErr)
+		}
 	}
-	if _, err := Resolve("nonexistent.invalid:80"); err == nil ||
-		!strings.HasPrefix(err.Error(), "Error looking up nonexistent.invalid: ") {
-		t.Errorf("unknown host: %v", err)
+	for _, c := range resolveErrors {
+		check(c.spec, c.msg)
+	}
+	for _, c := range resolveForms {
+		check(c.spec, "")
 	}
 }
 
@@ -91,6 +197,27 @@ func TestAddrString(t *testing.T) {
 		}
 		if got := a[0].String(); got != s {
 			t.Errorf("String() = %q, want %q", got, s)
+		}
+	}
+	a := Addr{Network: "tcp6", IP: net.ParseIP("fe80::1"), Port: 80, Zone: 2}
+	if got := a.String(); got != "[fe80::1%2]:80" {
+		t.Errorf("String() = %q", got)
+	}
+}
+
+func TestGaiText(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&net.DNSError{Err: "no such host", IsNotFound: true}, eaiNoName},
+		{&net.DNSError{Err: "server misbehaving", IsTemporary: true}, eaiAgain},
+		{&net.DNSError{Err: "i/o timeout", IsTimeout: true}, eaiAgain},
+		{&net.DNSError{Err: "cannot unmarshal DNS message"}, eaiFail},
+		{&net.OpError{Op: "dial", Err: bytes.ErrTooLarge}, eaiFail},
+	} {
+		if got := gaiText(c.err); got != c.want {
+			t.Errorf("gaiText(%v) = %q, want %q", c.err, got, c.want)
 		}
 	}
 }
