@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +120,7 @@ func parseBracketed(host, port string) (Addr, error) {
 // s, 1, 65535) does: base 10, leading space and a sign allowed, nothing
 // after the digits.
 func parsePort(s string) (int, bool) {
-	n, neg, rest, digits := strtoul(s)
+	n, neg, _, rest, digits := strtoul(s)
 	if !digits || rest != "" || neg || n < 1 || n > 65535 {
 		return 0, false
 	}
@@ -127,10 +128,10 @@ func parsePort(s string) (int, bool) {
 }
 
 // strtoul reads s as C's strtoul(s, &end, 10) does: leading isspace, an
-// optional sign, decimal digits. n is the magnitude (saturated at
-// MaxUint64 on overflow), rest is what follows the digits and digits says
-// whether there were any (without them strtoul leaves end at s).
-func strtoul(s string) (n uint64, neg bool, rest string, digits bool) {
+// optional sign, decimal digits. n is the magnitude, or MaxUint64 when
+// over says it overflowed; rest is what follows the digits and digits
+// says whether there were any (without them strtoul leaves end at s).
+func strtoul(s string) (n uint64, neg, over bool, rest string, digits bool) {
 	i := 0
 	for i < len(s) && isSpace(s[i]) {
 		i++
@@ -142,16 +143,16 @@ func strtoul(s string) (n uint64, neg bool, rest string, digits bool) {
 	j := i
 	for ; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
 		d := uint64(s[j] - '0')
-		if n > (1<<64-1-d)/10 {
-			n = 1<<64 - 1
-		} else if n != 1<<64-1 {
+		if over || n > (1<<64-1-d)/10 {
+			n, over = 1<<64-1, true
+		} else {
 			n = n*10 + d
 		}
 	}
 	if j == i {
-		return 0, false, s, false
+		return 0, false, false, s, false
 	}
-	return n, neg, s[j:], true
+	return n, neg, over, s[j:], true
 }
 
 func isSpace(c byte) bool {
@@ -165,12 +166,12 @@ func isSpace(c byte) bool {
 // service name; numeric says it looked like a number, which no service
 // name matches.
 func numericService(s string) (port int, ok, numeric bool) {
-	n, neg, rest, _ := strtoul(s)
+	n, neg, over, rest, _ := strtoul(s)
 	if rest != "" {
 		return 0, false, strings.TrimLeft(strings.TrimLeft(s, "+-"), "0123456789") == ""
 	}
-	if neg && n != 1<<64-1 {
-		n = -n
+	if neg && !over {
+		n = -n // strtoul negates in unsigned arithmetic
 	}
 	v := int32(uint32(n)) // "" has no digits and is port 0
 	if v < 0 {
@@ -285,15 +286,31 @@ func hexVal(c byte) uint64 {
 func scopeID(ip []byte, scope string) (uint32, bool) {
 	a := netip.AddrFrom16([16]byte(ip))
 	if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() {
-		if ifi, err := net.InterfaceByName(scope); err == nil && ifi.Index > 0 {
-			return uint32(ifi.Index), true
+		if i, ok := ifIndex(scope); ok {
+			return i, true
 		}
 	}
 	if scope[0] < '0' || scope[0] > '9' {
 		return 0, false
 	}
-	n, _, rest, _ := strtoul(scope)
+	n, _, _, rest, _ := strtoul(scope)
 	return uint32(n), rest == "" && n <= 0xffffffff
+}
+
+// ifIndex is if_nametoindex(3): names must fit IFNAMSIZ, and Linux
+// ignores an alias suffix ("lo:1" is lo).
+func ifIndex(name string) (uint32, bool) {
+	if len(name) >= unix.IFNAMSIZ {
+		return 0, false
+	}
+	if runtime.GOOS == "linux" {
+		name, _, _ = strings.Cut(name, ":")
+	}
+	ifi, err := net.InterfaceByName(name)
+	if err != nil || ifi.Index <= 0 {
+		return 0, false
+	}
+	return uint32(ifi.Index), true
 }
 
 // lookupHost resolves host and service as the reference's getaddrinfo
