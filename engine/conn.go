@@ -92,7 +92,7 @@ func (c *conn) event(fd int, flags uint8) {
 		if flags&(evWrite|evHup) == 0 {
 			return
 		}
-		c.connectDone(fd)
+		c.connectDone(fd, flags)
 		if c.closed || !c.connected {
 			return
 		}
@@ -144,8 +144,15 @@ func (c *conn) dialNext() {
 	c.close()
 }
 
-// connectDone handles the end of a non-blocking connect on fd.
-func (c *conn) connectDone(fd int) {
+// connectDone handles the end of a non-blocking connect on fd. Writable
+// without error or hang-up means connected; only otherwise is SO_ERROR
+// asked for (a hang-up may still follow a successful connect).
+func (c *conn) connectDone(fd int, flags uint8) {
+	if flags&evHup == 0 {
+		c.connected = true
+		c.onConnected()
+		return
+	}
 	if errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err != nil || errno != 0 {
 		c.l.release(fd)
 		c.setDialedFd(-1)
