@@ -11,10 +11,13 @@ import (
 // The data path's system calls return a bare Errno (0 for success), so the
 // hot path never builds an error value, and take preallocated iovec arrays,
 // which the unix package's Readv/Writev would allocate afresh for more than
-// eight buffers.
+// eight buffers. Every descriptor is non-blocking, so these calls never
+// sleep: they are raw system calls, without the scheduler's entersyscall and
+// exitsyscall around each (which also wake the runtime's sysmon thread when
+// it sleeps).
 
 func sysRead(fd int, p []byte) (int, unix.Errno) {
-	r, _, e := unix.Syscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
 	if e != 0 {
 		return 0, e
 	}
@@ -22,7 +25,7 @@ func sysRead(fd int, p []byte) (int, unix.Errno) {
 }
 
 func sysWrite(fd int, p []byte) (int, unix.Errno) {
-	r, _, e := unix.Syscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
 	if e != 0 {
 		return 0, e
 	}
@@ -30,7 +33,7 @@ func sysWrite(fd int, p []byte) (int, unix.Errno) {
 }
 
 func sysReadv(fd int, iov []unix.Iovec) (int, unix.Errno) {
-	r, _, e := unix.Syscall(unix.SYS_READV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
+	r, _, e := unix.RawSyscall(unix.SYS_READV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
 	if e != 0 {
 		return 0, e
 	}
@@ -38,7 +41,7 @@ func sysReadv(fd int, iov []unix.Iovec) (int, unix.Errno) {
 }
 
 func sysWritev(fd int, iov []unix.Iovec) (int, unix.Errno) {
-	r, _, e := unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
+	r, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
 	if e != 0 {
 		return 0, e
 	}
