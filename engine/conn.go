@@ -278,9 +278,8 @@ func (c *conn) handshakeFailed() {
 
 // startData turns the connection into its two pipes.
 func (c *conn) startData() {
-	keepalive := !c.l.srv.cfg.NoKeepalive
-	tuneData(c.pfd, keepalive)
-	tuneData(c.cfd, keepalive)
+	// The accepted socket inherited these options from the listener.
+	tuneData(c.dialedFd(), !c.l.srv.cfg.NoKeepalive)
 	c.up.in, c.up.out = c.pfd, c.cfd
 	c.down.in, c.down.out = c.cfd, c.pfd
 	c.runPipes()

@@ -68,7 +68,7 @@ func Listen(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, quit: make(chan struct{})}
 	s.targets.Store(&targets)
-	fd, err := listenSocket(cfg.Source)
+	fd, err := listenSocket(cfg.Source, !cfg.NoKeepalive)
 	if err != nil {
 		return nil, err
 	}
