@@ -246,7 +246,8 @@ func (c *conn) driveHandshake() {
 	}
 }
 
-// computed runs on the loop when a worker has finished c.hs.Compute.
+// computed runs on the loop once c.hs.Compute is done, by a worker or by the
+// loop itself (runJobs).
 func (c *conn) computed() {
 	c.computing = false
 	if c.closed {
