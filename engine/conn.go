@@ -25,8 +25,8 @@ type conn struct {
 	next    int    // next address to try
 
 	hs        *cipher.Handshake // nil before it starts and after it ends
-	computing bool              // hs waits for or is with a worker (or the loop)
-	cancelled atomic.Bool       // closed while with a worker: it may skip it
+	computing bool              // hs is with a worker
+	cancelled atomic.Bool       // closed while computing: the worker may skip it
 	connected bool              // the dialled socket is connected
 	closed    bool
 
@@ -235,7 +235,8 @@ func (c *conn) driveHandshake() {
 				}
 			}
 		case cipher.StepCompute:
-			c.l.compute(c)
+			c.computing = true
+			c.l.srv.work.submit(c)
 			return
 		case cipher.StepDone:
 			c.handshakeDone()

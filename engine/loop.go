@@ -38,8 +38,7 @@ type loop struct {
 	iov     [bufpool.Packets]unix.Iovec
 	scratch [512]byte // handshake reads
 
-	closing []int   // descriptors to close at the end of this iteration
-	jobs    []*conn // handshakes at StepCompute not yet given to a worker
+	closing []int // descriptors to close at the end of this iteration
 	evs     [256]event
 
 	mu    sync.Mutex
@@ -120,9 +119,7 @@ func (l *loop) run() error {
 			runtime.Gosched()
 		}
 		timeout := -1
-		if len(l.jobs) > 0 {
-			timeout = 0 // only look for events, then compute (see runJobs)
-		} else if when, ok := l.timers.next(); ok {
+		if when, ok := l.timers.next(); ok {
 			timeout = 0
 			if d := when - l.clock(); d > 0 {
 				timeout = int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
@@ -139,19 +136,14 @@ func (l *loop) run() error {
 // fire due timers, run posted work and pipes that got a batch, and close
 // the descriptors released meanwhile.
 func (l *loop) poll(timeoutMs int) error {
-	hadJobs := len(l.jobs) > 0
 	n, err := l.p.wait(l.evs[:], timeoutMs)
 	if err != nil {
 		return err
 	}
-	others := 0 // events for anything but a connection waiting for its arithmetic
 	for i := 0; i < n; i++ {
 		fd := int(l.evs[i].fd)
 		if fd < len(l.owner) {
 			if h := l.owner[fd]; h != nil {
-				if c, ok := h.(*conn); !ok || !c.computing {
-					others++
-				}
 				h.event(fd, l.evs[i].flags)
 			}
 		}
@@ -160,47 +152,7 @@ func (l *loop) poll(timeoutMs int) error {
 	l.runInbox()
 	l.runWaiters()
 	l.closeReleased()
-	if hadJobs {
-		l.runJobs(others == 0)
-	}
 	return nil
-}
-
-// compute queues c's handshake arithmetic. The loop decides at the start of
-// its next iteration who does it (runJobs).
-func (l *loop) compute(c *conn) {
-	c.computing = true
-	l.jobs = append(l.jobs, c)
-}
-
-// runJobs hands out the queued handshake arithmetic. When the loop found
-// nothing else to do (idle: no events but for the connections whose
-// arithmetic is pending), it does one exponentiation itself: waking a
-// worker thread and then being woken by it costs 50-150 µs of latency on
-// each side (measured on a 2-core VM), more than a fixed-base
-// exponentiation takes, and it lies on every new connection's critical
-// path. The price is bounded: an event arriving meanwhile waits for at most
-// one exponentiation (about 0.1-0.4 ms). A busy loop, or more than one job,
-// keeps the workers: the others go to them so that every core helps.
-func (l *loop) runJobs(idle bool) {
-	jobs := l.jobs
-	var mine *conn
-	if idle {
-		mine = jobs[len(jobs)-1]
-		jobs = jobs[:len(jobs)-1]
-	}
-	for i, c := range jobs {
-		l.srv.work.submit(c)
-		jobs[i] = nil
-	}
-	l.jobs = l.jobs[:0]
-	if mine != nil {
-		if !mine.closed {
-			mine.hs.Compute()
-		}
-		mine.computed()
-		l.closeReleased()
-	}
 }
 
 func (l *loop) runInbox() {
@@ -271,10 +223,6 @@ func (l *loop) cancelWait(p *pipe) { p.waiting = false }
 
 // shutdown closes everything the loop still holds; called after run returns.
 func (l *loop) shutdown() {
-	for _, c := range l.jobs {
-		c.computed() // closed by now: wipes the handshake
-	}
-	l.jobs = nil
 	l.closeReleased()
 	l.p.close()
 }
