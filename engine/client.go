@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/spiped-go/spiped/bufpool"
@@ -90,11 +91,11 @@ func clientDial(cfg ClientConfig, timeout time.Duration) (halfCloser, error) {
 	for _, a := range cfg.Target {
 		d := net.Dialer{}
 		if cfg.Bind != nil && a.Network != "unix" && cfg.Bind.Network != "unix" {
-			d.LocalAddr = &net.TCPAddr{IP: cfg.Bind.IP, Port: cfg.Bind.Port}
+			d.LocalAddr = tcpAddr(*cfg.Bind)
 		}
 		network, addr := "unix", a.Path
 		if a.Network != "unix" {
-			network, addr = "tcp", (&net.TCPAddr{IP: a.IP, Port: a.Port}).String()
+			network, addr = "tcp", tcpAddr(a).String()
 		}
 		c, err := d.DialContext(ctx, network, addr)
 		if err == nil {
@@ -206,4 +207,14 @@ func clientDown(c net.Conn, o *cipher.Opener, out io.Writer) error {
 			return ErrConn
 		}
 	}
+}
+
+// tcpAddr is a as the net package takes it. The IPv6 scope id goes along as
+// a numeric zone, so spipe keeps "fe80::1%lo:80"'s scope as spiped does.
+func tcpAddr(a Addr) *net.TCPAddr {
+	t := &net.TCPAddr{IP: a.IP, Port: a.Port}
+	if a.Zone != 0 {
+		t.Zone = strconv.FormatUint(uint64(a.Zone), 10)
+	}
+	return t
 }

@@ -125,3 +125,16 @@ func TestRunClientBadPacket(t *testing.T) {
 		t.Fatalf("corrupted packet: %v", err)
 	}
 }
+
+func TestClientKeepsScope(t *testing.T) {
+	addrs, err := Resolve("fe80::1%lo:80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tcpAddr(addrs[0]).String(); got != "[fe80::1%1]:80" {
+		t.Fatalf("spipe would dial %s, want [fe80::1%%1]:80", got)
+	}
+	if got := tcpAddr(Addr{Network: "tcp4", IP: []byte{127, 0, 0, 1}, Port: 8}).String(); got != "127.0.0.1:8" {
+		t.Fatalf("dial address %s, want 127.0.0.1:8", got)
+	}
+}
