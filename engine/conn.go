@@ -247,8 +247,7 @@ func (c *conn) driveHandshake() {
 	}
 }
 
-// computed runs on the loop once c.hs.Compute is done, by a worker or by the
-// loop itself (runJobs).
+// computed runs on the loop when a worker has finished c.hs.Compute.
 func (c *conn) computed() {
 	c.computing = false
 	if c.closed {

@@ -6,9 +6,6 @@ import "sync"
 // loops: a fixed number of goroutines fed by a FIFO of connections. The queue
 // is linked through the connections themselves, so submitting never blocks or
 // allocates, and it is bounded because each connection is queued at most once.
-// A loop with nothing else to do computes one job itself instead (see
-// loop.runJobs): the hand-off to a worker and back costs more than the
-// shorter exponentiations.
 type workers struct {
 	mu         sync.Mutex
 	cond       sync.Cond
