@@ -130,16 +130,11 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	var secs float64
 	p := getopt.New(args, optionList)
 	for {
-		kind, name, arg := p.Next()
-		switch kind {
-		case getopt.Missing:
-			w.Warnf("Missing argument to %s", name)
-			return usage()
-		case getopt.Unknown:
-			w.Warnf("illegal option -- %s", name)
+		name, arg, done, bad := p.NextOption(w.Warnf)
+		if bad {
 			return usage()
 		}
-		if kind == getopt.Done {
+		if done {
 			break
 		}
 		if seen[name] {

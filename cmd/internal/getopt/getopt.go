@@ -68,6 +68,25 @@ func (p *Parser) Next() (kind Kind, name, arg string) {
 	return p.lookup(os, true)
 }
 
+// NextOption is Next for a command's parse loop. A missing argument or an
+// unknown option is reported through warnf in the reference's words
+// ("Missing argument to -k", "illegal option -- -Q") and returns bad, after
+// which the command prints its usage; the end of the options returns done.
+func (p *Parser) NextOption(warnf func(format string, args ...any)) (name, arg string, done, bad bool) {
+	kind, name, arg := p.Next()
+	switch kind {
+	case Missing:
+		warnf("Missing argument to %s", name)
+		return name, "", false, true
+	case Unknown:
+		warnf("illegal option -- %s", name)
+		return name, "", false, true
+	case Done:
+		return "", "", true, false
+	}
+	return name, arg, false, false
+}
+
 // lookup resolves os, a single-letter option cut from a packed word or a
 // whole "--long[=value]" word, and fetches its argument.
 func (p *Parser) lookup(os string, single bool) (Kind, string, string) {

@@ -89,3 +89,26 @@ func TestRestAfterDashDash(t *testing.T) {
 		t.Fatalf("Rest() = %q, want %q", got, want)
 	}
 }
+
+func TestNextOptionReports(t *testing.T) {
+	opts := []Option{{Name: "-k", HasArg: true}, {Name: "-F"}}
+	for _, c := range []struct {
+		args      []string
+		name, arg string
+		done, bad bool
+		said      string
+	}{
+		{[]string{"-kkey"}, "-k", "key", false, false, ""},
+		{[]string{"-k"}, "-k", "", false, true, "Missing argument to -k"},
+		{[]string{"-Q"}, "-Q", "", false, true, "illegal option -- -Q"},
+		{[]string{"word"}, "", "", true, false, ""},
+	} {
+		var said string
+		warnf := func(format string, args ...any) { said = fmt.Sprintf(format, args...) }
+		name, arg, done, bad := New(c.args, opts).NextOption(warnf)
+		if name != c.name || arg != c.arg || done != c.done || bad != c.bad || said != c.said {
+			t.Errorf("%q: got %q %q done=%v bad=%v said %q, want %q %q done=%v bad=%v said %q",
+				c.args, name, arg, done, bad, said, c.name, c.arg, c.done, c.bad, c.said)
+		}
+	}
+}
