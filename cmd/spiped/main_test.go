@@ -619,6 +619,52 @@ func TestPprof(t *testing.T) {
 	}
 }
 
+// --pprof is loopback-only: any other address (an empty host too) is
+// refused with status 1 before anything is bound; loopback addresses,
+// IPv4, IPv6 or by name, serve.
+func TestPprofLoopbackOnly(t *testing.T) {
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0", ":6060", "[::ffff:0.0.0.0]:0", "1.2.3.4:0"} {
+		sock := filepath.Join(dir, "refused")
+		got := runProg(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
+		want := "spiped: --pprof address must be a loopback address: " + addr + "\n"
+		if got.code != 1 || got.stderr != want {
+			t.Errorf("--pprof %s: status %d, stderr %q; want 1, %q", addr, got.code, got.stderr, want)
+		}
+		if _, err := os.Lstat(sock); err == nil {
+			t.Errorf("--pprof %s: the source socket was bound before the refusal", addr)
+			os.Remove(sock)
+		}
+		// Without -F, the parent refuses before it starts a daemon.
+		got = runProg(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
+		if got.code != 1 || got.stderr != want {
+			t.Errorf("--pprof %s (daemon): status %d, stderr %q; want 1, %q", addr, got.code, got.stderr, want)
+		}
+		if _, err := os.Lstat(sock + ".pid"); err == nil {
+			t.Errorf("--pprof %s (daemon): a daemon started", addr)
+		}
+	}
+	hosts := []string{"127.0.0.1", "localhost"}
+	if l, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		l.Close()
+		hosts = append(hosts, "[::1]")
+	} else {
+		t.Logf("no IPv6 loopback here, not trying [::1]: %v", err)
+	}
+	for i, host := range hosts {
+		sock := filepath.Join(dir, fmt.Sprintf("ok%d", i))
+		port := freePort(t)
+		addr := fmt.Sprintf("%s:%d", host, port)
+		d := start(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
+		waitFor(t, "the debug server on "+addr, func() bool { return listening("tcp", addr) || d.cmd.ProcessState != nil })
+		d.cmd.Process.Signal(syscall.SIGTERM)
+		if code := d.wait(t); code != 0 || d.output() != "" {
+			t.Errorf("--pprof %s: exit status %d, stderr %q; want 0 and silence", addr, code, d.output())
+		}
+	}
+}
+
 // echoServer copies every connection back to itself on a Unix socket.
 func echoServer(t *testing.T, path string) {
 	t.Helper()
