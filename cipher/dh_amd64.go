@@ -11,8 +11,6 @@ var (
 	hasAVX2 = cpuid.CPU.Supports(cpuid.AVX2)
 )
 
-//go:generate sh -c "go run dh_amd64_gen.go > dh_amd64.s"
-
 // montMulADX is montMulGeneric in assembly; see dh_amd64_gen.go.
 //
 //go:noescape
