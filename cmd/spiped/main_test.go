@@ -197,6 +197,8 @@ func TestErrorsMatchReference(t *testing.T) {
 		// exits 1 after the child's messages.
 		{[]string{"-e", "-s", "@D/s", "-t", "@D/t", "-k", "@D/key", "-p", "@D/nodir/pid"}, 1,
 			"spiped: fopen(@D/nodir/pid): No such file or directory\nspiped: Failed to daemonize\n"},
+		{[]string{"-e", "-s", "@D/s", "-t", "@D/t", "-k", "@D/key", "-p", "@D"}, 1,
+			"spiped: fopen(@D): Is a directory\nspiped: Failed to daemonize\n"},
 	}
 	dir := t.TempDir()
 	ref := ""
@@ -433,6 +435,44 @@ func TestPidfileOptionAndForeground(t *testing.T) {
 	}
 	if out := f.output(); out != "" {
 		t.Fatalf("unexpected output %q", out)
+	}
+}
+
+// The daemon, often root, does not follow a symlink at the pidfile's
+// path: whoever can write that directory could otherwise have it
+// overwrite or create any file. It fails as for any unwritable pidfile.
+func TestPidfileSymlinkNotFollowed(t *testing.T) {
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	absent := filepath.Join(dir, "absent")
+	for i, target := range []string{victim, absent} {
+		link := filepath.Join(dir, fmt.Sprintf("link%d", i))
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
+		d := start(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-p", link)
+		code := d.wait(t)
+		if code == 0 {
+			daemonPid(t, link) // a daemon started: end it with the test
+		}
+		want := "spiped: fopen(" + link + "): Too many levels of symbolic links\nspiped: Failed to daemonize\n"
+		if code != 1 || d.output() != want {
+			t.Errorf("-p symlink to %s: status %d, stderr %q; want 1, %q", target, code, d.output(), want)
+		}
+		if b, err := os.ReadFile(victim); err != nil || string(b) != "precious" {
+			t.Errorf("-p symlink to %s: the file behind it now holds %q (%v)", target, b, err)
+		}
+		if _, err := os.Lstat(absent); err == nil {
+			t.Errorf("-p symlink to %s: created the file it names", target)
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("-p symlink to %s: the symlink was replaced (%v)", target, err)
+		}
 	}
 }
 

@@ -51,17 +51,41 @@ func AsChild() *Child {
 // Ready writes the pidfile (the decimal pid, no newline) and tells the
 // parent to exit 0. On failure the parent learns of it when this process
 // exits; the error reads like the reference's ("fopen(x): Permission denied").
+//
+// The file is created or truncated with mode 0666 less the umask, as the
+// reference's fopen(x, "w") does, but a symlink at its last component is
+// not followed (ELOOP, "Too many levels of symbolic links"): the daemon
+// often runs as root, and whoever can write the pidfile's directory could
+// otherwise have it overwrite or create any file.
 func (c *Child) Ready(pidfile string) error {
 	defer c.pipe.Close()
-	err := os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())), 0o666)
-	if err != nil {
-		if pe, ok := err.(*os.PathError); ok && pe.Op == "open" {
-			return fmt.Errorf("fopen(%s): %s", pidfile, warnp.Strerror(pe.Err))
-		}
-		return fmt.Errorf("fprintf: %s", warnp.Strerror(err))
+	if err := writePidfile(pidfile); err != nil {
+		return err
 	}
 	if _, err := c.pipe.Write([]byte{0}); err != nil {
 		return fmt.Errorf("write: %s", warnp.Strerror(err))
+	}
+	return nil
+}
+
+// writePidfile writes the pid to path without following a final symlink.
+func writePidfile(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o666)
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return fmt.Errorf("fopen(%s): %s", path, warnp.Strerror(err))
+	}
+	_, err = f.WriteString(strconv.Itoa(os.Getpid()))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return fmt.Errorf("fprintf: %s", warnp.Strerror(err))
 	}
 	return nil
 }
