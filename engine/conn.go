@@ -7,113 +7,121 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// conn is one proxied connection, owned by one loop. Its life:
+// connState is where a connection is in its life. Events dispatch on it
+// alone; each transition is one method below.
 //
-//	accepted ─┬─ (-d) handshake on the accepted socket ─┐
-//	          │       and, in parallel, dial the target  ├─ data: two pipes ─ closed
-//	          └─ (-e) dial the target, then handshake ───┘
+//	-e: dialing ──────────→ handshaking ⇄ computing ──────────────→ piping → closed
+//	-d: handshaking ⇄ computing ─┬─ (target connected) ──────────→ piping → closed
+//	                             └─ waitingTarget ─ (connected) ─→ piping
 //
-// The dialled socket is the ciphertext one with -e and the plaintext one
-// with -d. -o bounds the dial (every target address in turn) and,
-// separately, the handshake. Every failure closes both sockets.
+// Any failure, from any state, goes straight to closed.
+type connState uint8
+
+const (
+	// dialing (-e): the connect to the target is in progress; the
+	// handshake starts on the dialled socket once it is connected.
+	dialing connState = iota
+	// handshaking: handshake bytes move on the ciphertext socket. With -d
+	// the connect to the target runs alongside: its readiness is only
+	// recorded (dialledReady) and looked at when the keys are ready.
+	handshaking
+	// computing: a worker has the handshake's exponentiation.
+	computing
+	// waitingTarget (-d): the keys are ready, the connect is not done.
+	waitingTarget
+	// piping: the two pipes move data; only now do they hold descriptors.
+	piping
+	// closed: both sockets are released and every key wiped.
+	closed
+)
+
+// conn is one proxied connection, owned by one loop. Its two sockets are
+// named by origin, as in the reference's proto_conn: accepted (plaintext
+// with -e, ciphertext with -d) and dialled (the other). Bytes that arrive
+// before the data phase stay in the kernel until the pipes start; the
+// poller's edges seen meanwhile are recorded, so none is lost.
 type conn struct {
-	l   *loop
-	pfd int // plaintext socket, -1 until there is one
-	cfd int // ciphertext socket, -1 until there is one
+	l     *loop
+	p     *connParams
+	state connState
 
-	targets []Addr // addresses to dial, in order
-	next    int    // next address to try
+	accepted int // the socket the listener accepted
+	dialled  int // the socket connected to the target; -1 between attempts
 
-	hs        *cipher.Handshake // nil before it starts and after it ends
-	computing bool              // hs is with a worker
+	targets      []Addr // addresses to dial, in order
+	next         int    // next address to try
+	dialledReady uint8  // poller flags seen on dialled during the -d handshake
+
+	hs        *cipher.Handshake // from the start of the handshake to its end
 	cancelled atomic.Bool       // closed while computing: the worker may skip it
-	connected bool              // the dialled socket is connected
-	closed    bool
 
-	up   pipe // plaintext -> seal -> ciphertext socket
-	down pipe // ciphertext -> open -> plaintext socket
+	fwd pipe // accepted → dialled (seals with -e, opens with -d)
+	rev pipe // dialled → accepted (opens with -e, seals with -d)
 
 	connT, hsT timer
-	nextJob    *conn // link in the workers' queue
 }
 
-// startConn takes over an accepted socket.
-func startConn(l *loop, fd int) {
-	s := l.srv
-	c := &conn{l: l, pfd: -1, cfd: -1}
-	c.up.c, c.down.c = c, c
+// startConn takes over an accepted socket: -e dials the target first, -d
+// starts the handshake at once and dials the target alongside.
+func startConn(l *loop, p *connParams, targets []Addr, fd int) {
+	c := &conn{l: l, p: p, accepted: fd, dialled: -1, targets: targets}
+	c.fwd.init(c)
+	c.rev.init(c)
 	c.connT = newTimer(c.connectTimeout)
 	c.hsT = newTimer(c.handshakeTimeout)
-	c.targets = *s.targets.Load()
-	if s.cfg.Encrypt {
-		c.pfd = fd
-	} else {
-		c.cfd = fd
-	}
 	if err := l.register(fd, c); err != nil {
 		unix.Close(fd)
-		c.closed = true
-		s.connClosed()
+		c.state = closed
+		p.closed()
 		return
 	}
-	if !s.cfg.Encrypt {
-		// Server side: the handshake starts at accept, alongside the dial.
+	l.after(&c.connT, p.timeout)
+	if !p.encrypt {
 		c.startHandshake()
-		if c.closed {
+		if c.state == closed {
 			return
 		}
 	}
-	l.after(&c.connT, s.timeout())
 	c.dialNext()
 }
 
-// dialedFd is the socket this side connects out with.
-func (c *conn) dialedFd() int {
-	if c.l.srv.cfg.Encrypt {
-		return c.cfd
+// ciphertext is the socket the handshake and packets use, and the pipe
+// that reads it (whose readiness the handshake reads by).
+func (c *conn) ciphertext() (int, *pipe) {
+	if c.p.encrypt {
+		return c.dialled, &c.rev
 	}
-	return c.pfd
-}
-
-func (c *conn) setDialedFd(fd int) {
-	if c.l.srv.cfg.Encrypt {
-		c.cfd = fd
-	} else {
-		c.pfd = fd
-	}
+	return c.accepted, &c.fwd
 }
 
 // event dispatches readiness of one of c's sockets.
 func (c *conn) event(fd int, flags uint8) {
-	if c.closed {
+	if c.state == closed {
 		return
 	}
-	if !c.connected && fd == c.dialedFd() {
-		if flags&(evWrite|evHup) == 0 {
+	reader := &c.fwd
+	if fd == c.dialled {
+		reader = &c.rev
+	}
+	reader.ready(flags)
+	switch c.state {
+	case dialing, waitingTarget:
+		if fd == c.dialled && flags&(evWrite|evHup) != 0 {
+			c.connectDone(flags)
+		}
+	case handshaking:
+		if fd == c.dialled && !c.p.encrypt {
+			c.dialledReady |= flags
 			return
 		}
-		c.connectDone(fd, flags)
-		if c.closed || !c.connected {
-			return
-		}
-		// The peer may have spoken already: the same edge reported it.
-	}
-	if flags&(evRead|evHup) != 0 {
-		in := &c.up
-		if fd == c.cfd {
-			in = &c.down
-		}
-		in.canRead = true
-		if flags&evHup != 0 {
-			in.hup = true
-		}
-	}
-	switch {
-	case c.hs != nil:
-		if fd == c.cfd {
+		if cfd, _ := c.ciphertext(); fd == cfd {
 			c.driveHandshake()
 		}
-	case c.up.seal != nil:
+	case computing:
+		if fd == c.dialled && !c.p.encrypt {
+			c.dialledReady |= flags
+		}
+	case piping:
 		c.runPipes()
 	}
 }
@@ -121,11 +129,10 @@ func (c *conn) event(fd int, flags uint8) {
 // dialNext starts a non-blocking connect to the next target address; when
 // none is left the connection fails.
 func (c *conn) dialNext() {
-	s := c.l.srv
 	for c.next < len(c.targets) {
 		a := c.targets[c.next]
 		c.next++
-		fd, done, err := dial(a, s.cfg.Bind)
+		fd, done, err := dial(a, c.p.bind)
 		if err != nil {
 			continue
 		}
@@ -133,68 +140,72 @@ func (c *conn) dialNext() {
 			unix.Close(fd)
 			continue
 		}
-		c.setDialedFd(fd)
+		c.dialled = fd
+		if c.p.encrypt {
+			c.state = dialing
+		}
 		if done {
-			c.connected = true
-			c.onConnected()
+			c.connected()
 		}
 		return
 	}
-	s.stats.connFail.Add(1)
+	c.p.stats.connFail.Add(1)
 	c.close()
 }
 
-// connectDone handles the end of a non-blocking connect on fd. Writable
-// without error or hang-up means connected; only otherwise is SO_ERROR
-// asked for (a hang-up may still follow a successful connect).
-func (c *conn) connectDone(fd int, flags uint8) {
-	if flags&evHup == 0 {
-		c.connected = true
-		c.onConnected()
-		return
+// connectDone handles the end of a non-blocking connect on the dialled
+// socket. Writable without error or hang-up means connected; only
+// otherwise is SO_ERROR asked for (a hang-up may follow a good connect).
+func (c *conn) connectDone(flags uint8) {
+	if flags&evHup != 0 {
+		if errno, err := unix.GetsockoptInt(c.dialled, unix.SOL_SOCKET, unix.SO_ERROR); err != nil || errno != 0 {
+			c.l.release(c.dialled)
+			c.dialled = -1
+			c.rev.forget()
+			c.dialNext()
+			return
+		}
 	}
-	if errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err != nil || errno != 0 {
-		c.l.release(fd)
-		c.setDialedFd(-1)
-		c.dialNext()
-		return
-	}
-	c.connected = true
-	c.onConnected()
+	c.connected()
 }
 
-func (c *conn) onConnected() {
-	c.l.timers.del(&c.connT)
-	if c.l.srv.cfg.Encrypt {
-		// Client side: handshake over the fresh connection to the server.
+// connected moves on once the dialled socket is connected: -e starts the
+// handshake on it; -d, mid-handshake, notes it for handshakeDone (a
+// connect that finished at once reports no edge), or starts the pipes.
+func (c *conn) connected() {
+	switch c.state {
+	case dialing:
+		c.l.timers.del(&c.connT)
 		c.startHandshake()
-		return
-	}
-	if c.hs == nil && c.up.seal != nil {
+	case handshaking, computing:
+		c.dialledReady |= evWrite
+	case waitingTarget:
+		c.l.timers.del(&c.connT)
 		c.startData()
 	}
 }
 
+// connectTimeout fires when -o passes before the target is connected. A
+// -d connect that succeeded during the handshake is the handshake timer's
+// to judge.
 func (c *conn) connectTimeout() {
-	c.l.srv.stats.connFail.Add(1)
+	if (c.state == handshaking || c.state == computing) &&
+		c.dialledReady&evWrite != 0 && c.dialledReady&evHup == 0 {
+		return
+	}
+	c.p.stats.connFail.Add(1)
 	c.close()
 }
 
 func (c *conn) startHandshake() {
-	s := c.l.srv
-	role := cipher.Server
-	if s.cfg.Encrypt {
-		role = cipher.Client
-	}
-	hs, err := cipher.NewHandshake(cipher.HandshakeConfig{
-		Key: &s.cfg.Key, Role: role, Fast: s.cfg.Fast, RequireFS: s.cfg.RequireFS,
-	})
+	hs, err := cipher.NewHandshake(c.p.handshake)
 	if err != nil {
 		c.handshakeFailed()
 		return
 	}
 	c.hs = hs
-	c.l.after(&c.hsT, s.timeout())
+	c.state = handshaking
+	c.l.after(&c.hsT, c.p.timeout)
 	c.driveHandshake()
 }
 
@@ -203,30 +214,29 @@ func (c *conn) startHandshake() {
 // machine needs, so bytes after the handshake stay in the socket for the
 // data phase.
 func (c *conn) driveHandshake() {
-	for !c.closed && !c.computing {
+	fd, in := c.ciphertext()
+	for c.state == handshaking {
 		switch c.hs.Step() {
 		case cipher.StepWrite:
-			n, e := sysWrite(c.cfd, c.hs.Output())
+			n, e := sysWrite(fd, c.hs.Output())
 			switch e {
 			case 0:
 				c.hs.Wrote(n)
 			case unix.EAGAIN:
 				return
-			case unix.EINTR:
 			default:
 				c.handshakeFailed()
 			}
 		case cipher.StepRead:
-			if !c.down.canRead {
+			if !in.canRead {
 				return
 			}
 			buf := c.l.scratch[:min(c.hs.Need(), len(c.l.scratch))]
-			n, e := sysRead(c.cfd, buf)
+			n, e := sysRead(fd, buf)
 			switch {
 			case e == unix.EAGAIN:
-				c.down.canRead = false
+				in.canRead = false
 				return
-			case e == unix.EINTR:
 			case e != 0 || n == 0:
 				c.handshakeFailed()
 			default:
@@ -235,77 +245,100 @@ func (c *conn) driveHandshake() {
 				}
 			}
 		case cipher.StepCompute:
-			c.computing = true
-			c.l.srv.work.submit(c)
-			return
+			c.state = computing
+			c.p.work.submit(c)
 		case cipher.StepDone:
 			c.handshakeDone()
-			return
 		default:
 			c.handshakeFailed()
 		}
 	}
 }
 
-// computed runs on the loop when a worker has finished c.hs.Compute.
+// compute runs on a worker: the handshake's exponentiation, then the
+// result goes back to the loop. A connection closed meanwhile is skipped.
+func (c *conn) compute() {
+	if !c.cancelled.Load() {
+		c.hs.Compute()
+	}
+	c.l.post(c.computed)
+}
+
+// computed runs on the loop when a worker has finished with c.hs.
 func (c *conn) computed() {
-	c.computing = false
-	if c.closed {
+	if c.state == closed {
 		c.hs.Wipe()
 		c.hs = nil
 		return
 	}
+	c.state = handshaking
 	c.driveHandshake()
 }
 
+// handshakeDone turns the keys into the pipes' sealer and opener, then
+// starts the pipes, or (-d) waits for the target's connect.
 func (c *conn) handshakeDone() {
 	send, recv := c.hs.Keys()
-	c.up.seal = cipher.NewSealer(send)
-	c.down.open = cipher.NewOpener(recv)
+	sealing, opening := &c.fwd, &c.rev
+	if !c.p.encrypt {
+		sealing, opening = opening, sealing
+	}
+	sealing.seal = cipher.NewSealer(send)
+	opening.open = cipher.NewOpener(recv)
 	c.hs.Wipe()
 	c.hs = nil
 	c.l.timers.del(&c.hsT)
-	if c.connected {
+	if c.p.encrypt {
 		c.startData()
+		return
+	}
+	c.state = waitingTarget
+	if flags := c.dialledReady; flags != 0 {
+		c.dialledReady = 0
+		c.connectDone(flags)
 	}
 }
 
 func (c *conn) handshakeTimeout() { c.handshakeFailed() }
 
 func (c *conn) handshakeFailed() {
-	c.l.srv.stats.hsFail.Add(1)
+	c.p.stats.hsFail.Add(1)
 	c.close()
 }
 
-// startData turns the connection into its two pipes.
+// startData turns the connection into its two pipes, each given its
+// sockets once: fwd reads the accepted socket and writes the dialled one,
+// rev the reverse. Readiness recorded so far carries over.
 func (c *conn) startData() {
+	c.state = piping
 	// The accepted socket inherited these options from the listener.
-	tuneData(c.dialedFd(), !c.l.srv.cfg.NoKeepalive)
-	c.up.in, c.up.out = c.pfd, c.cfd
-	c.down.in, c.down.out = c.cfd, c.pfd
+	tuneData(c.dialled, c.p.keepalive)
+	c.fwd.start(c.accepted, c.dialled)
+	c.rev.start(c.dialled, c.accepted)
 	c.runPipes()
 }
 
 // runPipes lets both directions move data; any error drops the connection.
+// A pipe queued for a batch may be run after its connection closed.
 func (c *conn) runPipes() {
-	if c.closed {
+	if c.state != piping {
 		return
 	}
-	if err := c.up.run(); err != nil {
+	if err := c.fwd.run(); err != nil {
 		c.close()
 		return
 	}
-	if c.closed {
+	if c.state != piping {
 		return
 	}
-	if err := c.down.run(); err != nil {
+	if err := c.rev.run(); err != nil {
 		c.close()
 	}
 }
 
 // pipeDone closes the connection once both directions have finished.
 func (c *conn) pipeDone() {
-	if c.up.shut && c.down.shut {
+	if c.fwd.shut && c.rev.shut {
 		c.close()
 	}
 }
@@ -313,27 +346,25 @@ func (c *conn) pipeDone() {
 // close drops the connection: both sockets, its timers, its batches and
 // every key it holds.
 func (c *conn) close() {
-	if c.closed {
+	if c.state == closed {
 		return
 	}
-	c.closed = true
+	wasComputing := c.state == computing
+	c.state = closed
 	l := c.l
 	l.timers.del(&c.connT)
 	l.timers.del(&c.hsT)
-	l.release(c.pfd)
-	l.release(c.cfd)
-	c.pfd, c.cfd = -1, -1
-	c.up.release()
-	c.down.release()
-	if c.up.seal != nil {
-		c.up.seal.Wipe()
-		c.down.open.Wipe()
-	}
-	if c.computing {
+	l.release(c.accepted)
+	l.release(c.dialled)
+	c.accepted, c.dialled = -1, -1
+	c.fwd.stop()
+	c.rev.stop()
+	if wasComputing {
+		// The worker has the handshake; computed wipes it.
 		c.cancelled.Store(true)
 	} else if c.hs != nil {
 		c.hs.Wipe()
 		c.hs = nil
 	}
-	l.srv.connClosed()
+	c.p.closed()
 }

@@ -89,7 +89,7 @@ func (a *acceptor) accept() {
 		case unix.EAGAIN:
 			a.ready = false
 			return
-		case unix.EINTR, unix.ECONNABORTED:
+		case unix.ECONNABORTED:
 			continue
 		default:
 			// EMFILE, ENFILE, ENOBUFS, ENOMEM or worse: rest, then retry.
@@ -105,10 +105,11 @@ func (a *acceptor) accept() {
 		}
 		to := s.loops[a.rr%len(s.loops)]
 		a.rr++
+		targets := *s.targets.Load()
 		if to == a.l {
-			startConn(to, fd)
+			startConn(to, &s.conns, targets, fd)
 		} else {
-			to.post(func() { startConn(to, fd) })
+			to.post(func() { startConn(to, &s.conns, targets, fd) })
 		}
 	}
 }

@@ -33,8 +33,8 @@ type loop struct {
 	start  time.Time // the loop clock counts nanoseconds from here
 
 	pool    *bufpool.Pool
-	waiters []*pipe // pipes waiting for a batch, oldest first
-	runq    []*pipe // pipes that got a batch and should run
+	waiters []*pipe // pipes waiting for a batch, in the order they asked
+	runq    []*pipe // pipes to retry for a batch that came back
 	iov     [bufpool.Packets]unix.Iovec
 	scratch [512]byte // handshake reads
 
@@ -133,8 +133,8 @@ func (l *loop) run() error {
 }
 
 // poll runs one iteration: wait at most timeoutMs for events, dispatch them,
-// fire due timers, run posted work and pipes that got a batch, and close
-// the descriptors released meanwhile.
+// fire due timers, run posted work, retry the pipes woken by a returned
+// batch, and close the descriptors released meanwhile.
 func (l *loop) poll(timeoutMs int) error {
 	n, err := l.p.wait(l.evs[:], timeoutMs)
 	if err != nil {
@@ -167,7 +167,9 @@ func (l *loop) runInbox() {
 	l.spare = work
 }
 
-// runWaiters runs the pipes that were handed a batch since they asked.
+// runWaiters runs the pipes that putBatch woke. Each asks for a batch
+// again; one that misses (another pipe took it first) queues again at the
+// tail of the waiters.
 func (l *loop) runWaiters() {
 	for len(l.runq) > 0 {
 		p := l.runq[0]
@@ -184,14 +186,9 @@ func (l *loop) closeReleased() {
 	l.closing = l.closing[:0]
 }
 
-// getBatch returns a batch for p, or nil after queueing p to be run once a
-// batch comes back. A pipe whose sibling holds a batch always gets one:
-// otherwise connections whose output waits on their own other direction
-// (an echoing target, say) could hold every batch and wait forever.
+// getBatch returns a batch from the pool, or nil after queueing p (once)
+// to be run again when a batch comes back.
 func (l *loop) getBatch(p *pipe) *bufpool.Batch {
-	if p.sibling().b != nil {
-		return l.pool.GetOverCap()
-	}
 	if b := l.pool.Get(); b != nil {
 		return b
 	}
@@ -203,7 +200,8 @@ func (l *loop) getBatch(p *pipe) *bufpool.Batch {
 }
 
 // putBatch zeroes b.Buf[:dirty] (all that was written) and returns b, and
-// wakes the oldest waiting pipe.
+// wakes the first pipe still waiting: it runs at the end of this
+// iteration and asks for a batch again.
 func (l *loop) putBatch(b *bufpool.Batch, dirty int) {
 	l.pool.PutDirty(b, dirty)
 	for len(l.waiters) > 0 {

@@ -11,7 +11,9 @@ import (
 // errBadPacket means a packet failed its MAC or length check.
 var errBadPacket = errors.New("bad packet")
 
-// pipe is one direction of a connection after the handshake. A sealing pipe
+// pipe is one direction of a connection. It holds descriptors only in the
+// data phase (-1 before, and after the connection closes); before that it
+// records the readiness its input socket reports. A sealing pipe
 // reads plaintext with readv straight into the payload slots of a frame
 // batch, seals the batch in place and writes the packets with one write. An
 // opening pipe reads ciphertext into a batch, opens every whole packet in
@@ -56,13 +58,13 @@ func (p *pipe) run() error {
 }
 
 func (p *pipe) runSeal() error {
-	l := p.c.l
+	iov := &p.c.l.iov
 	for {
 		if p.woff < p.wend {
 			n, e := sysWrite(p.out, p.b.Buf[p.woff:p.wend])
 			switch e {
 			case 0:
-			case unix.EAGAIN, unix.EINTR:
+			case unix.EAGAIN:
 				return nil
 			default:
 				return e
@@ -78,24 +80,19 @@ func (p *pipe) runSeal() error {
 			p.release()
 			return nil
 		}
-		if p.b == nil {
-			if p.b = l.getBatch(p); p.b == nil {
-				return nil
-			}
+		if p.b == nil && !p.takeBatch() {
+			return nil
 		}
-		iov := l.iov[:]
 		for i := range iov {
 			setIovec(&iov[i], p.b.Slot(i))
 		}
-		n, e := sysReadv(p.in, iov)
+		n, e := sysReadv(p.in, iov[:])
 		switch e {
 		case 0:
 		case unix.EAGAIN:
 			p.canRead = false
 			p.release()
 			return nil
-		case unix.EINTR:
-			continue
 		default:
 			return e
 		}
@@ -108,12 +105,11 @@ func (p *pipe) runSeal() error {
 		}
 		p.wend = p.seal.SealBatch(p.b.Buf[:], n)
 		p.dirty = max(p.dirty, p.wend)
-		l.srv.stats.plainIn.Add(int64(n))
+		p.c.p.stats.plainIn.Add(int64(n))
 	}
 }
 
 func (p *pipe) runOpen() error {
-	l := p.c.l
 	for {
 		if p.wpk < p.npk {
 			for p.wpk < p.npk {
@@ -136,10 +132,8 @@ func (p *pipe) runOpen() error {
 			}
 			return nil
 		}
-		if p.b == nil {
-			if p.b = l.getBatch(p); p.b == nil {
-				return nil
-			}
+		if p.b == nil && !p.takeBatch() {
+			return nil
 		}
 		n, e := sysRead(p.in, p.b.Buf[p.rlen:])
 		switch e {
@@ -150,8 +144,6 @@ func (p *pipe) runOpen() error {
 				p.release()
 			}
 			return nil
-		case unix.EINTR:
-			continue
 		default:
 			return e
 		}
@@ -166,7 +158,7 @@ func (p *pipe) runOpen() error {
 		p.dirty = max(p.dirty, p.rlen)
 		if whole := p.rlen / bufpool.PacketSize; whole > p.npk {
 			if err := p.open.OpenBatch(p.b.Buf[p.npk*bufpool.PacketSize:], p.b.Len[p.npk:whole]); err != nil {
-				l.srv.stats.badPackets.Add(1)
+				p.c.p.stats.badPackets.Add(1)
 				return errBadPacket
 			}
 			var total int
@@ -174,7 +166,7 @@ func (p *pipe) runOpen() error {
 				total += int(m)
 			}
 			p.npk = whole
-			l.srv.stats.plainOut.Add(int64(total))
+			p.c.p.stats.plainOut.Add(int64(total))
 		}
 	}
 }
@@ -196,8 +188,6 @@ func (p *pipe) writePayloads() (blocked bool, err error) {
 	case 0:
 	case unix.EAGAIN:
 		return true, nil
-	case unix.EINTR:
-		return false, nil
 	default:
 		return false, e
 	}
@@ -226,10 +216,60 @@ func (p *pipe) drained() {
 
 // sibling is the connection's other direction.
 func (p *pipe) sibling() *pipe {
-	if p == &p.c.up {
-		return &p.c.down
+	if p == &p.c.fwd {
+		return &p.c.rev
 	}
-	return &p.c.up
+	return &p.c.fwd
+}
+
+// takeBatch gets p a batch from its loop's pool, or reports false after
+// queueing p to run again when one comes back. A pipe whose sibling holds a
+// batch always gets one, over the pool's cap: otherwise connections whose
+// output waits on their own other direction (an echoing target, say) could
+// hold every batch and wait on each other forever.
+func (p *pipe) takeBatch() bool {
+	if p.sibling().b != nil {
+		p.b = p.c.l.pool.GetOverCap()
+	} else {
+		p.b = p.c.l.getBatch(p)
+	}
+	return p.b != nil
+}
+
+func (p *pipe) init(c *conn) {
+	p.c = c
+	p.in, p.out = -1, -1
+}
+
+// ready records what the poller reported for the pipe's input socket, in
+// any state: an edge that comes before the data phase is not lost.
+func (p *pipe) ready(flags uint8) {
+	if flags&(evRead|evHup) != 0 {
+		p.canRead = true
+		if flags&evHup != 0 {
+			p.hup = true
+		}
+	}
+}
+
+// forget drops the readiness recorded for an input socket that is gone
+// (a failed connect; the next attempt has a new socket).
+func (p *pipe) forget() { p.canRead, p.hup = false, false }
+
+// start gives the pipe its sockets for the data phase.
+func (p *pipe) start(in, out int) { p.in, p.out = in, out }
+
+// stop ends the pipe with its connection: its batch goes back, zeroed, its
+// key is wiped and it holds no descriptor any more.
+func (p *pipe) stop() {
+	p.release()
+	if p.seal != nil {
+		p.seal.Wipe()
+	}
+	if p.open != nil {
+		p.open.Wipe()
+	}
+	p.in, p.out = -1, -1
 }
 
 // finish ends this direction: shut down the output's write side, and close

@@ -5,6 +5,7 @@ package engine
 import (
 	"bytes"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/spiped-go/spiped/cipher"
@@ -39,15 +40,18 @@ func socketpair(t testing.TB) [2]int {
 }
 
 func newPipeRig(t testing.TB) *pipeRig {
-	srv := &Server{}
+	srv := &Server{cfg: Config{Encrypt: true}}
+	srv.conns = srv.connParams()
 	l, err := newLoop(srv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.loops = []*loop{l}
 	p, cr := socketpair(t), socketpair(t)
-	c := &conn{l: l, pfd: p[0], cfd: cr[0], connected: true}
-	c.up.c, c.down.c = c, c
+	// A -e connection: accepted plaintext, dialled ciphertext.
+	c := &conn{l: l, p: &srv.conns, accepted: p[0], dialled: cr[0]}
+	c.fwd.init(c)
+	c.rev.init(c)
 	c.connT, c.hsT = newTimer(nil), newTimer(nil)
 	for _, fd := range []int{p[0], cr[0]} {
 		if err := l.register(fd, c); err != nil {
@@ -55,7 +59,9 @@ func newPipeRig(t testing.TB) *pipeRig {
 		}
 	}
 	send, recv := testKeys(1), testKeys(2)
-	c.up.seal, c.down.open = cipher.NewSealer(&send), cipher.NewOpener(&recv)
+	c.fwd.seal, c.rev.open = cipher.NewSealer(&send), cipher.NewOpener(&recv)
+	c.fwd.ready(evRead)
+	c.rev.ready(evRead)
 	srv.stats.open.Add(1)
 	c.startData()
 	r := &pipeRig{t: t, l: l, c: c, plain: p[1], crypt: cr[1],
@@ -154,7 +160,7 @@ func TestPipeSealsStream(t *testing.T) {
 	if got := openAll(t, r.peerOpen, wire); !bytes.Equal(got, data) {
 		t.Fatalf("sealed stream carries %d bytes, differing from the %d written", len(got), len(data))
 	}
-	r.pump(func() bool { return r.c.up.b == nil })
+	r.pump(func() bool { return r.c.fwd.b == nil })
 	if r.l.pool.Out() != 0 {
 		t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
 	}
@@ -188,7 +194,7 @@ func TestPipeOpensStream(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("opened %d bytes, differing from the %d sealed", len(got), len(want))
 	}
-	r.pump(func() bool { return r.c.down.b == nil })
+	r.pump(func() bool { return r.c.rev.b == nil })
 	if r.l.pool.Out() != 0 {
 		t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
 	}
@@ -196,7 +202,7 @@ func TestPipeOpensStream(t *testing.T) {
 
 func TestPipeBackpressure(t *testing.T) {
 	r := newPipeRig(t)
-	unix.SetsockoptInt(r.c.cfd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
+	unix.SetsockoptInt(r.c.dialled, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
 	// Fill the plaintext side until it blocks, never reading the other end.
 	data := randomBytes(2, 1<<20)
 	off := 0
@@ -214,14 +220,14 @@ func TestPipeBackpressure(t *testing.T) {
 	for range 50 {
 		r.l.poll(0)
 	}
-	up := &r.c.up
+	up := &r.c.fwd
 	if up.b == nil || up.woff >= up.wend {
 		t.Fatal("the sealing pipe has no unsent output although its output is full")
 	}
 	if r.l.pool.Out() != 1 {
 		t.Fatalf("%d batches out, want the one in flight", r.l.pool.Out())
 	}
-	queued, err := unix.IoctlGetInt(r.c.pfd, unix.SIOCINQ)
+	queued, err := unix.IoctlGetInt(r.c.accepted, unix.SIOCINQ)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +255,7 @@ func TestPipeBadPacketDrops(t *testing.T) {
 	r.peerSeal.Seal(pkt, 5)
 	pkt[3] ^= 1
 	r.writeAll(r.crypt, pkt)
-	r.pump(func() bool { return r.c.closed })
+	r.pump(func() bool { return r.c.state == closed })
 	r.l.closeReleased()
 	if n := r.l.srv.stats.badPackets.Load(); n != 1 {
 		t.Fatalf("badPackets = %d", n)
@@ -275,7 +281,7 @@ func TestPipeHalfClose(t *testing.T) {
 	if got := openAll(t, r.peerOpen, wire); string(got) != "question" {
 		t.Fatalf("sealed %q", got)
 	}
-	if r.c.closed {
+	if r.c.state == closed {
 		t.Fatal("one finished direction closed the connection")
 	}
 	// The reply after the client's EOF still arrives.
@@ -292,7 +298,7 @@ func TestPipeHalfClose(t *testing.T) {
 		t.Fatalf("opened %q", got)
 	}
 	unix.Shutdown(r.crypt, unix.SHUT_WR)
-	r.pump(func() bool { return r.c.closed })
+	r.pump(func() bool { return r.c.state == closed })
 	if r.l.pool.Out() != 0 {
 		t.Fatal("a closed connection kept a batch")
 	}
@@ -314,8 +320,35 @@ func TestPipeEOFMidPacket(t *testing.T) {
 	if len(got) != 0 {
 		t.Fatalf("a partial packet delivered %q", got)
 	}
-	if r.c.closed || !r.c.down.shut {
+	if r.c.state == closed || !r.c.rev.shut {
 		t.Fatal("EOF mid-packet should end only that direction, cleanly")
+	}
+}
+
+// A write interrupted by a signal is made again at once: under
+// edge-triggered polling no further edge would report the socket writable.
+func TestPipeRetriesInterruptedWrite(t *testing.T) {
+	r := newPipeRig(t)
+	var interrupted atomic.Int32
+	rawSyscall = func(trap, a1, a2, a3 uintptr) (uintptr, uintptr, unix.Errno) {
+		if trap == unix.SYS_WRITE && int(a1) == r.c.dialled && interrupted.Add(1) == 1 {
+			return 0, 0, unix.EINTR
+		}
+		return unix.RawSyscall(trap, a1, a2, a3)
+	}
+	t.Cleanup(func() { rawSyscall = unix.RawSyscall })
+	msg := []byte("interrupted once, then written")
+	r.writeAll(r.plain, msg)
+	var wire []byte
+	r.pump(func() bool {
+		wire, _ = readAvail(r.crypt, wire)
+		return len(wire) >= 1060
+	})
+	if got := openAll(t, r.peerOpen, wire); !bytes.Equal(got, msg) {
+		t.Fatalf("delivered %q, want %q", got, msg)
+	}
+	if interrupted.Load() < 2 {
+		t.Fatal("the write was never interrupted: the test did not test")
 	}
 }
 

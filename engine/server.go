@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/spiped-go/spiped/cipher"
 )
 
 // defaultTimeout applies when Config.Timeout is zero, as -o 0 does.
@@ -39,6 +41,7 @@ type Server struct {
 	targets atomic.Pointer[[]Addr]
 	work    workers
 	stats   counters
+	conns   connParams // what every connection is given
 
 	shuttingDown atomic.Bool
 	acceptClosed atomic.Bool // the listener is closed: open only falls
@@ -67,6 +70,7 @@ func Listen(cfg Config) (*Server, error) {
 		n = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	s := &Server{cfg: cfg, quit: make(chan struct{})}
+	s.conns = s.connParams()
 	s.targets.Store(&targets)
 	fd, err := listenSocket(cfg.Source, !cfg.NoKeepalive)
 	if err != nil {
@@ -138,6 +142,42 @@ func (s *Server) Shutdown() {
 	})
 }
 
+// connParams is what a server's connections share: their part of the
+// configuration, fixed at Listen, and the services they report to.
+type connParams struct {
+	encrypt   bool
+	handshake cipher.HandshakeConfig
+	bind      *Addr
+	keepalive bool
+	timeout   time.Duration // -o: bounds the connect and, apart, the handshake
+	stats     *counters
+	work      *workers
+	closed    func() // accounts for a connection's end
+}
+
+func (s *Server) connParams() connParams {
+	role := cipher.Server
+	if s.cfg.Encrypt {
+		role = cipher.Client
+	}
+	timeout := s.cfg.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	return connParams{
+		encrypt: s.cfg.Encrypt,
+		handshake: cipher.HandshakeConfig{
+			Key: &s.cfg.Key, Role: role, Fast: s.cfg.Fast, RequireFS: s.cfg.RequireFS,
+		},
+		bind:      s.cfg.Bind,
+		keepalive: !s.cfg.NoKeepalive,
+		timeout:   timeout,
+		stats:     &s.stats,
+		work:      &s.work,
+		closed:    s.connClosed,
+	}
+}
+
 // connClosed accounts for a connection's end: it may free a slot under the
 // -n limit or be the last one a shutdown waits for.
 func (s *Server) connClosed() {
@@ -176,13 +216,6 @@ func (s *Server) reresolve() {
 			}
 		}
 	}
-}
-
-func (s *Server) timeout() time.Duration {
-	if s.cfg.Timeout > 0 {
-		return s.cfg.Timeout
-	}
-	return defaultTimeout
 }
 
 func (s *Server) warn(msg string) {

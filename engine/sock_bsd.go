@@ -1,4 +1,4 @@
-//go:build darwin || freebsd || netbsd || openbsd || dragonfly
+//go:build darwin || freebsd
 
 package engine
 
@@ -17,6 +17,9 @@ func newSocket(family int) (int, error) {
 // acceptSocket accepts one connection as a non-blocking, close-on-exec socket.
 func acceptSocket(lfd int) (int, error) {
 	fd, _, err := unix.Accept(lfd)
+	for err == unix.EINTR {
+		fd, _, err = unix.Accept(lfd)
+	}
 	if err != nil {
 		return -1, err
 	}

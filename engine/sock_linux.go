@@ -13,12 +13,18 @@ func newSocket(family int) (int, error) {
 // socket. The peer's address is not asked for: unix.Accept4 would decode
 // it, and on Linux that costs a getsockopt(SO_PROTOCOL) per connection.
 // accept4 on a non-blocking listener never sleeps, so it runs as a raw
-// system call without the scheduler's hand-over of the P.
+// system call without the scheduler's hand-over of the P. An interrupted
+// call is made again, as every data-path call is (sys_unix.go).
 func acceptSocket(lfd int) (int, error) {
-	r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(lfd), 0, 0,
-		unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
-	if e != 0 {
-		return -1, e
+	for {
+		r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(lfd), 0, 0,
+			unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		switch e {
+		case 0:
+			return int(r), nil
+		case unix.EINTR:
+		default:
+			return -1, e
+		}
 	}
-	return int(r), nil
 }

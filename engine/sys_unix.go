@@ -1,4 +1,4 @@
-//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+//go:build linux || darwin || freebsd
 
 package engine
 
@@ -15,37 +15,62 @@ import (
 // sleep: they are raw system calls, without the scheduler's entersyscall and
 // exitsyscall around each (which also wake the runtime's sysmon thread when
 // it sleeps).
+//
+// Each retries a call interrupted by a signal (EINTR) itself, so no caller
+// handles EINTR: under edge-triggered polling, taking it for EAGAIN would
+// wait for an edge that never comes.
+
+// rawSyscall is unix.RawSyscall; a variable only so that tests can make a
+// call fail as the kernel rarely does (EINTR). The buffers passed are heap
+// memory that the caller keeps referenced across the call.
+var rawSyscall = unix.RawSyscall
+
+// result turns a raw call's outcome into a count or an Errno; retry
+// reports an interrupted call to be made again.
+func result(r uintptr, e unix.Errno) (n int, err unix.Errno, retry bool) {
+	if e == unix.EINTR {
+		return 0, 0, true
+	}
+	if e != 0 {
+		return 0, e, false
+	}
+	return int(r), 0, false
+}
 
 func sysRead(fd int, p []byte) (int, unix.Errno) {
-	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
+	for {
+		r, _, e := rawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if n, err, retry := result(r, e); !retry {
+			return n, err
+		}
 	}
-	return int(r), 0
 }
 
 func sysWrite(fd int, p []byte) (int, unix.Errno) {
-	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
+	for {
+		r, _, e := rawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if n, err, retry := result(r, e); !retry {
+			return n, err
+		}
 	}
-	return int(r), 0
 }
 
 func sysReadv(fd int, iov []unix.Iovec) (int, unix.Errno) {
-	r, _, e := unix.RawSyscall(unix.SYS_READV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
-	if e != 0 {
-		return 0, e
+	for {
+		r, _, e := rawSyscall(unix.SYS_READV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
+		if n, err, retry := result(r, e); !retry {
+			return n, err
+		}
 	}
-	return int(r), 0
 }
 
 func sysWritev(fd int, iov []unix.Iovec) (int, unix.Errno) {
-	r, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
-	if e != 0 {
-		return 0, e
+	for {
+		r, _, e := rawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
+		if n, err, retry := result(r, e); !retry {
+			return n, err
+		}
 	}
-	return int(r), 0
 }
 
 // setIovec points v at p.
