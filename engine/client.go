@@ -1,15 +1,14 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"io"
-	"net"
-	"strconv"
+	"os"
 	"time"
 
 	"github.com/spiped-go/spiped/bufpool"
 	"github.com/spiped-go/spiped/cipher"
+	"golang.org/x/sys/unix"
 )
 
 // ClientConfig configures spipe's single connection.
@@ -34,12 +33,6 @@ type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
-// halfCloser is a connection whose write side can be shut down alone.
-type halfCloser interface {
-	net.Conn
-	CloseWrite() error
-}
-
 // RunClient connects, handshakes, then copies in to the connection and the
 // connection to out; on in's EOF it half-closes and returns nil at the
 // server's EOF. It serves one connection, so it simply blocks.
@@ -57,10 +50,7 @@ func RunClient(cfg ClientConfig, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return ErrHandshake
 	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetNoDelay(true)
-		tc.SetKeepAlive(!cfg.NoKeepalive)
-	}
+	c.tune(!cfg.NoKeepalive)
 	sealer, opener := cipher.NewSealer(&send), cipher.NewOpener(&recv)
 	clear(send.Enc[:])
 	clear(send.Mac[:])
@@ -84,32 +74,90 @@ func RunClient(cfg ClientConfig, in io.Reader, out io.Writer) error {
 	}
 }
 
-// clientDial connects to the targets in order within timeout in all.
-func clientDial(cfg ClientConfig, timeout time.Duration) (halfCloser, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+// clientDial connects to the targets in order within timeout in all,
+// through the daemon's own dial path (dial.go: the same socket, -b binding
+// and errors as spiped), so spipe and spiped cannot disagree. The socket
+// is wrapped in an os.File on the runtime's poller, not a net.Conn: the net
+// package would switch on keep-alives with a 15 s idle time, where the
+// reference only sets SO_KEEPALIVE (the kernel's idle time, 2 h).
+func clientDial(cfg ClientConfig, timeout time.Duration) (*clientConn, error) {
+	deadline := time.Now().Add(timeout)
 	for _, a := range cfg.Target {
-		d := net.Dialer{}
-		if cfg.Bind != nil && a.Network != "unix" && cfg.Bind.Network != "unix" {
-			d.LocalAddr = tcpAddr(*cfg.Bind)
+		fd, done, err := dial(a, cfg.Bind)
+		if err != nil {
+			continue
 		}
-		network, addr := "unix", a.Path
-		if a.Network != "unix" {
-			network, addr = "tcp", tcpAddr(a).String()
+		c := &clientConn{os.NewFile(uintptr(fd), "spipe")}
+		if !done {
+			err = c.waitConnect(deadline)
 		}
-		c, err := d.DialContext(ctx, network, addr)
 		if err == nil {
-			return c.(halfCloser), nil
+			return c, nil
 		}
-		if ctx.Err() != nil {
+		c.Close()
+		if !time.Now().Before(deadline) {
 			break
 		}
 	}
 	return nil, ErrConnect
 }
 
+// clientConn is spipe's connected socket.
+type clientConn struct{ *os.File }
+
+// waitConnect waits until the connect in progress finishes or deadline
+// passes, and reports its outcome.
+func (c *clientConn) waitConnect(deadline time.Time) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	c.SetWriteDeadline(deadline)
+	defer c.SetWriteDeadline(time.Time{})
+	var connErr error
+	err = rc.Write(func(fd uintptr) bool {
+		// Still in progress while the socket has no peer and no error.
+		errno, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
+		switch {
+		case err != nil:
+			connErr = err
+		case errno != 0:
+			connErr = unix.Errno(errno)
+		default:
+			if _, err := unix.Getpeername(int(fd)); err == unix.ENOTCONN {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return connErr
+}
+
+// CloseWrite shuts down the socket's write side (spipe's EOF to the peer).
+func (c *clientConn) CloseWrite() error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	if cerr := rc.Control(func(fd uintptr) { err = unix.Shutdown(int(fd), unix.SHUT_WR) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// tune sets the data phase's socket options, as spiped does on its
+// sockets (tuneData).
+func (c *clientConn) tune(keepalive bool) {
+	if rc, err := c.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { tuneData(int(fd), keepalive) })
+	}
+}
+
 // clientHandshake runs the client side of the handshake within timeout.
-func clientHandshake(c net.Conn, cfg ClientConfig, timeout time.Duration) (send, recv cipher.DirectionKeys, err error) {
+func clientHandshake(c *clientConn, cfg ClientConfig, timeout time.Duration) (send, recv cipher.DirectionKeys, err error) {
 	hs, err := cipher.NewHandshake(cipher.HandshakeConfig{
 		Key: &cfg.Key, Role: cipher.Client, Fast: cfg.Fast, RequireFS: cfg.RequireFS,
 	})
@@ -148,7 +196,7 @@ func clientHandshake(c net.Conn, cfg ClientConfig, timeout time.Duration) (send,
 }
 
 // clientUp seals in to c and half-closes c at in's EOF.
-func clientUp(c halfCloser, s *cipher.Sealer, in io.Reader) error {
+func clientUp(c *clientConn, s *cipher.Sealer, in io.Reader) error {
 	b := new(bufpool.Batch)
 	defer clear(b.Buf[:])
 	stage := make([]byte, bufpool.Packets*bufpool.SlotSize)
@@ -178,7 +226,7 @@ func clientUp(c halfCloser, s *cipher.Sealer, in io.Reader) error {
 
 // clientDown opens packets from c and writes their messages to out; it
 // returns nil at c's EOF (a partial packet there is discarded).
-func clientDown(c net.Conn, o *cipher.Opener, out io.Writer) error {
+func clientDown(c *clientConn, o *cipher.Opener, out io.Writer) error {
 	b := new(bufpool.Batch)
 	defer clear(b.Buf[:])
 	have := 0
@@ -207,14 +255,4 @@ func clientDown(c net.Conn, o *cipher.Opener, out io.Writer) error {
 			return ErrConn
 		}
 	}
-}
-
-// tcpAddr is a as the net package takes it. The IPv6 scope id goes along as
-// a numeric zone, so spipe keeps "fe80::1%lo:80"'s scope as spiped does.
-func tcpAddr(a Addr) *net.TCPAddr {
-	t := &net.TCPAddr{IP: a.IP, Port: a.Port}
-	if a.Zone != 0 {
-		t.Zone = strconv.FormatUint(uint64(a.Zone), 10)
-	}
-	return t
 }
