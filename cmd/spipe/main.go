@@ -15,6 +15,7 @@ import (
 	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/cmd/internal/bindaddr"
 	"github.com/spiped-go/spiped/cmd/internal/getopt"
+	"github.com/spiped-go/spiped/cmd/internal/keyfile"
 	"github.com/spiped-go/spiped/cmd/internal/parsenum"
 	"github.com/spiped-go/spiped/cmd/internal/version"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
@@ -90,6 +91,7 @@ func spipe() int {
 		w.Warn("Error reading shared secret")
 		return 1
 	}
+	keyfile.Warn(o.keyFile, w.Warn)
 	cfg := engine.ClientConfig{
 		Target:      tgt,
 		Bind:        bind,

@@ -153,6 +153,54 @@ func TestErrorsMatchReference(t *testing.T) {
 	}
 }
 
+// A key file that is empty, or readable by group or others, is accepted
+// as the reference accepts it, with a warning before spipe goes on (here
+// to fail to connect); a private non-empty key file and a key on standard
+// input draw none.
+func TestKeyFileWarnings(t *testing.T) {
+	dir := t.TempDir()
+	keyAt := func(name, content string, mode os.FileMode) string {
+		p := writeKey(t, dir, name, content)
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	readable := func(p string) string { return "spipe: WARNING: key file " + p + " is readable by group or others\n" }
+	empty := func(p string) string { return "spipe: WARNING: key file " + p + " is empty\n" }
+	private := keyAt("private", "secret", 0o600)
+	world := keyAt("world", "secret", 0o644)
+	group := keyAt("group", "secret", 0o640)
+	void := keyAt("void", "", 0o600)
+	both := keyAt("both", "", 0o604)
+	nosock := filepath.Join(dir, "nosock")
+	const fail = "spipe: Could not connect\n"
+	for _, tc := range []struct {
+		key, stdin, want string
+	}{
+		{private, "", fail},
+		{"-", "", fail},
+		{world, "", readable(world) + fail},
+		{group, "", readable(group) + fail},
+		{void, "", empty(void) + fail},
+		{both, "", readable(both) + empty(both) + fail},
+	} {
+		got := runProg(t, bin, tc.stdin, "-t", nosock, "-k", tc.key)
+		if got.code != 1 || got.stderr != tc.want {
+			t.Errorf("-k %s: status %d, stderr %q; want 1, %q", tc.key, got.code, got.stderr, tc.want)
+		}
+	}
+	// With a warning, spipe still carries data.
+	echo, sock := filepath.Join(dir, "echo"), filepath.Join(dir, "d")
+	echoServer(t, echo)
+	referenceDaemon(t, sock, echo, world)
+	got := runProg(t, bin, "hello", "-t", sock, "-k", world)
+	if got.code != 0 || got.stdout != "hello" || got.stderr != readable(world) {
+		t.Fatalf("through the reference: status %d, stdout %q, stderr %q; want 0, %q, %q",
+			got.code, got.stdout, got.stderr, "hello", readable(world))
+	}
+}
+
 // echoServer copies every connection back to itself on a Unix socket.
 func echoServer(t *testing.T, path string) {
 	t.Helper()

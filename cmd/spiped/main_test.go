@@ -581,7 +581,11 @@ func TestDropPrivilegesUnprivileged(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o777)
 	key := writeKey(t, dir)
-	os.Chmod(key, 0o644)
+	// nobody's own key, mode 0600: a key readable by others would add a
+	// warning of ours that the reference does not print.
+	if err := os.Chown(key, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
 	as := func(prog string, groups []uint32, args ...string) result {
 		cmd := exec.Command(prog, args...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: groups}}
@@ -701,6 +705,49 @@ func TestPprofLoopbackOnly(t *testing.T) {
 		d.cmd.Process.Signal(syscall.SIGTERM)
 		if code := d.wait(t); code != 0 || d.output() != "" {
 			t.Errorf("--pprof %s: exit status %d, stderr %q; want 0 and silence", addr, code, d.output())
+		}
+	}
+}
+
+// A key file that is empty, or readable by group or others, is accepted
+// as the reference accepts it, with a warning; a private non-empty key
+// file and a key on standard input draw none.
+func TestKeyFileWarnings(t *testing.T) {
+	dir := t.TempDir()
+	keyAt := func(name, content string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	readable := func(p string) string { return "spiped: WARNING: key file " + p + " is readable by group or others\n" }
+	empty := func(p string) string { return "spiped: WARNING: key file " + p + " is empty\n" }
+	private := keyAt("private", "secret", 0o600)
+	world := keyAt("world", "secret", 0o644)
+	group := keyAt("group", "secret", 0o640)
+	void := keyAt("void", "", 0o600)
+	both := keyAt("both", "", 0o604)
+	for i, tc := range []struct {
+		key, stdin, want string
+	}{
+		{private, "", ""},
+		{"-", "", ""},
+		{"-", "secret", ""},
+		{world, "", readable(world)},
+		{group, "", readable(group)},
+		{void, "", empty(void)},
+		{both, "", readable(both) + empty(both)},
+	} {
+		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
+		d := start(t, bin, dir, tc.stdin, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", tc.key)
+		waitFor(t, "spiped -k "+tc.key+" to listen", func() bool { return listening("unix", sock) || d.cmd.ProcessState != nil })
+		d.cmd.Process.Signal(syscall.SIGTERM)
+		if code := d.wait(t); code != 0 || d.output() != tc.want {
+			t.Errorf("-k %s: exit status %d, stderr %q; want 0, %q", tc.key, code, d.output(), tc.want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/cmd/internal/bindaddr"
 	"github.com/spiped-go/spiped/cmd/internal/daemon"
+	"github.com/spiped-go/spiped/cmd/internal/keyfile"
 	"github.com/spiped-go/spiped/cmd/internal/setuidgid"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/engine"
@@ -67,6 +68,7 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 		w.Warn("Error reading shared secret")
 		return 1
 	}
+	keyfile.Warn(o.keyFile, w.Warn)
 	if len(src) > 1 {
 		w.Warnf("Listening on first of multiple addresses found for %s", o.source)
 	}
