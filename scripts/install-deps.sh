@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need on a fresh Debian machine: the
-# reference spiped/spipe binaries (interop tests and the bench harness run
-# against them). Idempotent; needs root (or sudo) and the Debian archive.
+# reference spiped/spipe from Debian's package (interop tests and the bench
+# harness run against them; any other spiped on PATH, ours included, does
+# not count) and strace (a test checks which descriptors the daemon
+# touches). Idempotent; needs root (or sudo) and the Debian archive.
 set -euo pipefail
-if command -v spiped >/dev/null && command -v spipe >/dev/null; then
-	exit 0
+packages=(spiped strace)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq spiped >/dev/null
-spiped -v
+/usr/bin/spiped -v
