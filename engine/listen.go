@@ -52,6 +52,7 @@ func listenSocket(a Addr, keepalive bool) (int, error) {
 // (clients wait in the kernel's backlog) until a connection ends; when
 // descriptors run out it rests briefly instead of failing.
 type acceptor struct {
+	srv      *Server
 	l        *loop
 	fd       int
 	ready    bool // listener reported readable and not yet drained
@@ -63,8 +64,8 @@ type acceptor struct {
 	rr       int // next loop to hand a connection to
 }
 
-func newAcceptor(l *loop, fd int) *acceptor {
-	a := &acceptor{l: l, fd: fd}
+func newAcceptor(srv *Server, l *loop, fd int) *acceptor {
+	a := &acceptor{srv: srv, l: l, fd: fd}
 	a.pauseT = newTimer(a.unpause)
 	return a
 }
@@ -76,7 +77,7 @@ func (a *acceptor) event(fd int, flags uint8) {
 
 // accept takes pending connections while the limit and descriptors allow.
 func (a *acceptor) accept() {
-	s := a.l.srv
+	s := a.srv
 	max := int64(s.cfg.MaxConns)
 	for a.ready && !a.paused && !a.closed {
 		if max > 0 && s.stats.open.Load() >= max {
@@ -115,10 +116,10 @@ func (a *acceptor) accept() {
 }
 
 func (a *acceptor) pause(err error) {
-	a.l.srv.stats.acceptPauses.Add(1)
+	a.srv.stats.acceptPauses.Add(1)
 	if !a.warnedFD {
 		a.warnedFD = true
-		a.l.srv.warn(fmt.Sprintf("Error accepting connection: %v; pausing", err))
+		a.srv.warn(fmt.Sprintf("Error accepting connection: %v; pausing", err))
 	}
 	a.paused = true
 	a.l.after(&a.pauseT, acceptPause)

@@ -26,7 +26,6 @@ type handler interface {
 // batches. Everything here is touched only by that goroutine, except the
 // inbox, through which other goroutines hand it work.
 type loop struct {
-	srv    *Server
 	p      poller
 	owner  []handler // by descriptor number
 	timers timerHeap
@@ -48,12 +47,12 @@ type loop struct {
 	stop bool
 }
 
-func newLoop(srv *Server) (*loop, error) {
+func newLoop() (*loop, error) {
 	p, err := newPoller()
 	if err != nil {
 		return nil, err
 	}
-	return &loop{srv: srv, p: p, start: time.Now(), pool: bufpool.New(poolBatches)}, nil
+	return &loop{p: p, start: time.Now(), pool: bufpool.New(poolBatches)}, nil
 }
 
 // post hands f to the loop's goroutine; safe from any goroutine.

@@ -42,7 +42,7 @@ func socketpair(t testing.TB) [2]int {
 func newPipeRig(t testing.TB) *pipeRig {
 	srv := &Server{cfg: Config{Encrypt: true}}
 	srv.conns = srv.connParams()
-	l, err := newLoop(srv)
+	l, err := newLoop()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestPipeBadPacketDrops(t *testing.T) {
 	r.writeAll(r.crypt, pkt)
 	r.pump(func() bool { return r.c.state == closed })
 	r.l.closeReleased()
-	if n := r.l.srv.stats.badPackets.Load(); n != 1 {
+	if n := r.c.p.stats.badPackets.Load(); n != 1 {
 		t.Fatalf("badPackets = %d", n)
 	}
 	if got, eof := readAvail(r.plain, nil); len(got) != 0 || !eof {

@@ -77,7 +77,7 @@ func Listen(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	for range n {
-		l, err := newLoop(s)
+		l, err := newLoop()
 		if err != nil {
 			for _, l := range s.loops {
 				l.p.close()
@@ -87,7 +87,7 @@ func Listen(cfg Config) (*Server, error) {
 		}
 		s.loops = append(s.loops, l)
 	}
-	s.acc = newAcceptor(s.loops[0], fd)
+	s.acc = newAcceptor(s, s.loops[0], fd)
 	if err := s.loops[0].register(fd, s.acc); err != nil {
 		for _, l := range s.loops {
 			l.p.close()
