@@ -9,9 +9,9 @@ all: build
 build:
 	$(GO) build -o bin/ ./cmd/spiped ./cmd/spipe
 
-# The full suite: vet, the BSD/macOS (kqueue) builds, race-enabled tests
-# (interop tests need the reference spiped: scripts/install-deps.sh), and a
-# short run of every fuzz target.
+# The full suite: vet, the BSD/macOS (kqueue) builds and vet, race-enabled
+# tests (interop tests need the reference spiped: scripts/install-deps.sh),
+# and a short run of every fuzz target.
 test: cross
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
@@ -20,11 +20,16 @@ test: cross
 test-quick:
 	$(GO) test -count=1 ./...
 
-# The kqueue side must never rot.
+# The kqueue side must never rot: build compiles only the non-test files,
+# vet type-checks the test files too (Rlimit's field types, socket options
+# and the like differ between systems).
 cross:
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
 	GOOS=freebsd GOARCH=amd64 $(GO) build ./...
 	GOOS=linux GOARCH=arm64 $(GO) build ./...
+	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
+	GOOS=freebsd GOARCH=amd64 $(GO) vet ./...
+	GOOS=linux GOARCH=arm64 $(GO) vet ./...
 	$(GO) vet -tags purego ./cipher/
 
 # Each fuzz target for FUZZTIME (make fuzz FUZZTIME=2h for a long run).

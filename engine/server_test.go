@@ -291,7 +291,9 @@ func emfileChild() {
 			free++
 		}
 	}
-	lim := unix.Rlimit{Cur: uint64(limit), Max: uint64(limit)}
+	var lim unix.Rlimit
+	setRlim(&lim.Cur, limit)
+	setRlim(&lim.Max, limit)
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -299,6 +301,12 @@ func emfileChild() {
 	os.Stdout.WriteString("ready\n")
 	srv.Serve()
 	os.Exit(0)
+}
+
+// setRlim sets one of an Rlimit's fields, which are uint64 on Linux and
+// macOS but int64 on FreeBSD.
+func setRlim[T ~int64 | ~uint64](field *T, v int) {
+	*field = T(v)
 }
 
 // Re-resolution that fails keeps the addresses found before.
