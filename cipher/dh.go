@@ -32,6 +32,7 @@ var dhGroup = sync.OnceValue(newGroup)
 
 func newGroup() *group {
 	g := new(group)
+	var s montScratch // only public values pass through it here
 	// 2^2048 - p, which is below p.
 	var borrow uint64
 	for i := range g.one {
@@ -45,36 +46,36 @@ func newGroup() *group {
 		for k := range t {
 			t[k], carry = bits.Add64(g.rr[k], g.rr[k], carry)
 		}
-		subPIfCarryOrGeq(&g.rr, &t, carry)
+		subPIfCarryOrGeq(&g.rr, &t, s.hi(), carry)
 	}
 	// Rows j >= 1: comb[j][1] = 2^(2^(w*j)) is comb[j-1][1] squared w times.
 	var two nat
 	two[0] = 2
 	var base nat
-	montMul(&base, &two, &g.rr)
+	montMul(&base, &two, &g.rr, &s)
 	for j := 0; j < combRows; j++ {
 		row := &g.comb[j]
 		row[0] = g.one
 		row[1] = base
 		for v := 2; v < len(row); v++ {
-			montMul(&row[v], &row[v-1], &base)
+			montMul(&row[v], &row[v-1], &base, &s)
 		}
 		for k := 0; k < combWindow; k++ {
-			montSqr(&base, &base)
+			montSqr(&base, &base, &s)
 		}
 	}
 	// Row 0 times 2^(2^258), then out of Montgomery form.
 	var c nat
-	montMul(&c, &two, &g.rr)
+	montMul(&c, &two, &g.rr, &s)
 	for k := 0; k < 258; k++ {
-		montSqr(&c, &c)
+		montSqr(&c, &c, &s)
 	}
 	var plainOne nat
 	plainOne[0] = 1
 	for v := range g.comb[0] {
 		e := &g.comb[0][v]
-		montMul(e, e, &c)
-		montMul(e, e, &plainOne)
+		montMul(e, e, &c, &s)
+		montMul(e, e, &plainOne, &s)
 	}
 	return g
 }
@@ -91,56 +92,61 @@ func expDigit(x *[32]byte, pos, w uint) uint64 {
 	return d
 }
 
-// dhPublic returns y = 2^(2^258 + x) mod p with the fixed-base comb:
-// combRows-1 multiplications and no squaring.
-func dhPublic(x *[32]byte) (y [256]byte) {
+// dhPublic sets y = 2^(2^258 + x) mod p with the fixed-base comb:
+// combRows-1 multiplications and no squaring. s is the multiplications'
+// working memory, whose products would reveal digits of x: dhPublic leaves
+// it zero.
+func dhPublic(y *[256]byte, x *[32]byte, s *montScratch) {
 	g := dhGroup()
 	var acc, sel nat
 	ctSelect(&acc, g.comb[0][:], expDigit(x, 0, combWindow))
 	for j := 1; j < combRows; j++ {
 		ctSelect(&sel, g.comb[j][:], expDigit(x, uint(j*combWindow), combWindow))
-		montMul(&acc, &acc, &sel)
+		montMul(&acc, &acc, &sel, s)
 	}
-	acc.putBytes(&y)
+	acc.putBytes(y)
 	clear(acc[:])
 	clear(sel[:])
-	return y
+	clear(s[:])
 }
 
-// dhShared returns yPeer^(2^258 + x) mod p with a fixed 4-bit window. yPeer
-// must be below p (the handshake checks it first).
-func dhShared(yPeer *[256]byte, x *[32]byte) (z [256]byte) {
+// dhShared sets z = yPeer^(2^258 + x) mod p with a fixed 4-bit window.
+// yPeer must be below p (the handshake checks it first). z is the shared
+// secret: it is written where the caller keeps (and wipes) it rather than
+// returned through a stack temporary, and s, the multiplications' working
+// memory, ends up holding a copy of it: dhShared leaves s zero.
+func dhShared(z, yPeer *[256]byte, x *[32]byte, s *montScratch) {
 	g := dhGroup()
 	y := natFromBytes(yPeer)
 	var tbl [16]nat // tbl[k] = y^k in Montgomery form
 	tbl[0] = g.one
-	montMul(&tbl[1], &y, &g.rr)
+	montMul(&tbl[1], &y, &g.rr, s)
 	for k := 2; k < len(tbl); k++ {
 		if k%2 == 0 {
-			montSqr(&tbl[k], &tbl[k/2])
+			montSqr(&tbl[k], &tbl[k/2], s)
 		} else {
-			montMul(&tbl[k], &tbl[k-1], &tbl[1])
+			montMul(&tbl[k], &tbl[k-1], &tbl[1], s)
 		}
 	}
 	// The top digit of e, bits 256..259, is the public 4 (2^258).
 	acc := tbl[4]
 	var sel nat
 	for j := 256/4 - 1; j >= 0; j-- {
-		montSqr(&acc, &acc)
-		montSqr(&acc, &acc)
-		montSqr(&acc, &acc)
-		montSqr(&acc, &acc)
+		montSqr(&acc, &acc, s)
+		montSqr(&acc, &acc, s)
+		montSqr(&acc, &acc, s)
+		montSqr(&acc, &acc, s)
 		ctSelect(&sel, tbl[:], expDigit(x, uint(4*j), 4))
-		montMul(&acc, &acc, &sel)
+		montMul(&acc, &acc, &sel, s)
 	}
 	var plainOne nat
 	plainOne[0] = 1
-	montMul(&acc, &acc, &plainOne)
-	acc.putBytes(&z)
+	montMul(&acc, &acc, &plainOne, s)
+	acc.putBytes(z)
 	clear(tbl[:])
 	clear(acc[:])
 	clear(sel[:])
-	return z
+	clear(s[:])
 }
 
 // dhCheck reports whether y < p and whether y == 1, in constant time.

@@ -11,32 +11,34 @@ var (
 	hasAVX2 = cpuid.CPU.Supports(cpuid.AVX2)
 )
 
-// montMulADX is montMulGeneric in assembly; see dh_amd64_gen.go.
+// montMulADX is montMulGeneric in assembly, with all of s as its 64-limb
+// T; see dh_amd64_gen.go.
 //
 //go:noescape
-func montMulADX(z, a, b *nat)
+func montMulADX(z, a, b *nat, s *montScratch)
 
-// montSqrADX is montMulADX(z, a, a) with each cross product computed once.
+// montSqrADX is montMulADX(z, a, a, s) with each cross product computed once.
 //
 //go:noescape
-func montSqrADX(z, a *nat)
+func montSqrADX(z, a *nat, s *montScratch)
 
-// montMul sets z = a*b/2^2048 mod p; z may alias a or b.
-func montMul(z, a, b *nat) {
+// montMul sets z = a*b/2^2048 mod p with s as working memory; z may alias a
+// or b.
+func montMul(z, a, b *nat, s *montScratch) {
 	if hasADX {
-		montMulADX(z, a, b)
+		montMulADX(z, a, b, s)
 		return
 	}
-	montMulGeneric(z, a, b)
+	montMulGeneric(z, a, b, s)
 }
 
-// montSqr sets z = a*a/2^2048 mod p; z may alias a.
-func montSqr(z, a *nat) {
+// montSqr sets z = a*a/2^2048 mod p with s as working memory; z may alias a.
+func montSqr(z, a *nat, s *montScratch) {
 	if hasADX {
-		montSqrADX(z, a)
+		montSqrADX(z, a, s)
 		return
 	}
-	montMulGeneric(z, a, a)
+	montMulGeneric(z, a, a, s)
 }
 
 // ctSelectAVX2 is ctSelectGeneric in assembly; see dh_amd64_gen.go.

@@ -8,18 +8,19 @@
 // and a table lookup with AVX2. The instruction stream and the addresses
 // touched depend only on loop counters, never on the values.
 
-// func montMulADX(z, a, b *nat)
+// func montMulADX(z, a, b *nat, s *montScratch)
 //
 // z = a*b/2^2048 mod p, the algorithm of montMulGeneric: for each limb b[i],
 // T += a*b[i], then T += m*p with m = T[i], the window of T sliding up one
-// limb per row. Registers: SI = a, BX = &b[i], CX = p, DI = &T[i],
+// limb per row. T is the caller's s, which keeps the result afterwards.
+// Registers: SI = a, BX = &b[i], CX = p, DI = &T[i],
 // R12 = carry bit into T[i+32], R13 = rows left, AX = 0, DX = multiplier,
 // R8 = the limb being summed, R9/R10 = high words.
-TEXT ·montMulADX(SB), NOSPLIT, $512-24
+TEXT ·montMulADX(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), BX
 	LEAQ ·groupP(SB), CX
-	LEAQ t-512(SP), DI
+	MOVQ s+24(FP), DI
 	XORQ AX, AX
 	MOVQ $64, R13
 zero:
@@ -27,7 +28,7 @@ zero:
 	ADDQ $8, DI
 	DECQ R13
 	JNZ  zero
-	LEAQ t-512(SP), DI
+	MOVQ s+24(FP), DI
 	XORQ R12, R12
 	MOVQ $32, R13
 row:
@@ -601,15 +602,16 @@ row:
 	MOVQ R8, 248(SI)
 	RET
 
-// func montSqrADX(z, a *nat)
+// func montSqrADX(z, a *nat, s *montScratch)
 //
 // z = a*a/2^2048 mod p: the 496 products a[i]*a[j] with i < j once, then
 // T = 2T + the 32 squares a[i]^2, then the 32 Montgomery reduction rows of
-// montMulADX. Registers as there, with DI = &T[0] until the reduction.
-TEXT ·montSqrADX(SB), NOSPLIT, $512-16
+// montMulADX. T is s; registers as there, with DI = &T[0] until the
+// reduction.
+TEXT ·montSqrADX(SB), NOSPLIT, $0-24
 	MOVQ a+8(FP), SI
 	LEAQ ·groupP(SB), CX
-	LEAQ t-512(SP), DI
+	MOVQ s+16(FP), DI
 	XORQ AX, AX
 	MOVQ $64, R13
 zero:
@@ -617,7 +619,7 @@ zero:
 	ADDQ $8, DI
 	DECQ R13
 	JNZ  zero
-	LEAQ t-512(SP), DI
+	MOVQ s+16(FP), DI
 	// T[1..32] += a[0] * a[1..31]
 	MOVQ 0(SI), DX
 	XORQ R10, R10
@@ -3599,5 +3601,7 @@ entry:
 	VMOVDQU Y5, 160(DI)
 	VMOVDQU Y6, 192(DI)
 	VMOVDQU Y7, 224(DI)
-	VZEROUPPER
+	// The selected entry (which says what idx was) leaves no register:
+	// VZEROALL zeroes all of Y0-Y15 where VZEROUPPER kept the low halves.
+	VZEROALL
 	RET

@@ -79,33 +79,34 @@ func reduceRows() {
 	p("\tJNZ  reduce")
 }
 
-// zeroT clears the 64-limb T at DI.
-func zeroT() {
+// zeroT clears the 64-limb T at DI, the caller's montScratch at tArg.
+func zeroT(tArg string) {
 	p("\tMOVQ $64, R13")
 	p("zero:")
 	p("\tMOVQ AX, (DI)")
 	p("\tADDQ $8, DI")
 	p("\tDECQ R13")
 	p("\tJNZ  zero")
-	p("\tLEAQ t-512(SP), DI")
+	p("\tMOVQ %s, DI", tArg)
 }
 
 func mul() {
 	p(`
-// func montMulADX(z, a, b *nat)
+// func montMulADX(z, a, b *nat, s *montScratch)
 //
 // z = a*b/2^2048 mod p, the algorithm of montMulGeneric: for each limb b[i],
 // T += a*b[i], then T += m*p with m = T[i], the window of T sliding up one
-// limb per row. Registers: SI = a, BX = &b[i], CX = p, DI = &T[i],
+// limb per row. T is the caller's s, which keeps the result afterwards.
+// Registers: SI = a, BX = &b[i], CX = p, DI = &T[i],
 // R12 = carry bit into T[i+32], R13 = rows left, AX = 0, DX = multiplier,
 // R8 = the limb being summed, R9/R10 = high words.
-TEXT ·montMulADX(SB), NOSPLIT, $512-24
+TEXT ·montMulADX(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), BX
 	LEAQ ·groupP(SB), CX
-	LEAQ t-512(SP), DI
+	MOVQ s+24(FP), DI
 	XORQ AX, AX`)
-	zeroT()
+	zeroT("s+24(FP)")
 	p("\tXORQ R12, R12")
 	p("\tMOVQ $32, R13")
 	p("row:")
@@ -131,17 +132,18 @@ TEXT ·montMulADX(SB), NOSPLIT, $512-24
 
 func sqr() {
 	p(`
-// func montSqrADX(z, a *nat)
+// func montSqrADX(z, a *nat, s *montScratch)
 //
 // z = a*a/2^2048 mod p: the 496 products a[i]*a[j] with i < j once, then
 // T = 2T + the 32 squares a[i]^2, then the 32 Montgomery reduction rows of
-// montMulADX. Registers as there, with DI = &T[0] until the reduction.
-TEXT ·montSqrADX(SB), NOSPLIT, $512-16
+// montMulADX. T is s; registers as there, with DI = &T[0] until the
+// reduction.
+TEXT ·montSqrADX(SB), NOSPLIT, $0-24
 	MOVQ a+8(FP), SI
 	LEAQ ·groupP(SB), CX
-	LEAQ t-512(SP), DI
+	MOVQ s+16(FP), DI
 	XORQ AX, AX`)
-	zeroT()
+	zeroT("s+16(FP)")
 	for i := 0; i < 31; i++ {
 		p("\t// T[%d..%d] += a[%d] * a[%d..31]", 2*i+1, i+32, i, i+1)
 		p("\tMOVQ %d(SI), DX", 8*i)
@@ -198,7 +200,9 @@ TEXT ·ctSelectAVX2(SB), NOSPLIT, $0-32
 	for k := 0; k < 8; k++ {
 		p("\tVMOVDQU Y%d, %d(DI)", k, 32*k)
 	}
-	p("\tVZEROUPPER")
+	p("\t// The selected entry (which says what idx was) leaves no register:")
+	p("\t// VZEROALL zeroes all of Y0-Y15 where VZEROUPPER kept the low halves.")
+	p("\tVZEROALL")
 	p("\tRET")
 }
 

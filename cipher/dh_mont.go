@@ -56,11 +56,21 @@ func (z *nat) lessThanP() uint64 {
 	return borrow
 }
 
+// montScratch is the working memory of one Montgomery multiplication: the
+// 64-limb T of montMulADX and montSqrADX, or the 32-limb T and T - p of
+// montMulGeneric. It is the caller's, not the stack's, because after the
+// last multiplication of an exponentiation it holds the result (or the
+// result plus p): the exponentiations clear it before they return.
+type montScratch [2 * natLimbs]uint64
+
+// lo and hi are the two halves of s as nats.
+func (s *montScratch) lo() *nat { return (*nat)(s[:natLimbs]) }
+func (s *montScratch) hi() *nat { return (*nat)(s[natLimbs:]) }
+
 // subPIfCarryOrGeq sets z = t - p when top is 1 or t >= p, else z = t, in
-// constant time. It is the final step of a Montgomery multiplication, whose
-// result t + top*2^2048 is below 2p.
-func subPIfCarryOrGeq(z, t *nat, top uint64) {
-	var r nat
+// constant time, using r for t - p. It is the final step of a Montgomery
+// multiplication, whose result t + top*2^2048 is below 2p.
+func subPIfCarryOrGeq(z, t, r *nat, top uint64) {
 	var borrow uint64
 	for i := range t {
 		r[i], borrow = bits.Sub64(t[i], groupP[i], borrow)
@@ -74,9 +84,10 @@ func subPIfCarryOrGeq(z, t *nat, top uint64) {
 
 // montMulGeneric sets z = a*b/2^2048 mod p (a, b < p) in portable Go: CIOS
 // with the multiplication and reduction rows fused into one pass. z may alias
-// a or b.
-func montMulGeneric(z, a, b *nat) {
-	var t nat
+// a or b, but none of them scratch.
+func montMulGeneric(z, a, b *nat, scratch *montScratch) {
+	t := scratch.lo()
+	*t = nat{}
 	var top uint64
 	for i := 0; i < natLimbs; i++ {
 		bi := b[i]
@@ -104,7 +115,7 @@ func montMulGeneric(z, a, b *nat) {
 		top += cc
 		t[natLimbs-1] = s
 	}
-	subPIfCarryOrGeq(z, &t, top)
+	subPIfCarryOrGeq(z, t, scratch.hi(), top)
 }
 
 // ctEqMask returns all ones when a == b and zero otherwise, without a branch.

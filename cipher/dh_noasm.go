@@ -2,11 +2,12 @@
 
 package cipher
 
-// montMul sets z = a*b/2^2048 mod p; z may alias a or b.
-func montMul(z, a, b *nat) { montMulGeneric(z, a, b) }
+// montMul sets z = a*b/2^2048 mod p with s as working memory; z may alias a
+// or b.
+func montMul(z, a, b *nat, s *montScratch) { montMulGeneric(z, a, b, s) }
 
-// montSqr sets z = a*a/2^2048 mod p; z may alias a.
-func montSqr(z, a *nat) { montMulGeneric(z, a, a) }
+// montSqr sets z = a*a/2^2048 mod p with s as working memory; z may alias a.
+func montSqr(z, a *nat, s *montScratch) { montMulGeneric(z, a, a, s) }
 
 // ctSelect sets z = table[idx], reading every entry so that neither the
 // memory addresses nor the timing depend on idx.

@@ -79,26 +79,27 @@ func TestMontMulAgainstBig(t *testing.T) {
 	p := bigP(t)
 	rInv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), 2048), p)
 	ops := testOperands(t, 40)
+	var s montScratch
 	for i, x := range ops {
 		for _, y := range ops[i:] {
 			a, b := bigToNat(x), bigToNat(y)
 			want := new(big.Int).Mul(x, y)
 			want.Mul(want, rInv).Mod(want, p)
 			var z, zg nat
-			montMul(&z, &a, &b)
-			montMulGeneric(&zg, &a, &b)
+			montMul(&z, &a, &b, &s)
+			montMulGeneric(&zg, &a, &b, &s)
 			if natToBig(&z).Cmp(want) != 0 || zg != z {
 				t.Fatalf("montMul(%x, %x) wrong", x, y)
 			}
 			if x == y {
-				montSqr(&z, &a)
+				montSqr(&z, &a, &s)
 				if natToBig(&z).Cmp(want) != 0 {
 					t.Fatalf("montSqr(%x) wrong", x)
 				}
 			}
 			// Aliased output.
 			c := a
-			montMul(&c, &c, &b)
+			montMul(&c, &c, &b, &s)
 			if c != zg {
 				t.Fatal("montMul with z == a differs")
 			}
@@ -111,19 +112,34 @@ func TestMontMulAgainstBig(t *testing.T) {
 func TestMontSqrChain(t *testing.T) {
 	p := bigP(t)
 	rInv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), 2048), p)
+	var s montScratch
 	for _, x := range testOperands(t, 3) {
 		a := bigToNat(x)
 		want := new(big.Int).Set(x)
 		for range 300 {
 			want.Mul(want, want).Mul(want, rInv).Mod(want, p)
 			var g nat
-			montMulGeneric(&g, &a, &a)
-			montSqr(&a, &a)
+			montMulGeneric(&g, &a, &a, &s)
+			montSqr(&a, &a, &s)
 			if natToBig(&a).Cmp(want) != 0 || g != a {
 				t.Fatalf("montSqr chain from %x went wrong", x)
 			}
 		}
 	}
+}
+
+// dhPublicOf and dhSharedOf are dhPublic and dhShared with a scratch of
+// their own, returning the result.
+func dhPublicOf(x *[32]byte) (y [256]byte) {
+	var s montScratch
+	dhPublic(&y, x, &s)
+	return y
+}
+
+func dhSharedOf(yPeer *[256]byte, x *[32]byte) (z [256]byte) {
+	var s montScratch
+	dhShared(&z, yPeer, x, &s)
+	return z
 }
 
 // exponent returns 2^258 + x as a big.Int.
@@ -151,9 +167,9 @@ func TestDHPublicAgainstBig(t *testing.T) {
 	p := bigP(t)
 	for _, x := range testExponents(t, 30) {
 		want := new(big.Int).Exp(big.NewInt(2), exponent(&x), p)
-		y := dhPublic(&x)
+		y := dhPublicOf(&x)
 		if new(big.Int).SetBytes(y[:]).Cmp(want) != 0 {
-			t.Fatalf("dhPublic(%x) wrong", x)
+			t.Fatalf("dhPublicOf(%x) wrong", x)
 		}
 	}
 }
@@ -166,9 +182,9 @@ func TestDHSharedAgainstBig(t *testing.T) {
 		var yb [256]byte
 		base.FillBytes(yb[:])
 		want := new(big.Int).Exp(base, exponent(&x), p)
-		z := dhShared(&yb, &x)
+		z := dhSharedOf(&yb, &x)
 		if new(big.Int).SetBytes(z[:]).Cmp(want) != 0 {
-			t.Fatalf("dhShared(%x, %x) wrong", base, x)
+			t.Fatalf("dhSharedOf(%x, %x) wrong", base, x)
 		}
 	}
 }
@@ -177,8 +193,8 @@ func TestDHAgreement(t *testing.T) {
 	xs := testExponents(t, 4)
 	for i := 0; i+1 < len(xs); i++ {
 		a, b := xs[i], xs[i+1]
-		ya, yb := dhPublic(&a), dhPublic(&b)
-		if dhShared(&yb, &a) != dhShared(&ya, &b) {
+		ya, yb := dhPublicOf(&a), dhPublicOf(&b)
+		if dhSharedOf(&yb, &a) != dhSharedOf(&ya, &b) {
 			t.Fatal("the two sides disagree")
 		}
 	}
@@ -259,27 +275,33 @@ func BenchmarkCtSelect16(b *testing.B) {
 
 func BenchmarkMontMul(b *testing.B) {
 	z := dhGroup().rr
-	cpuLoop(b, func() { montMul(&z, &z, &z) })
+	var s montScratch
+	cpuLoop(b, func() { montMul(&z, &z, &z, &s) })
 }
 
 func BenchmarkMontSqr(b *testing.B) {
 	z := dhGroup().rr
-	cpuLoop(b, func() { montSqr(&z, &z) })
+	var s montScratch
+	cpuLoop(b, func() { montSqr(&z, &z, &s) })
 }
 
 func BenchmarkDHFixedBase(b *testing.B) {
 	var x [32]byte
 	rand.Read(x[:])
 	dhGroup()
-	cpuLoop(b, func() { dhPublic(&x) })
+	var y [256]byte
+	var s montScratch
+	cpuLoop(b, func() { dhPublic(&y, &x, &s) })
 }
 
 func BenchmarkDHVarBase(b *testing.B) {
 	var x, x2 [32]byte
 	rand.Read(x[:])
 	rand.Read(x2[:])
-	y := dhPublic(&x2)
-	cpuLoop(b, func() { dhShared(&y, &x) })
+	y := dhPublicOf(&x2)
+	var z [256]byte
+	var s montScratch
+	cpuLoop(b, func() { dhShared(&z, &y, &x, &s) })
 }
 
 // BenchmarkBigmodExp is the baseline: filippo.io/bigmod's constant-time
@@ -292,7 +314,7 @@ func BenchmarkBigmodExp(b *testing.B) {
 	var x, x2 [32]byte
 	rand.Read(x[:])
 	rand.Read(x2[:])
-	y := dhPublic(&x2)
+	y := dhPublicOf(&x2)
 	base, err := bigmod.NewNat().SetBytes(y[:], m)
 	if err != nil {
 		b.Fatal(err)

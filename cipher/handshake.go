@@ -95,6 +95,12 @@ type Handshake struct {
 	peerY  [yLen]byte
 	ySC    [yLen]byte
 	cs, sc DirectionKeys // client->server and server->client keys
+
+	// Working memory of the exponentiations and the HMACs, kept here
+	// rather than on whichever goroutine's stack runs them. Each use leaves
+	// it zero: it would otherwise hold y_SC and the padded K.
+	mont montScratch
+	hmac hmacScratch
 }
 
 // NewHandshake draws the nonce (and the private exponent) and returns a
@@ -229,11 +235,9 @@ func (h *Handshake) gotNonce() {
 		peer = h.nonces[:nonceLen]
 	}
 	copy(peer, h.in[:nonceLen])
-	var dk1 [64]byte
-	pbkdf2One(&h.key, h.nonces[:], dk1[:])
-	copy(h.dhmac[0][:], dk1[:32])
-	copy(h.dhmac[1][:], dk1[32:])
-	clear(dk1[:])
+	// dk1 = PBKDF2(K, nonce_C || nonce_S, 64): dhmac_C, dhmac_S.
+	pbkdf2Block(&h.dhmac[0], &h.key, h.nonces[:], nil, 1, &h.hmac)
+	pbkdf2Block(&h.dhmac[1], &h.key, h.nonces[:], nil, 2, &h.hmac)
 	h.phase = phReadDH
 	if h.role == Client {
 		if h.fast {
@@ -251,7 +255,8 @@ func (h *Handshake) gotDH() error {
 		peerMAC = &h.dhmac[0]
 	}
 	copy(h.peerY[:], h.in[:yLen])
-	want := hmacSHA256(peerMAC, h.peerY[:], nil)
+	var want [32]byte
+	hmacSHA256(&want, peerMAC, h.peerY[:], nil, nil, &h.hmac)
 	if !hmac.Equal(want[:], h.in[yLen:dhMsgLen]) {
 		return errBadMAC
 	}
@@ -292,9 +297,8 @@ func (h *Handshake) sendDH() {
 	if h.role == Server {
 		myMAC = &h.dhmac[1]
 	}
-	mac := hmacSHA256(myMAC, h.myY[:], nil)
 	copy(h.out[:yLen], h.myY[:])
-	copy(h.out[yLen:], mac[:])
+	hmacSHA256((*[32]byte)(h.out[yLen:]), myMAC, h.myY[:], nil, nil, &h.hmac)
 	h.outOff, h.outLen = 0, dhMsgLen
 }
 
@@ -305,10 +309,10 @@ func (h *Handshake) Compute() {
 	}
 	switch h.phase {
 	case phComputeY:
-		h.myY = dhPublic(&h.x)
+		dhPublic(&h.myY, &h.x, &h.mont)
 		h.phase = phReadNonce
 	case phComputeShared:
-		h.ySC = dhShared(&h.peerY, &h.x)
+		dhShared(&h.ySC, &h.peerY, &h.x, &h.mont)
 		h.deriveKeys()
 		h.finish()
 	case phComputeServerY:
@@ -317,26 +321,18 @@ func (h *Handshake) Compute() {
 		// other: the same bytes in the same order, one exponentiation less
 		// on every connection's critical path. The server still does no
 		// arithmetic before y_C has been checked.
-		h.myY = dhPublic(&h.x)
+		dhPublic(&h.myY, &h.x, &h.mont)
 		h.sendDH()
 		h.phase = phComputeShared
 	}
 }
 
-// deriveKeys computes dk2 = PBKDF2(K, nonce_C || nonce_S || y_SC, 128) and
-// drops what is no longer needed: after it only the keys stay secret.
+// deriveKeys computes dk2 = PBKDF2(K, nonce_C || nonce_S || y_SC, 128)
+// straight into the four keys: E_C, H_C, E_S, H_S.
 func (h *Handshake) deriveKeys() {
-	var salt [2*nonceLen + yLen]byte
-	copy(salt[:], h.nonces[:])
-	copy(salt[2*nonceLen:], h.ySC[:])
-	var dk2 [128]byte
-	pbkdf2One(&h.key, salt[:], dk2[:])
-	copy(h.cs.Enc[:], dk2[0:32])
-	copy(h.cs.Mac[:], dk2[32:64])
-	copy(h.sc.Enc[:], dk2[64:96])
-	copy(h.sc.Mac[:], dk2[96:128])
-	clear(dk2[:])
-	clear(salt[:])
+	for i, k := range [...]*[32]byte{&h.cs.Enc, &h.cs.Mac, &h.sc.Enc, &h.sc.Mac} {
+		pbkdf2Block(k, &h.key, h.nonces[:], h.ySC[:], uint32(i+1), &h.hmac)
+	}
 }
 
 // finish ends a successful handshake and drops what only it needed.

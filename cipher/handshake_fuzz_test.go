@@ -78,7 +78,7 @@ func FuzzHandshake(f *testing.F) {
 			mk = (*[32]byte)(dk1[32:])
 		}
 		msg := data[nonceLen : nonceLen+dhMsgLen]
-		want := hmacSHA256(mk, msg[:yLen], nil)
+		want := hmacOf(mk, msg[:yLen])
 		if !hmac.Equal(want[:], msg[yLen:]) {
 			t.Fatal("StepDone without a valid MAC")
 		}

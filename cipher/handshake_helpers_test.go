@@ -113,3 +113,19 @@ func cpuLoop(b *testing.B, f func()) {
 	}
 	b.ReportMetric(float64(processCPU(b)-start)/float64(b.N), "cpu-ns/op")
 }
+
+// pbkdf2One fills out, whole 32-byte blocks, with PBKDF2-HMAC-SHA256(key,
+// salt) at one iteration, as the handshake derives dk1 and dk2.
+func pbkdf2One(key *[32]byte, salt, out []byte) {
+	var s hmacScratch
+	for i := 0; 32*i < len(out); i++ {
+		pbkdf2Block((*[32]byte)(out[32*i:]), key, salt, nil, uint32(i+1), &s)
+	}
+}
+
+// hmacOf returns HMAC-SHA256(key, msg).
+func hmacOf(key *[32]byte, msg []byte) (mac [32]byte) {
+	var s hmacScratch
+	hmacSHA256(&mac, key, msg, nil, nil, &s)
+	return mac
+}

@@ -203,7 +203,7 @@ func forgeDH(key *[32]byte, nonces []byte, fromClient bool, y *big.Int) []byte {
 	}
 	msg := make([]byte, yLen, dhMsgLen)
 	y.FillBytes(msg)
-	mac := hmacSHA256(mk, msg, nil)
+	mac := hmacOf(mk, msg)
 	return append(msg, mac[:]...)
 }
 

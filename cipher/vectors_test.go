@@ -102,8 +102,8 @@ func TestVectorsForwardSecret(t *testing.T) {
 	var xC, xS [32]byte
 	copy(xC[:], seq(0x40, 32))
 	copy(xS[:], seq(0x60, 32))
-	ySC1 := dhShared((*[256]byte)(yS), &xC)
-	ySC2 := dhShared((*[256]byte)(yC), &xS)
+	ySC1 := dhSharedOf((*[256]byte)(yS), &xC)
+	ySC2 := dhSharedOf((*[256]byte)(yC), &xS)
 	sum = sha256.Sum256(ySC1[:])
 	checkHex(t, "SHA256(y_SC)", sum[:], "4100018a203c64302541f66c454cb66e00e3f98bbe996661174c92e303290a70")
 	if ySC1 != ySC2 {
