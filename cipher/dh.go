@@ -26,6 +26,27 @@ type group struct {
 	comb [combRows][1 << combWindow]nat
 }
 
+// DHPath reports the live implementation of the Diffie-Hellman arithmetic:
+// "amd64-adx-avx2" (multiplications with MULX/ADCX/ADOX, table lookups with
+// AVX2), "amd64-adx", "amd64-avx2" or "generic". It is fixed at start-up;
+// SPIPED_NOASM=1, like the purego build tag, selects "generic", as it
+// selects the portable packet path (see Path).
+func DHPath() string { return dhPathName(dhADX, dhAVX2) }
+
+// dhPathName names the implementation that uses the ADX multiplications
+// and the AVX2 table lookup or not.
+func dhPathName(adx, avx2 bool) string {
+	switch {
+	case adx && avx2:
+		return "amd64-adx-avx2"
+	case adx:
+		return "amd64-adx"
+	case avx2:
+		return "amd64-avx2"
+	}
+	return "generic"
+}
+
 // dhGroup returns the shared constants, computing them on first use (about
 // 1,500 multiplications: under 2 ms with the assembly).
 var dhGroup = sync.OnceValue(newGroup)

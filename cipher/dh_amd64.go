@@ -2,7 +2,11 @@
 
 package cipher
 
-import "github.com/klauspost/cpuid/v2"
+import (
+	"os"
+
+	"github.com/klauspost/cpuid/v2"
+)
 
 // What the assembly needs: MULX (BMI2) and ADCX/ADOX (ADX) for montMulADX,
 // AVX2 for ctSelectAVX2.
@@ -10,6 +14,21 @@ var (
 	hasADX  = cpuid.CPU.Supports(cpuid.BMI2, cpuid.ADX)
 	hasAVX2 = cpuid.CPU.Supports(cpuid.AVX2)
 )
+
+// dhADX and dhAVX2 say whether montMul and ctSelect run their assembly,
+// fixed at start-up like the packet path.
+var dhADX, dhAVX2 = dhAsmFor(os.Getenv("SPIPED_NOASM"))
+
+// dhAsmFor returns dhADX and dhAVX2 for the value of SPIPED_NOASM: what
+// the CPU supports, or no assembly at all for "1", which forces the
+// portable path (as does the purego build tag) so that it can be measured
+// and trusted on the same machine.
+func dhAsmFor(noasm string) (adx, avx2 bool) {
+	if noasm == "1" {
+		return false, false
+	}
+	return hasADX, hasAVX2
+}
 
 // montMulADX is montMulGeneric in assembly, with all of s as its 64-limb
 // T; see dh_amd64_gen.go.
@@ -25,7 +44,7 @@ func montSqrADX(z, a *nat, s *montScratch)
 // montMul sets z = a*b/2^2048 mod p with s as working memory; z may alias a
 // or b.
 func montMul(z, a, b *nat, s *montScratch) {
-	if hasADX {
+	if dhADX {
 		montMulADX(z, a, b, s)
 		return
 	}
@@ -34,7 +53,7 @@ func montMul(z, a, b *nat, s *montScratch) {
 
 // montSqr sets z = a*a/2^2048 mod p with s as working memory; z may alias a.
 func montSqr(z, a *nat, s *montScratch) {
-	if hasADX {
+	if dhADX {
 		montSqrADX(z, a, s)
 		return
 	}
@@ -49,7 +68,7 @@ func ctSelectAVX2(z *nat, table *nat, n int, idx uint64)
 // ctSelect sets z = table[idx], reading every entry so that neither the
 // memory addresses nor the timing depend on idx.
 func ctSelect(z *nat, table []nat, idx uint64) {
-	if hasAVX2 && len(table) > 0 {
+	if dhAVX2 && len(table) > 0 {
 		ctSelectAVX2(z, &table[0], len(table), idx)
 		return
 	}

@@ -2,6 +2,9 @@
 
 package cipher
 
+// No assembly for the exponentiations here.
+const dhADX, dhAVX2 = false, false
+
 // montMul sets z = a*b/2^2048 mod p with s as working memory; z may alias a
 // or b.
 func montMul(z, a, b *nat, s *montScratch) { montMulGeneric(z, a, b, s) }
