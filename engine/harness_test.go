@@ -36,6 +36,7 @@ import (
 
 	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/engine"
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 const (
@@ -672,6 +673,24 @@ func dialSpec(spec string) string {
 	return strings.NewReplacer("[", "", "]", "").Replace(spec)
 }
 
+// specOfAddr turns "127.0.0.1:N" into spiped's "[127.0.0.1]:N".
+func specOfAddr(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	return "[" + host + "]:" + port
+}
+
+// startRelay puts a spipedtest.Relay holding every chunk for delay each
+// way in front of upstream ("host:port"); it is closed at the end of t.
+func startRelay(t testing.TB, upstream string, delay time.Duration) *spipedtest.Relay {
+	t.Helper()
+	r, err := spipedtest.NewRelay(spipedtest.RelayConfig{Upstream: upstream, UpDelay: delay, DownDelay: delay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
 // freeSpec returns a loopback address nobody listens on right now.
 func freeSpec(t testing.TB) string {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -707,6 +726,8 @@ type daemonOpts struct {
 	source    string        // "" picks a free port
 	nofile    int           // binaries only: RLIMIT_NOFILE soft and hard
 	extra     []string      // binaries only: more arguments (e.g. --pprof)
+	stdin     *os.File      // binaries only: standard input (nil: /dev/null)
+	wrap      []string      // binaries only: run under this command (e.g. strace ... ); d.pid is then the daemon's
 }
 
 type daemon struct {
@@ -959,11 +980,16 @@ func startProcess(t testing.TB, name, bin string, o daemonOpts) *daemon {
 		if o.nofile > 0 {
 			n := strconv.Itoa(o.nofile)
 			cmd = exec.Command("prlimit", append([]string{"--nofile=" + n + ":" + n, "--", bin}, args...)...)
+		} else if len(o.wrap) > 0 {
+			cmd = exec.Command(o.wrap[0], append(append(o.wrap[1:len(o.wrap):len(o.wrap)], bin), args...)...)
 		} else {
 			cmd = exec.Command(bin, args...)
 		}
 		d := &daemon{name: name, spec: spec, exited: make(chan struct{}), stderr: &lockedBuffer{}}
 		cmd.Stderr = d.stderr
+		if o.stdin != nil {
+			cmd.Stdin = o.stdin // an *os.File is passed as descriptor 0 itself
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("%s: %v", bin, err)
 		}
@@ -972,12 +998,27 @@ func startProcess(t testing.TB, name, bin string, o daemonOpts) *daemon {
 		var once sync.Once
 		d.stop = func() {
 			once.Do(func() {
+				// A wrapped daemon first: a tracer killed before
+				// its tracee would leave the tracee running.
+				if d.pid != cmd.Process.Pid {
+					syscall.Kill(d.pid, syscall.SIGKILL)
+				}
 				cmd.Process.Signal(syscall.SIGKILL)
 				<-d.exited
 			})
 		}
 		t.Cleanup(d.stop)
 		if waitListening(spec, d.exited, 5*time.Second) {
+			if len(o.wrap) > 0 {
+				// The wrapper's only child is the daemon.
+				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", d.pid, d.pid))
+				if f := strings.Fields(string(b)); len(f) == 1 {
+					d.pid, _ = strconv.Atoi(f[0])
+				} else {
+					d.stop()
+					t.Fatalf("%s under %s: want one child process, found %q", name, o.wrap[0], b)
+				}
+			}
 			return d
 		}
 		d.stop()
