@@ -1,0 +1,331 @@
+package engine_test
+
+// Tests under real network timing. On loopback every connect completes at
+// once and every byte arrives in microseconds, so a daemon is never caught
+// between two events that a real network puts far apart. Here relays
+// (internal/spipedtest) hold every chunk for 25 ms each way between the
+// daemons and their peers, and a slow-connect target leaves a daemon's
+// connect in progress for about a second while its client is already
+// talking. Each test runs against ours in-process, ours as the built
+// binary and the reference.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
+)
+
+// relayDelay is the one-way delay of every relay here: a 50 ms round trip
+// per hop, so client -> -e -> relay -> -d -> relay -> target has 100 ms.
+const relayDelay = 25 * time.Millisecond
+
+// ownProcessParallel lets the subtest of a daemon that runs in a process
+// of its own (our binary, the reference) run alongside the others: its
+// descriptors are counted in that process. The in-process engine's are
+// this process's, shared with every relay and target here, so it runs alone
+// (before the parallel subtests start).
+func ownProcessParallel(t *testing.T, im impl) {
+	if im.name != "engine" {
+		t.Parallel()
+	}
+}
+
+// relayedTunnel is client -> e -> toD (relay) -> d -> toTarget (relay) -> target.
+type relayedTunnel struct {
+	e, d          *daemon
+	toD, toTarget *spipedtest.Relay
+	keyPath       string
+	key           []byte
+}
+
+func startRelayedTunnel(t testing.TB, im impl, target string, o daemonOpts) *relayedTunnel {
+	t.Helper()
+	keyPath, key := keyFile(t, []byte("timing tests' shared key"))
+	o.keyPath, o.key = keyPath, key
+	tn := &relayedTunnel{keyPath: keyPath, key: key}
+	tn.toTarget = startRelay(t, dialSpec(target), relayDelay)
+	od := o
+	od.encrypt, od.target = false, specOfAddr(tn.toTarget.Addr())
+	tn.d = im.start(t, od)
+	tn.toD = startRelay(t, tn.d.addr(), relayDelay)
+	oe := o
+	oe.encrypt, oe.target = true, specOfAddr(tn.toD.Addr())
+	tn.e = im.start(t, oe)
+	return tn
+}
+
+// through opens a client connection to -e and returns it with the target's
+// side of the same connection.
+func (tn *relayedTunnel) through(t *testing.T, tl *hostileServer) (c, tc net.Conn) {
+	t.Helper()
+	c, err := net.Dial("tcp4", tn.e.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	tc = tl.next(t)
+	t.Cleanup(func() { tc.Close() })
+	tc.SetDeadline(time.Now().Add(30 * time.Second))
+	return c, tc
+}
+
+// exchange writes msg to c and checks that the same bytes come back.
+func exchange(t *testing.T, c net.Conn, msg string) {
+	t.Helper()
+	if _, err := c.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != msg {
+		t.Fatalf("echo of %q: got %q, %v", msg, buf, err)
+	}
+}
+
+// echoBack copies tc back to itself until EOF, then half-closes it.
+func echoBack(tc net.Conn) {
+	io.Copy(tc, tc)
+	closeWrite(tc)
+}
+
+// The whole tunnel with 25 ms on each encrypted hop and on the target hop:
+// small messages and a bulk transfer come back intact, a half-close lets
+// the target answer after the client's EOF, and a reset from the client
+// ends the target's connection and leaves no descriptor behind.
+func TestTimingRelayedTunnel(t *testing.T) {
+	seed := testSeed(t)
+	for _, im := range hostileImpls() {
+		t.Run(im.name, func(t *testing.T) {
+			ownProcessParallel(t, im)
+			tl := newHostileServer(t)
+			tn := startRelayedTunnel(t, im, tl.spec(), daemonOpts{maxConns: -1})
+			// Warm up, then take the baselines.
+			c, tc := tn.through(t, tl)
+			go echoBack(tc)
+			exchange(t, c, "warm-up")
+			closeWrite(c)
+			if got, ended := drain(c, 10*time.Second); len(got) != 0 || !ended {
+				t.Fatalf("warm-up: %q after the echo, ended %v", got, ended)
+			}
+			baseE, baseD := settleFDs(tn.e), settleFDs(tn.d)
+
+			t.Run("echo", func(t *testing.T) {
+				c, tc := tn.through(t, tl)
+				go echoBack(tc)
+				for i := range 5 {
+					start := time.Now()
+					exchange(t, c, fmt.Sprintf("message %d through two slow hops", i))
+					// Four relay legs of 25 ms: the bytes really
+					// went through the relays.
+					if rtt := time.Since(start); rtt < 4*relayDelay {
+						t.Errorf("round trip %d took %v; the relays alone hold %v", i, rtt, 4*relayDelay)
+					}
+				}
+				closeWrite(c)
+				if got, ended := drain(c, 10*time.Second); len(got) != 0 || !ended {
+					t.Errorf("after the echoes: %q more, ended %v; want a clean EOF", got, ended)
+				}
+			})
+
+			t.Run("bulk", func(t *testing.T) {
+				c, tc := tn.through(t, tl)
+				go echoBack(tc)
+				data := make([]byte, envInt("SPIPED_TIMING_BULK", 4<<20))
+				fillRandom(seed, "timing bulk "+im.name, data)
+				start := time.Now()
+				if err := echoConn(c, data, 2, 32<<10, newRand(seed, "timing bulk pattern"), 30*time.Second); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("%d bytes echoed through two 25 ms hops in %v", len(data), time.Since(start).Round(time.Millisecond))
+			})
+
+			t.Run("half-close", func(t *testing.T) {
+				c, tc := tn.through(t, tl)
+				answered := make(chan error, 1)
+				go func() {
+					got, err := io.ReadAll(tc)
+					if err != nil {
+						answered <- err
+						return
+					}
+					s := sha256.Sum256(got)
+					_, err = fmt.Fprintf(tc, "target read %d bytes, sha256 %x", len(got), s[:8])
+					closeWrite(tc)
+					answered <- err
+				}()
+				data := bytes.Repeat([]byte("half-close "), 20000)
+				if _, err := c.Write(data); err != nil {
+					t.Fatal(err)
+				}
+				closeWrite(c)
+				back, err := io.ReadAll(c)
+				s := sha256.Sum256(data)
+				want := fmt.Sprintf("target read %d bytes, sha256 %x", len(data), s[:8])
+				if err != nil || string(back) != want {
+					t.Errorf("after the client's half-close: %q, %v; want %q then EOF", back, err, want)
+				}
+				if err := <-answered; err != nil {
+					t.Errorf("target: %v", err)
+				}
+			})
+
+			t.Run("reset", func(t *testing.T) {
+				c, tc := tn.through(t, tl)
+				go c.Write(make([]byte, 1<<20))
+				if _, err := io.ReadFull(tc, make([]byte, 64<<10)); err != nil {
+					t.Fatalf("target read before the reset: %v", err)
+				}
+				start := time.Now()
+				resetClose(c)
+				if _, ended := drain(tc, 10*time.Second); !ended {
+					t.Fatal("the target's connection did not end within 10 s of the client's reset")
+				}
+				t.Logf("the target's connection ended %v after the client's reset", time.Since(start).Round(time.Millisecond))
+				tc.Close()
+				waitFDs(t, tn.e, baseE)
+				waitFDs(t, tn.d, baseD)
+			})
+		})
+	}
+}
+
+// SIGTERM with a transfer in flight through relayed binaries: the transfer
+// completes intact and both daemons exit 0.
+func TestTimingRelayedSIGTERM(t *testing.T) {
+	seed := testSeed(t)
+	for _, im := range hostileImpls() {
+		if im.name == "engine" {
+			continue // a signal needs a process of its own
+		}
+		t.Run(im.name, func(t *testing.T) {
+			ownProcessParallel(t, im)
+			echo := newEcho(t, "")
+			tn := startRelayedTunnel(t, im, echo.spec(), daemonOpts{maxConns: -1})
+			size := envInt("SPIPED_TIMING_SIGTERM_BYTES", 8<<20)
+			data := make([]byte, size)
+			fillRandom(seed, "timing sigterm", data)
+			c, err := net.Dial("tcp4", tn.e.addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(60 * time.Second))
+			go func() {
+				c.Write(data)
+				closeWrite(c)
+			}()
+			h := sha256.New()
+			first := make([]byte, size/10)
+			if _, err := io.ReadFull(c, first); err != nil {
+				t.Fatalf("before SIGTERM: %v", err)
+			}
+			h.Write(first)
+			for _, d := range []*daemon{tn.e, tn.d} {
+				if err := syscall.Kill(d.pid, syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n, err := io.Copy(h, c)
+			if err != nil {
+				t.Fatalf("after SIGTERM: read %d more bytes, then %v", n, err)
+			}
+			want := sha256.Sum256(data)
+			if int(n)+len(first) != size || !bytes.Equal(h.Sum(nil), want[:]) {
+				t.Fatalf("transfer across SIGTERM: %d bytes returned, SHA-256 match %v; want %d intact",
+					int(n)+len(first), bytes.Equal(h.Sum(nil), want[:]), size)
+			}
+			c.Close()
+			for _, d := range []*daemon{tn.e, tn.d} {
+				select {
+				case <-d.exited:
+					if d.exitErr != nil {
+						t.Errorf("%s exited with %v after SIGTERM; want 0\n%s", d.name, d.exitErr, d.stderr)
+					}
+				case <-time.After(10 * time.Second):
+					t.Errorf("%s still running 10 s after SIGTERM and the end of its last connection", d.name)
+				}
+			}
+		})
+	}
+}
+
+// A representative part of the hostile suite with a relay (25 ms each way)
+// between the hostile peer and the daemon: data-phase forgeries, a
+// truncated packet and handshake attacks must fail the same way when every
+// byte of theirs arrives a round trip later than on loopback.
+func TestTimingHostileRelayed(t *testing.T) {
+	seed := testSeed(t)
+	picked := map[string]bool{
+		"flip-byte-0-bit-0": true, "flip-byte-1027-bit-3": true, "flip-byte-1059-bit-3": true,
+		"replayed": true, "reordered": true, "length-0": true, "garbage-200KB": true,
+	}
+	var attacks []dataAttack
+	for _, a := range dataAttacks(seed) {
+		if picked[a.name] {
+			attacks = append(attacks, a)
+		}
+	}
+	if len(attacks) != len(picked) {
+		t.Fatalf("found %d of the %d picked data attacks: were they renamed?", len(attacks), len(picked))
+	}
+	for _, im := range hostileImpls() {
+		for _, enc := range []bool{false, true} {
+			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
+				ownProcessParallel(t, im)
+				r := newRig(t, im, enc, rigOpts{maxConns: -1, relay: relayDelay}, seed)
+				for _, a := range attacks {
+					s := r.open()
+					if err := s.p.handshake(false); err != nil {
+						t.Fatalf("%s: handshake: %v", a.name, err)
+					}
+					s.genuine("G0")
+					a.run(s)
+					s.expectOnly(a.name)
+					if t.Failed() {
+						return
+					}
+				}
+				// A packet cut short by EOF: the genuine packets
+				// before it arrive, then a clean EOF.
+				s := r.open()
+				if err := s.p.handshake(false); err != nil {
+					t.Fatal(err)
+				}
+				s.genuine("G0")
+				s.write(s.p.sealNext([]byte("TRUNCATED"))[:700])
+				closeWrite(s.p.conn)
+				if enc {
+					closeWrite(s.plain)
+				}
+				if got, clean := s.finish(); !bytes.Equal(got, s.sent) || !clean {
+					t.Errorf("truncated packet: plaintext side got %q (clean EOF %v); want %q then a clean EOF", got, clean, s.sent)
+				}
+				// Handshake attacks.
+				s = r.open()
+				attackDH(s, func(p *peer) []byte {
+					m := dhMessage(p.genY(false), p.ourMACKey())
+					m[dhLen+7] ^= 0x10
+					return m
+				}, nil)
+				s.expectOnly("bad-DH-MAC")
+				s = r.open()
+				attackDH(s, func(p *peer) []byte { return dhMessage(pad256(group14P), p.ourMACKey()) }, make([]byte, dhLen))
+				s.expectOnly("y-equals-p")
+				s = r.open()
+				if err := s.p.nonces(); err != nil {
+					t.Fatal(err)
+				}
+				s.write(randBytes(newRand(seed, "relayed garbage after nonce"), 200<<10))
+				s.expectOnly("garbage-after-nonce")
+				r.after()
+			})
+		}
+	}
+}
