@@ -32,12 +32,14 @@ func newCipher(k *DirectionKeys) packetCipher {
 	return newGenericCipher(k)
 }
 
-// asmCipher holds what packet_amd64.s reads; the offsets are fixed there.
+// asmCipher holds what packet_amd64.s reads. The assembly finds the fields
+// through the offsets go_asm.h gives it (asmCipher_rk, asmCipher_inner,
+// asmCipher_outer), so they may move; renaming one breaks the asm build.
 type asmCipher struct {
-	rk [15][16]byte // AES-256 round keys, offset 0
+	rk [15][16]byte // AES-256 round keys
 	// The SHA-256 chaining values after the HMAC ipad and opad blocks, in
 	// the two-register order SHA256RNDS2 works on: {F, E, B, A} then
-	// {H, G, D, C} (word 0 first). Offsets 240 and 272.
+	// {H, G, D, C} (word 0 first).
 	inner, outer [8]uint32
 }
 

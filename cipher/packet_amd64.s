@@ -1,11 +1,17 @@
 //go:build amd64 && !purego
 
+#include "go_asm.h"
 #include "textflag.h"
 
 // The packet transform. One packet is 17 SHA-256 blocks of the inner HMAC
 // (1028 bytes of ciphertext, be64(pnum), padding) plus one outer block, and
 // 65 AES-256 blocks of keystream; the HMAC's ipad and opad states come
 // precomputed in asmCipher.
+//
+// Every offset into asmCipher and every packet size comes from go_asm.h,
+// which the compiler writes from the Go declarations: asmCipher_rk,
+// asmCipher_inner and asmCipher_outer, const_MaxMessage (1024),
+// const_plainSize (1028) and const_PacketSize (1060).
 //
 // sealAsm and openAsm do one packet in one pass. SHA256RNDS2 is a long
 // dependency chain, so the AES rounds for 64 bytes of keystream are spread
@@ -21,12 +27,10 @@
 //	X9, X10 state at block start
 //	X11-X14 four AES blocks (64 bytes of keystream)
 //	X15     round key / scratch
-//	DI      *asmCipher: round keys at 0, inner state at 240, outer at 272
+//	DI      *asmCipher: round keys at asmCipher_rk, HMAC states at
+//	        asmCipher_inner and asmCipher_outer
 //	R8      pnum; R9, R10: counter block halves pre-XORed with round key 0
 //	CX      index of the first AES block of the current 64 bytes
-
-#define INNER 240
-#define OUTER 272
 
 // CTR1 sets B to counter block CX+i with round key 0 already added: the
 // block is be64(pnum) || be64(CX+i), and CX+i < 256 only moves its last byte.
@@ -44,14 +48,14 @@
 	CTR1(X14, 3)
 
 #define AESRND(off) \
-	MOVOU  off(DI), X15; \
+	MOVOU  asmCipher_rk+off(DI), X15; \
 	AESENC X15, X11; \
 	AESENC X15, X12; \
 	AESENC X15, X13; \
 	AESENC X15, X14
 
 #define AESLAST \
-	MOVOU      224(DI), X15; \
+	MOVOU      asmCipher_rk+224(DI), X15; \
 	AESENCLAST X15, X11; \
 	AESENCLAST X15, X12; \
 	AESENCLAST X15, X13; \
@@ -159,10 +163,10 @@
 #define PACKET_SETUP \
 	MOVQ  R8, R9; \
 	BSWAPQ R9; \
-	XORQ  0(DI), R9; \
-	MOVQ  8(DI), R10; \
-	MOVOU INNER(DI), X1; \
-	MOVOU INNER+16(DI), X2; \
+	XORQ  asmCipher_rk+0(DI), R9; \
+	MOVQ  asmCipher_rk+8(DI), R10; \
+	MOVOU asmCipher_inner(DI), X1; \
+	MOVOU asmCipher_inner+16(DI), X2; \
 	XORL  CX, CX
 
 // LOAD4 fills M0-M3 with the 64 bytes at p as big-endian words.
@@ -180,7 +184,7 @@
 // number is pn: its last 4 ciphertext bytes, be64(pn), 0x80, zeros, and the
 // bit length (64 + 1036 bytes = 8800 bits). Uses AX, BX.
 #define TAIL4(p, pn, M0, M1, M2, M3) \
-	MOVL   1024(p), AX; \
+	MOVL   const_MaxMessage(p), AX; \
 	BSWAPL AX; \
 	MOVQ   pn, BX; \
 	SHRQ   $32, BX; \
@@ -211,8 +215,8 @@
 	MOVO  S1, M1; \
 	MOVOU outerTail<>(SB), M2; \
 	MOVOU outerTail<>+16(SB), M3; \
-	MOVOU OUTER(DI), S0; \
-	MOVOU OUTER+16(DI), S1
+	MOVOU asmCipher_outer(DI), S0; \
+	MOVOU asmCipher_outer+16(DI), S1
 
 // STORE_MAC writes the digest of state S0, S1 to the 32 bytes at m.
 #define STORE_MAC(S0, S1, T, m) \
@@ -269,7 +273,7 @@
 
 // AESRND8 runs one AES round with the key at off(DI) on X0-X7.
 #define AESRND8(off, op) \
-	MOVOU off(DI), X8; \
+	MOVOU asmCipher_rk+off(DI), X8; \
 	op X8, X0; op X8, X1; op X8, X2; op X8, X3; \
 	op X8, X4; op X8, X5; op X8, X6; op X8, X7
 
@@ -316,7 +320,7 @@ TEXT ·sealAsm(SB), NOSPLIT, $0-24
 	KEYSTREAM4
 	XOR64(SI)
 	MOVQ SI, R11
-	MOVQ $16, R12
+	MOVQ $(const_MaxMessage/64), R12
 
 sealChunk:
 	// The ciphertext of this chunk is in X11-X14: hash it while AES
@@ -341,12 +345,12 @@ sealChunk:
 
 sealTail:
 	MOVQ X11, BX
-	XORL BX, 1024(SI)
+	XORL BX, const_MaxMessage(SI)
 	TAIL4(SI, R8, X3, X4, X5, X6)
 	SHA
 	OUTER4(X1, X2, X7, X3, X4, X5, X6)
 	SHA
-	STORE_MAC(X1, X2, X7, 1028(SI))
+	STORE_MAC(X1, X2, X7, const_plainSize(SI))
 	CLEAR
 	RET
 
@@ -358,7 +362,7 @@ TEXT ·openAsm(SB), NOSPLIT, $0-32
 	MOVOU flipMask<>(SB), X8
 	PACKET_SETUP
 	MOVQ  SI, R11
-	MOVQ  $16, R12
+	MOVQ  $(const_MaxMessage/64), R12
 
 openChunk:
 	// The MAC and the keystream are independent: hash the ciphertext
@@ -376,7 +380,7 @@ openChunk:
 	CTR4
 	SHA_AES
 	MOVQ X11, BX
-	XORL BX, 1024(SI)
+	XORL BX, const_MaxMessage(SI)
 	OUTER4(X1, X2, X7, X3, X4, X5, X6)
 	SHA
 	MOVQ mac+24(FP), R11
@@ -392,13 +396,13 @@ TEXT ·macPairAsm(SB), NOSPLIT, $64-48
 	MOVQ  pnum+24(FP), R8
 	LEAQ  1(R8), R9
 	MOVOU flipMask<>(SB), X8
-	MOVOU INNER(DI), X1
-	MOVOU INNER+16(DI), X2
+	MOVOU asmCipher_inner(DI), X1
+	MOVOU asmCipher_inner+16(DI), X2
 	MOVO  X1, X9
 	MOVO  X2, X10
 	MOVQ  SI, R11
 	MOVQ  DX, R13
-	MOVQ  $16, R12
+	MOVQ  $(const_MaxMessage/64), R12
 
 macPairChunk:
 	LOAD4(R11, X3, X4, X5, X6)
@@ -432,15 +436,15 @@ TEXT ·ctrAsm(SB), NOSPLIT, $0-32
 	MOVQ buf+8(FP), SI
 	MOVQ n+16(FP), DX
 	MOVQ pnum+24(FP), R8
-	MOVQ 8(DI), R10
+	MOVQ asmCipher_rk+8(DI), R10
 
 ctrPacket:
 	MOVQ   R8, R9
 	BSWAPQ R9
-	XORQ   0(DI), R9
+	XORQ   asmCipher_rk+0(DI), R9
 	XORL   CX, CX
 	MOVQ   SI, R11
-	MOVQ   $8, R12
+	MOVQ   $(const_MaxMessage/128), R12
 
 ctrBlocks:
 	CTR1(X0, 0); CTR1(X1, 1); CTR1(X2, 2); CTR1(X3, 3)
@@ -458,26 +462,26 @@ ctrBlocks:
 
 	// Block 64 covers the last 4 bytes.
 	CTR1(X0, 0)
-	MOVOU 16(DI), X8; AESENC X8, X0
-	MOVOU 32(DI), X8; AESENC X8, X0
-	MOVOU 48(DI), X8; AESENC X8, X0
-	MOVOU 64(DI), X8; AESENC X8, X0
-	MOVOU 80(DI), X8; AESENC X8, X0
-	MOVOU 96(DI), X8; AESENC X8, X0
-	MOVOU 112(DI), X8; AESENC X8, X0
-	MOVOU 128(DI), X8; AESENC X8, X0
-	MOVOU 144(DI), X8; AESENC X8, X0
-	MOVOU 160(DI), X8; AESENC X8, X0
-	MOVOU 176(DI), X8; AESENC X8, X0
-	MOVOU 192(DI), X8; AESENC X8, X0
-	MOVOU 208(DI), X8; AESENC X8, X0
-	MOVOU 224(DI), X8; AESENCLAST X8, X0
-	MOVL  1024(SI), AX
+	MOVOU asmCipher_rk+16(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+32(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+48(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+64(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+80(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+96(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+112(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+128(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+144(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+160(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+176(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+192(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+208(DI), X8; AESENC X8, X0
+	MOVOU asmCipher_rk+224(DI), X8; AESENCLAST X8, X0
+	MOVL  const_MaxMessage(SI), AX
 	MOVQ  X0, BX
 	XORL  BX, AX
-	MOVL  AX, 1024(SI)
+	MOVL  AX, const_MaxMessage(SI)
 
-	ADDQ $1060, SI
+	ADDQ $const_PacketSize, SI
 	INCQ R8
 	DECQ DX
 	JNZ  ctrPacket
@@ -518,9 +522,10 @@ DATA flipMask<>+0(SB)/8, $0x0405060700010203
 DATA flipMask<>+8(SB)/8, $0x0c0d0e0f08090a0b
 GLOBL flipMask<>(SB), RODATA|NOPTR, $16
 
-// Words 12-15 of the final inner block: 0, 0, 0, 8800.
+// Words 12-15 of the final inner block: 0, 0, 0 and the inner hash's
+// length in bits, (64 + 1028 + 8) * 8 = 8800.
 DATA innerLen<>+0(SB)/8, $0
-DATA innerLen<>+8(SB)/8, $0x0000226000000000
+DATA innerLen<>+8(SB)/8, $(((64+const_plainSize+8)*8)<<32)
 GLOBL innerLen<>(SB), RODATA|NOPTR, $16
 
 // Words 8-15 of the outer block: 0x80000000, 0..., 768 (64 + 32 bytes).
