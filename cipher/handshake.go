@@ -60,9 +60,10 @@ const (
 var (
 	errBadMAC    = errors.New("cipher: handshake MAC mismatch")
 	errYTooLarge = errors.New("cipher: peer's Diffie-Hellman value is not below p")
-	errNoFS      = errors.New("cipher: peer has no forward secrecy (y = 1) and -g is set")
-	errFastAndFS = errors.New("cipher: Fast and RequireFS are exclusive")
-	errFailed    = errors.New("cipher: handshake already failed")
+	// ErrNoForwardSecrecy: the peer sent y = 1 (it runs -f) and RequireFS is set.
+	ErrNoForwardSecrecy = errors.New("cipher: peer has no forward secrecy (y = 1) and -g is set")
+	errFastAndFS        = errors.New("cipher: Fast and RequireFS are exclusive")
+	errFailed           = errors.New("cipher: handshake already failed")
 )
 
 // Handshake is one side of spiped's handshake as a sans-I/O state machine.
@@ -265,7 +266,7 @@ func (h *Handshake) gotDH() error {
 		return errYTooLarge
 	}
 	if h.requireFS && isOne {
-		return errNoFS
+		return ErrNoForwardSecrecy
 	}
 	if !h.fast {
 		if h.role == Client {

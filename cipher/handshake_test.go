@@ -80,7 +80,7 @@ func TestHandshakeRefusesFast(t *testing.T) {
 	key := testKey()
 	c, s := newPair(t, &key, fastM.cfg(), fsM.cfg())
 	r := pump(t, c, s)
-	if r.sStep != StepFailed || !errors.Is(r.sErr, errNoFS) {
+	if r.sStep != StepFailed || !errors.Is(r.sErr, ErrNoForwardSecrecy) {
 		t.Fatalf("-g server: %v %v", r.sStep, r.sErr)
 	}
 	if len(r.sWire) != nonceLen {
@@ -92,7 +92,7 @@ func TestHandshakeRefusesFast(t *testing.T) {
 
 	c, s = newPair(t, &key, fsM.cfg(), fastM.cfg())
 	r = pump(t, c, s)
-	if r.cStep != StepFailed || !errors.Is(r.cErr, errNoFS) {
+	if r.cStep != StepFailed || !errors.Is(r.cErr, ErrNoForwardSecrecy) {
 		t.Fatalf("-g client: %v %v", r.cStep, r.cErr)
 	}
 	if r.sStep != StepDone || len(r.sWire) != nonceLen+dhMsgLen || len(r.cWire) != nonceLen+dhMsgLen {
@@ -218,7 +218,7 @@ func TestHandshakeValidatesY(t *testing.T) {
 		gErr error // for a -g side
 	}{
 		{"0", big.NewInt(0), nil, nil},
-		{"1", big.NewInt(1), nil, errNoFS},
+		{"1", big.NewInt(1), nil, ErrNoForwardSecrecy},
 		{"2", big.NewInt(2), nil, nil},
 		{"p-1", new(big.Int).Sub(p, big.NewInt(1)), nil, nil},
 		{"p", p, errYTooLarge, errYTooLarge},

@@ -408,7 +408,7 @@ func TestInteropRefusals(t *testing.T) {
 	defer conn2.Close()
 	conn2.SetDeadline(time.Now().Add(10 * time.Second))
 	h, _ = NewHandshake(HandshakeConfig{Key: &key, Role: Client, RequireFS: true})
-	if err := runHandshake(conn2, h); !errors.Is(err, errNoFS) {
+	if err := runHandshake(conn2, h); !errors.Is(err, ErrNoForwardSecrecy) {
 		t.Fatalf("our -g client vs the -f reference: %v", err)
 	}
 
