@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"errors"
+	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/spiped-go/spiped/cipher"
 	"golang.org/x/sys/unix"
@@ -48,9 +51,13 @@ type conn struct {
 	accepted int // the socket the listener accepted
 	dialled  int // the socket connected to the target; -1 between attempts
 
-	targets      []Addr // addresses to dial, in order
-	next         int    // next address to try
-	dialledReady uint8  // poller flags seen on dialled during the -d handshake
+	targets      []Addr     // addresses to dial, in order
+	next         int        // next address to try
+	dialErr      unix.Errno // why the last connect failed
+	dialledReady uint8      // poller flags seen on dialled during the -d handshake
+
+	peer               netip.AddrPort // the accepted socket's peer, when asked for (logs, -P)
+	born, dialT0, hsT0 int64          // loop clock: accepted, first connect, handshake start
 
 	hs        *cipher.Handshake // from the start of the handshake to its end
 	cancelled atomic.Bool       // closed while computing: the worker may skip it
@@ -64,15 +71,19 @@ type conn struct {
 // startConn takes over an accepted socket: -e dials the target first, -d
 // starts the handshake at once and dials the target alongside.
 func startConn(l *loop, p *connParams, targets []Addr, fd int) {
-	c := &conn{l: l, p: p, accepted: fd, dialled: -1, targets: targets}
+	c := &conn{l: l, p: p, accepted: fd, dialled: -1, targets: targets, born: l.clock()}
+	c.dialT0 = c.born
 	c.fwd.init(c)
 	c.rev.init(c)
 	c.connT = newTimer(c.connectTimeout)
 	c.hsT = newTimer(c.handshakeTimeout)
+	if p.wantPeer {
+		c.peer = peerOf(fd)
+	}
 	if err := l.register(fd, c); err != nil {
 		unix.Close(fd)
 		c.state = closed
-		p.closed()
+		c.ended(CauseError)
 		return
 	}
 	l.after(&c.connT, p.timeout)
@@ -134,10 +145,12 @@ func (c *conn) dialNext() {
 		c.next++
 		fd, done, err := dial(a, c.p.bind)
 		if err != nil {
+			c.dialErr = errnoOf(err)
 			continue
 		}
 		if err := c.l.register(fd, c); err != nil {
 			unix.Close(fd)
+			c.dialErr = errnoOf(err)
 			continue
 		}
 		c.dialled = fd
@@ -149,8 +162,11 @@ func (c *conn) dialNext() {
 		}
 		return
 	}
-	c.p.stats.connFail.Add(1)
-	c.close()
+	if c.dialErr == unix.ECONNREFUSED {
+		c.close(CauseTargetRefused)
+	} else {
+		c.close(CauseTargetUnreachable)
+	}
 }
 
 // connectDone handles the end of a non-blocking connect on the dialled
@@ -159,6 +175,10 @@ func (c *conn) dialNext() {
 func (c *conn) connectDone(flags uint8) {
 	if flags&evHup != 0 {
 		if errno, err := unix.GetsockoptInt(c.dialled, unix.SOL_SOCKET, unix.SO_ERROR); err != nil || errno != 0 {
+			c.dialErr = unix.Errno(errno)
+			if err != nil {
+				c.dialErr = errnoOf(err)
+			}
 			c.l.release(c.dialled)
 			c.dialled = -1
 			c.rev.forget()
@@ -175,14 +195,21 @@ func (c *conn) connectDone(flags uint8) {
 func (c *conn) connected() {
 	switch c.state {
 	case dialing:
-		c.l.timers.del(&c.connT)
+		c.targetUp()
 		c.startHandshake()
 	case handshaking, computing:
 		c.dialledReady |= evWrite
 	case waitingTarget:
-		c.l.timers.del(&c.connT)
+		c.targetUp()
 		c.startData()
 	}
+}
+
+// targetUp stops the connect timer and times the connect (-d: as noticed
+// at the handshake's end at the latest).
+func (c *conn) targetUp() {
+	c.l.timers.del(&c.connT)
+	c.p.stats.connTime.observe(time.Duration(c.l.clock() - c.dialT0))
 }
 
 // connectTimeout fires when -o passes before the target is connected. A
@@ -193,18 +220,18 @@ func (c *conn) connectTimeout() {
 		c.dialledReady&evWrite != 0 && c.dialledReady&evHup == 0 {
 		return
 	}
-	c.p.stats.connFail.Add(1)
-	c.close()
+	c.close(CauseConnectTimeout)
 }
 
 func (c *conn) startHandshake() {
 	hs, err := cipher.NewHandshake(c.p.handshake)
 	if err != nil {
-		c.handshakeFailed()
+		c.close(CauseError)
 		return
 	}
 	c.hs = hs
 	c.state = handshaking
+	c.hsT0 = c.l.clock()
 	c.l.after(&c.hsT, c.p.timeout)
 	c.driveHandshake()
 }
@@ -225,7 +252,7 @@ func (c *conn) driveHandshake() {
 			case unix.EAGAIN:
 				return
 			default:
-				c.handshakeFailed()
+				c.close(CauseHandshakeFailed)
 			}
 		case cipher.StepRead:
 			if !in.canRead {
@@ -238,10 +265,12 @@ func (c *conn) driveHandshake() {
 				in.canRead = false
 				return
 			case e != 0 || n == 0:
-				c.handshakeFailed()
+				c.close(CauseHandshakeFailed)
 			default:
-				if _, err := c.hs.Input(buf[:n]); err != nil {
-					c.handshakeFailed()
+				if _, err := c.hs.Input(buf[:n]); errors.Is(err, cipher.ErrNoForwardSecrecy) {
+					c.close(CauseFSRefused)
+				} else if err != nil {
+					c.close(CauseHandshakeFailed)
 				}
 			}
 		case cipher.StepCompute:
@@ -250,7 +279,7 @@ func (c *conn) driveHandshake() {
 		case cipher.StepDone:
 			c.handshakeDone()
 		default:
-			c.handshakeFailed()
+			c.close(CauseHandshakeFailed)
 		}
 	}
 }
@@ -288,6 +317,8 @@ func (c *conn) handshakeDone() {
 	c.hs.Wipe()
 	c.hs = nil
 	c.l.timers.del(&c.hsT)
+	c.p.stats.handshakes.Add(1)
+	c.p.stats.hsTime.observe(time.Duration(c.l.clock() - c.hsT0))
 	if c.p.encrypt {
 		c.startData()
 		return
@@ -299,12 +330,7 @@ func (c *conn) handshakeDone() {
 	}
 }
 
-func (c *conn) handshakeTimeout() { c.handshakeFailed() }
-
-func (c *conn) handshakeFailed() {
-	c.p.stats.hsFail.Add(1)
-	c.close()
-}
+func (c *conn) handshakeTimeout() { c.close(CauseHandshakeTimeout) }
 
 // startData turns the connection into its two pipes, each given its
 // sockets once: fwd reads the accepted socket and writes the dialled one,
@@ -313,6 +339,9 @@ func (c *conn) startData() {
 	c.state = piping
 	// The accepted socket inherited these options from the listener.
 	tuneData(c.dialled, c.p.keepalive)
+	if c.p.proxyHeader {
+		c.fwd.prefix = proxyHeader(c.accepted, c.peer)
+	}
 	c.fwd.start(c.accepted, c.dialled)
 	c.rev.start(c.dialled, c.accepted)
 	c.runPipes()
@@ -325,27 +354,38 @@ func (c *conn) runPipes() {
 		return
 	}
 	if err := c.fwd.run(); err != nil {
-		c.close()
+		c.close(pipeCause(err))
 		return
 	}
 	if c.state != piping {
 		return
 	}
 	if err := c.rev.run(); err != nil {
-		c.close()
+		c.close(pipeCause(err))
 	}
+}
+
+// pipeCause names a pipe's error.
+func pipeCause(err error) Cause {
+	switch err {
+	case errBadPacket:
+		return CauseBadPacket
+	case unix.ECONNRESET, unix.EPIPE:
+		return CauseReset
+	}
+	return CauseError
 }
 
 // pipeDone closes the connection once both directions have finished.
 func (c *conn) pipeDone() {
 	if c.fwd.shut && c.rev.shut {
-		c.close()
+		c.close(CauseDone)
 	}
 }
 
-// close drops the connection: both sockets, its timers, its batches and
-// every key it holds.
-func (c *conn) close() {
+// close drops the connection for cause: both sockets, its timers, its
+// batches and every key it holds.
+func (c *conn) close(cause Cause) {
 	if c.state == closed {
 		return
 	}
@@ -366,5 +406,27 @@ func (c *conn) close() {
 		c.hs.Wipe()
 		c.hs = nil
 	}
-	c.p.closed()
+	c.ended(cause)
+}
+
+// ended counts the connection's end, reports it, and lets go of its
+// share of the server (the -n slot, the key).
+func (c *conn) ended(cause Cause) {
+	p := c.p
+	p.stats.ended[cause].Add(1)
+	if p.onEnd != nil {
+		e := ConnEnd{
+			Peer:     c.peer,
+			Duration: time.Duration(c.l.clock() - c.born),
+			ToTarget: c.fwd.moved,
+			ToSource: c.rev.moved,
+			Cause:    cause,
+		}
+		if c.next > 0 {
+			e.Target = &c.targets[c.next-1]
+		}
+		p.onEnd(&e)
+	}
+	p.closed()
+	p.release()
 }

@@ -72,6 +72,14 @@ func newAcceptor(srv *Server, l *loop, fd int) *acceptor {
 
 func (a *acceptor) event(fd int, flags uint8) {
 	a.ready = true
+	if max := int64(a.srv.cfg.MaxConns); max > 0 && a.srv.stats.open.Load() >= max {
+		// Each client that arrives at the limit makes an edge: it waits
+		// in the kernel's queue until a connection ends.
+		a.srv.stats.ended[CauseLimit].Add(1)
+		if a.srv.cfg.OnEnd != nil {
+			a.srv.cfg.OnEnd(&ConnEnd{Cause: CauseLimit})
+		}
+	}
 	a.accept()
 }
 
@@ -107,10 +115,11 @@ func (a *acceptor) accept() {
 		to := s.loops[a.rr%len(s.loops)]
 		a.rr++
 		targets := *s.targets.Load()
+		p := s.conns.hold()
 		if to == a.l {
-			startConn(to, &s.conns, targets, fd)
+			startConn(to, p, targets, fd)
 		} else {
-			to.post(func() { startConn(to, &s.conns, targets, fd) })
+			to.post(func() { startConn(to, p, targets, fd) })
 		}
 	}
 }
@@ -138,4 +147,30 @@ func (a *acceptor) close() {
 	a.closed = true
 	a.l.timers.del(&a.pauseT)
 	a.l.release(a.fd)
+}
+
+// adoptListener takes over a listening socket passed in (socket
+// activation): it must be a stream socket that listens. It is made
+// non-blocking and close-on-exec, and a TCP one gets the data phase's
+// options, as listenSocket gives its own.
+func adoptListener(fd int, keepalive bool) (int, error) {
+	if on, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err != nil || on == 0 {
+		if err == nil {
+			err = unix.EINVAL
+		}
+		return -1, fmt.Errorf("Passed descriptor %d is not a listening socket: %w", fd, err)
+	}
+	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+		return -1, fmt.Errorf("Passed descriptor %d is not a stream socket", fd)
+	}
+	unix.CloseOnExec(fd)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return -1, err
+	}
+	if sa, err := unix.Getsockname(fd); err == nil {
+		if _, isUnix := sa.(*unix.SockaddrUnix); !isUnix {
+			tuneData(fd, keepalive)
+		}
+	}
+	return fd, nil
 }

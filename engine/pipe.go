@@ -43,6 +43,9 @@ type pipe struct {
 	woff, wend     int
 	rlen, npk, wpk int
 	dirty          int // b.Buf[:dirty] may have been written: zeroed on release
+
+	moved  int64  // plaintext bytes carried (sealed, or opened and written)
+	prefix []byte // plaintext to send before any data read (-P's header)
 }
 
 // run moves as much data as the sockets allow without blocking. A non-nil
@@ -73,6 +76,16 @@ func (p *pipe) runSeal() error {
 			continue
 		}
 		p.woff, p.wend = 0, 0
+		if p.prefix != nil {
+			if p.b == nil && !p.takeBatch() {
+				return nil
+			}
+			n := copy(p.b.Slot(0), p.prefix)
+			p.prefix = nil
+			p.wend = p.seal.SealBatch(p.b.Buf[:], n)
+			p.dirty = max(p.dirty, p.wend)
+			continue
+		}
 		if p.eof {
 			return p.finish()
 		}
@@ -105,11 +118,23 @@ func (p *pipe) runSeal() error {
 		}
 		p.wend = p.seal.SealBatch(p.b.Buf[:], n)
 		p.dirty = max(p.dirty, p.wend)
-		p.c.p.stats.plainIn.Add(int64(n))
+		p.moved += int64(n)
+		p.c.p.stats.sealed.Add(int64(n))
 	}
 }
 
 func (p *pipe) runOpen() error {
+	for len(p.prefix) > 0 {
+		n, e := sysWrite(p.out, p.prefix)
+		switch e {
+		case 0:
+			p.prefix = p.prefix[n:]
+		case unix.EAGAIN:
+			return nil
+		default:
+			return e
+		}
+	}
 	for {
 		if p.wpk < p.npk {
 			for p.wpk < p.npk {
@@ -158,7 +183,6 @@ func (p *pipe) runOpen() error {
 		p.dirty = max(p.dirty, p.rlen)
 		if whole := p.rlen / bufpool.PacketSize; whole > p.npk {
 			if err := p.open.OpenBatch(p.b.Buf[p.npk*bufpool.PacketSize:], p.b.Len[p.npk:whole]); err != nil {
-				p.c.p.stats.badPackets.Add(1)
 				return errBadPacket
 			}
 			var total int
@@ -166,7 +190,8 @@ func (p *pipe) runOpen() error {
 				total += int(m)
 			}
 			p.npk = whole
-			p.c.p.stats.plainOut.Add(int64(total))
+			p.moved += int64(total)
+			p.c.p.stats.opened.Add(int64(total))
 		}
 	}
 }

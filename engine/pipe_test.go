@@ -41,7 +41,7 @@ func socketpair(t testing.TB) [2]int {
 
 func newPipeRig(t testing.TB) *pipeRig {
 	srv := &Server{cfg: Config{Encrypt: true}}
-	srv.conns = srv.connParams()
+	srv.conns = srv.connParams([32]byte{})
 	l, err := newLoop()
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func newPipeRig(t testing.TB) *pipeRig {
 	srv.loops = []*loop{l}
 	p, cr := socketpair(t), socketpair(t)
 	// A -e connection: accepted plaintext, dialled ciphertext.
-	c := &conn{l: l, p: &srv.conns, accepted: p[0], dialled: cr[0]}
+	c := &conn{l: l, p: srv.conns.hold(), accepted: p[0], dialled: cr[0]}
 	c.fwd.init(c)
 	c.rev.init(c)
 	c.connT, c.hsT = newTimer(nil), newTimer(nil)
@@ -69,7 +69,7 @@ func newPipeRig(t testing.TB) *pipeRig {
 	t.Cleanup(func() {
 		unix.Close(r.plain)
 		unix.Close(r.crypt)
-		r.c.close()
+		r.c.close(CauseShutdown)
 		l.closeReleased()
 		l.shutdown()
 	})
@@ -257,7 +257,7 @@ func TestPipeBadPacketDrops(t *testing.T) {
 	r.writeAll(r.crypt, pkt)
 	r.pump(func() bool { return r.c.state == closed })
 	r.l.closeReleased()
-	if n := r.c.p.stats.badPackets.Load(); n != 1 {
+	if n := r.c.p.stats.ended[CauseBadPacket].Load(); n != 1 {
 		t.Fatalf("badPackets = %d", n)
 	}
 	if got, eof := readAvail(r.plain, nil); len(got) != 0 || !eof {

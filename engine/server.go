@@ -29,6 +29,17 @@ type Config struct {
 	ReResolve   time.Duration    // -r; 0 means never (-R)
 	Loops       int              // event loops; 0 means GOMAXPROCS-1, at least 1 (see Listen)
 	Warn        func(msg string) // warnings (stderr or syslog), never secrets
+
+	// ListenFD, if above 2, is a listening socket to serve (socket
+	// activation) instead of binding Source.
+	ListenFD int
+	// ProxyHeader (-P) sends a PROXY protocol v1 line naming the accepted
+	// peer onward before any data: inside the encrypted stream with -e,
+	// to the target with -d.
+	ProxyHeader bool
+	// OnEnd, if set, is told of every connection's end (and of clients
+	// queued at the -n limit), on a loop's goroutine: it must not block.
+	OnEnd func(*ConnEnd)
 }
 
 // Server is a listening spiped daemon: a few event loops, each owning its
@@ -41,7 +52,7 @@ type Server struct {
 	targets atomic.Pointer[[]Addr]
 	work    workers
 	stats   counters
-	conns   connParams // what every connection is given
+	conns   *connParams // given to new connections; replaced by SetKey (on loops[0])
 
 	shuttingDown atomic.Bool
 	acceptClosed atomic.Bool // the listener is closed: open only falls
@@ -70,10 +81,18 @@ func Listen(cfg Config) (*Server, error) {
 		n = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	s := &Server{cfg: cfg, quit: make(chan struct{})}
-	s.conns = s.connParams()
+	s.conns = s.connParams(cfg.Key)
+	clear(s.cfg.Key[:])
 	s.targets.Store(&targets)
-	fd, err := listenSocket(cfg.Source, !cfg.NoKeepalive)
+	var fd int
+	var err error
+	if cfg.ListenFD > 2 {
+		fd, err = adoptListener(cfg.ListenFD, !cfg.NoKeepalive)
+	} else {
+		fd, err = listenSocket(cfg.Source, !cfg.NoKeepalive)
+	}
 	if err != nil {
+		s.conns.release()
 		return nil, err
 	}
 	for range n {
@@ -124,6 +143,7 @@ func (s *Server) Serve() error {
 	for _, l := range s.loops {
 		l.shutdown()
 	}
+	s.conns.release()
 	return first
 }
 
@@ -143,19 +163,27 @@ func (s *Server) Shutdown() {
 }
 
 // connParams is what a server's connections share: their part of the
-// configuration, fixed at Listen, and the services they report to.
+// configuration, fixed at Listen but for the key, and the services they
+// report to. SetKey makes a new one; each connection keeps the one it
+// started with, and the last to let go of a replaced one wipes its key.
 type connParams struct {
-	encrypt   bool
-	handshake cipher.HandshakeConfig
-	bind      *Addr
-	keepalive bool
-	timeout   time.Duration // -o: bounds the connect and, apart, the handshake
-	stats     *counters
-	work      *workers
-	closed    func() // accounts for a connection's end
+	key         [32]byte
+	encrypt     bool
+	handshake   cipher.HandshakeConfig // its Key points at key
+	bind        *Addr
+	keepalive   bool
+	timeout     time.Duration // -o: bounds the connect and, apart, the handshake
+	proxyHeader bool
+	wantPeer    bool // ask each accepted socket for its peer (logs, -P)
+	stats       *counters
+	work        *workers
+	onEnd       func(*ConnEnd)
+	closed      func() // accounts for a connection's end
+	users       atomic.Int64
 }
 
-func (s *Server) connParams() connParams {
+// connParams returns the parameters for key, held once by the server.
+func (s *Server) connParams(key [32]byte) *connParams {
 	role := cipher.Server
 	if s.cfg.Encrypt {
 		role = cipher.Client
@@ -164,19 +192,65 @@ func (s *Server) connParams() connParams {
 	if timeout <= 0 {
 		timeout = defaultTimeout
 	}
-	return connParams{
-		encrypt: s.cfg.Encrypt,
-		handshake: cipher.HandshakeConfig{
-			Key: &s.cfg.Key, Role: role, Fast: s.cfg.Fast, RequireFS: s.cfg.RequireFS,
-		},
-		bind:      s.cfg.Bind,
-		keepalive: !s.cfg.NoKeepalive,
-		timeout:   timeout,
-		stats:     &s.stats,
-		work:      &s.work,
-		closed:    s.connClosed,
+	p := &connParams{
+		key:         key,
+		encrypt:     s.cfg.Encrypt,
+		bind:        s.cfg.Bind,
+		keepalive:   !s.cfg.NoKeepalive,
+		timeout:     timeout,
+		proxyHeader: s.cfg.ProxyHeader,
+		wantPeer:    s.cfg.ProxyHeader || s.cfg.OnEnd != nil,
+		stats:       &s.stats,
+		work:        &s.work,
+		onEnd:       s.cfg.OnEnd,
+		closed:      s.connClosed,
+	}
+	p.handshake = cipher.HandshakeConfig{Key: &p.key, Role: role, Fast: s.cfg.Fast, RequireFS: s.cfg.RequireFS}
+	p.users.Store(1)
+	return p
+}
+
+// hold takes a share of p for a new connection.
+func (p *connParams) hold() *connParams {
+	p.users.Add(1)
+	return p
+}
+
+// release lets go of a share; the last one wipes the key.
+func (p *connParams) release() {
+	if p.users.Add(-1) == 0 {
+		clear(p.key[:])
 	}
 }
+
+// SetKey makes new connections use key; established ones keep theirs.
+// Safe from any goroutine; it takes effect before the next accept.
+func (s *Server) SetKey(key [32]byte) {
+	p := s.connParams(key)
+	clear(key[:])
+	s.loops[0].post(func() {
+		old := s.conns
+		s.conns = p
+		old.release()
+	})
+}
+
+// Abort closes every open connection (cause shutdown): the end of a
+// bounded drain after Shutdown.
+func (s *Server) Abort() {
+	for _, l := range s.loops {
+		l.post(func() {
+			for _, h := range l.owner {
+				if c, ok := h.(*conn); ok {
+					c.close(CauseShutdown)
+				}
+			}
+		})
+	}
+}
+
+// ShuttingDown reports whether Shutdown has been called.
+func (s *Server) ShuttingDown() bool { return s.shuttingDown.Load() }
 
 // connClosed accounts for a connection's end: it may free a slot under the
 // -n limit or be the last one a shutdown waits for.
@@ -211,8 +285,11 @@ func (s *Server) reresolve() {
 		case <-s.quit:
 			return
 		case <-t.C:
+			s.stats.resolves.Add(1)
 			if addrs, err := Resolve(s.cfg.Target); err == nil && len(addrs) > 0 {
 				s.targets.Store(&addrs)
+			} else {
+				s.stats.resolveErr.Add(1)
 			}
 		}
 	}

@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// peerOf is the address at the other end of a connected socket; invalid
+// for a Unix socket (or one already reset).
+func peerOf(fd int) netip.AddrPort {
+	sa, err := unix.Getpeername(fd)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return addrPortOf(sa)
+}
+
+func addrPortOf(sa unix.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// errnoOf is err's errno, or EIO for an error that has none.
+func errnoOf(err error) unix.Errno {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return unix.EIO
+}
+
+// proxyHeader is the PROXY protocol v1 line for the connection accepted
+// on fd from peer: "PROXY TCP4 <src> <dst> <sport> <dport>\r\n" (TCP6 for
+// IPv6), with the address the client connected to as the destination, or
+// "PROXY UNKNOWN\r\n" where either end is not an IP socket.
+func proxyHeader(fd int, peer netip.AddrPort) []byte {
+	var local netip.AddrPort
+	if sa, err := unix.Getsockname(fd); err == nil {
+		local = addrPortOf(sa)
+	}
+	if !peer.IsValid() || !local.IsValid() || peer.Addr().Is4() != local.Addr().Is4() {
+		return []byte("PROXY UNKNOWN\r\n")
+	}
+	proto := "TCP6 "
+	if peer.Addr().Is4() {
+		proto = "TCP4 "
+	}
+	b := make([]byte, 0, 108)
+	b = append(b, "PROXY "+proto...)
+	b = peer.Addr().WithZone("").AppendTo(b)
+	b = append(b, ' ')
+	b = local.Addr().WithZone("").AppendTo(b)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, uint64(peer.Port()), 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, uint64(local.Port()), 10)
+	return append(b, "\r\n"...)
+}
