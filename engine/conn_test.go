@@ -8,97 +8,34 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
-// slowTarget is a TCP listener whose connects stay in progress: its accept
-// queue (backlog 0) is full, so the kernel drops new SYNs and the client
-// retries about a second later. release empties the queue and serves what
-// connects from then on with handle.
-type slowTarget struct {
-	addr    Addr
-	fd      int
-	fillers []int
-}
-
-func newSlowTarget(t *testing.T) *slowTarget {
+// slowTarget is a loopback target (from the test kit) whose connects hang
+// for about a second from now on, serving with handle afterwards.
+func slowTarget(t *testing.T, handle func(net.Conn)) Addr {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	st, err := spipedtest.NewSlowTarget(spipedtest.SlowTargetConfig{Handle: func(c net.Conn) {
+		defer c.Close()
+		handle(c)
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { st.Close() })
+	// Connects begun in the next 0.6 s complete at their SYN's first
+	// retransmission, about a second after they began.
+	if err := st.Hold(600 * time.Millisecond); err != nil {
+		t.Skipf("cannot hold connects on this kernel: %v", err)
 	}
-	if err := unix.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := unix.Getsockname(fd)
-	s := &slowTarget{fd: fd, addr: Addr{Network: "tcp4", IP: []byte{127, 0, 0, 1}, Port: sa.(*unix.SockaddrInet4).Port}}
-	t.Cleanup(func() {
-		for _, f := range s.fillers {
-			unix.Close(f)
-		}
-		if s.fd >= 0 {
-			unix.Close(s.fd)
-		}
-	})
-	// Connect until one stays in progress: the queue is then full.
-	for range 16 {
-		f, done, err := dial(s.addr, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.fillers = append(s.fillers, f)
-		if !done {
-			pfd := []unix.PollFd{{Fd: int32(f), Events: unix.POLLOUT}}
-			if n, _ := unix.Poll(pfd, 100); n == 0 {
-				return s
-			}
-		}
-	}
-	t.Skip("could not fill the accept queue: connects never stay in progress here")
-	return nil
-}
-
-// release accepts the fillers and serves every later connection with handle.
-func (s *slowTarget) release(t *testing.T, handle func(net.Conn)) {
-	f := os.NewFile(uintptr(s.fd), "slow target")
-	s.fd = -1
-	ln, err := net.FileListener(f)
-	f.Close()
+	a, err := Resolve("[127.0.0.1]:" + st.Addr()[len("127.0.0.1:"):])
 	if err != nil {
-		t.Error(err)
-		return
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	fillers := map[int]bool{}
-	for _, f := range s.fillers {
-		if sa, err := unix.Getsockname(f); err == nil {
-			fillers[sa.(*unix.SockaddrInet4).Port] = true
-		}
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if fillers[c.RemoteAddr().(*net.TCPAddr).Port] {
-				c.Close()
-				continue
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
+	return a[0]
 }
 
 // conns returns, on the loop's goroutine, what f reports of each of its
@@ -124,9 +61,12 @@ func loopConns[T any](l *loop, f func(*conn) T) []T {
 // early bytes and its FIN stay in the kernel and reach the target once the
 // connect completes, as with the reference.
 func TestConnWaitsForSlowTarget(t *testing.T) {
-	target := newSlowTarget(t)
+	target := slowTarget(t, func(c net.Conn) {
+		got, _ := io.ReadAll(c)
+		fmt.Fprintf(c, "target got %q", got)
+	})
 	key := sha256.Sum256([]byte("slow target"))
-	srv, spec, _ := startOurs(t, Config{Key: key, Timeout: 5 * time.Second}, tcp4, fmt.Sprintf("[127.0.0.1]:%d", target.addr.Port))
+	srv, spec, _ := startOurs(t, Config{Key: key, Timeout: 5 * time.Second}, tcp4, fmt.Sprintf("[127.0.0.1]:%d", target.Port))
 	src, _ := Resolve(spec)
 
 	var out bytes.Buffer
@@ -163,13 +103,6 @@ func TestConnWaitsForSlowTarget(t *testing.T) {
 	if !seen.fwdKey || !seen.revKey {
 		t.Errorf("keys not in place once the handshake is done: %+v", seen)
 	}
-	// Give the client's bytes and FIN time to arrive while it waits.
-	time.Sleep(100 * time.Millisecond)
-
-	target.release(t, func(c net.Conn) {
-		got, _ := io.ReadAll(c)
-		fmt.Fprintf(c, "target got %q", got)
-	})
 	select {
 	case err := <-done:
 		if err != nil {

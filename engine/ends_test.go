@@ -160,7 +160,7 @@ func TestEndCauses(t *testing.T) {
 			var elog, dlog endLog
 			s := tc.setup
 			if s.target == "" {
-				s.target = fmt.Sprintf("[127.0.0.1]:%d", newSlowTarget(t).addr.Port)
+				s.target = fmt.Sprintf("[127.0.0.1]:%d", slowTarget(t, echo).Port)
 			}
 			s.d.OnEnd, s.e.OnEnd = dlog.add, elog.add
 			if s.e.Key == ([32]byte{}) {
