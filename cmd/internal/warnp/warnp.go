@@ -1,7 +1,8 @@
 // Package warnp prints the daemon's messages the way the reference's
 // libcperciva warnp does: "name: message" on standard error, or, once
-// switched by --syslog after daemonizing, the bare message to syslog at
-// LOG_WARNING. It is safe for concurrent use: the engine warns from its
+// switched by --syslog, the bare message to syslog at LOG_WARNING. Info
+// and Print carry informational lines (--log-connections) the same way,
+// at LOG_INFO. It is safe for concurrent use: the engine warns from its
 // event loops.
 package warnp
 
@@ -43,6 +44,31 @@ func (w *Warner) Warn(msg string) {
 	fmt.Fprintf(w.out, "%s: %s\n", w.name, msg)
 }
 
+// Info prints one informational message: as Warn on standard error, at
+// LOG_INFO in syslog.
+func (w *Warner) Info(msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.syslog {
+		w.toSyslogInfo(msg)
+		return
+	}
+	fmt.Fprintf(w.out, "%s: %s\n", w.name, msg)
+}
+
+// Print prints one informational line without the "name: " prefix on
+// standard error (a line meant for a machine, such as a JSON object); in
+// syslog it is the message at LOG_INFO, as Info's.
+func (w *Warner) Print(line string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.syslog {
+		w.toSyslogInfo(line)
+		return
+	}
+	fmt.Fprintf(w.out, "%s\n", line)
+}
+
 // Warnf formats and prints one message.
 func (w *Warner) Warnf(format string, args ...any) {
 	w.Warn(fmt.Sprintf(format, args...))
@@ -60,14 +86,35 @@ func (w *Warner) UseSyslog() {
 // syslog(3) it stays silent when no syslog daemon listens, and it tries to
 // connect again with the next message.
 func (w *Warner) toSyslog(msg string) {
+	if w.connect() {
+		w.sys.Warning(msg)
+	}
+}
+
+// toSyslogInfo writes msg at LOG_INFO, as toSyslog does at LOG_WARNING.
+func (w *Warner) toSyslogInfo(msg string) {
+	if w.connect() {
+		w.sys.Info(msg)
+	}
+}
+
+// connect opens the syslog connection if it is not open yet, and reports
+// whether it is.
+func (w *Warner) connect() bool {
 	if w.sys == nil {
-		s, err := syslog.New(syslog.LOG_WARNING|syslog.LOG_USER, w.name)
+		s, err := dialSyslog(syslog.LOG_WARNING|syslog.LOG_USER, w.name)
 		if err != nil {
-			return
+			return false
 		}
 		w.sys = s
 	}
-	w.sys.Warning(msg)
+	return true
+}
+
+// dialSyslog connects to the local syslog daemon (/dev/log and the like);
+// tests point it at a socket of their own.
+var dialSyslog = func(p syslog.Priority, tag string) (*syslog.Writer, error) {
+	return syslog.New(p, tag)
 }
 
 // Strerror renders err as C's strerror(3) would: Go's texts for errno
