@@ -2,11 +2,16 @@
 // reference spiped 1.6.2: same options, messages, exit statuses, pidfile
 // and daemon behaviour, and the same wire protocol.
 //
-// It adds two options: -b <bind address> (outgoing connections bind to it,
-// as in later upstream releases) and --pprof <address>, which serves
+// It adds options: -b <bind address> (outgoing connections bind to it,
+// as in later upstream releases); --pprof <address>, which serves
 // net/http/pprof under /debug/pprof/ and the engine's counters under
-// /debug/vars on that address; it is off unless given, and refused unless
-// the address is a loopback one.
+// /debug/vars on that address (off unless given, and refused unless the
+// address is a loopback one); --drain-timeout <seconds>, which bounds the
+// wait for open connections after SIGTERM; and -P, which sends a PROXY
+// protocol v1 header onward. As a service it also reloads the key file on
+// SIGHUP, tells a service manager when it is ready ($NOTIFY_SOCKET) and
+// serves a listening socket the manager passes ($LISTEN_FDS): see
+// service.go and man/spiped.1.
 package main
 
 import (
@@ -15,6 +20,7 @@ import (
 	"path/filepath"
 
 	"github.com/spiped-go/spiped/cmd/internal/daemon"
+	"github.com/spiped-go/spiped/cmd/internal/systemd"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 )
 
@@ -41,9 +47,17 @@ func spiped() int {
 		}
 		o.pprof = addr
 	}
+	// Socket activation: the manager's first socket serves -s. A daemon
+	// child gets it from its parent, whose pid the manager knew.
+	if systemd.ListenFDs() > 0 {
+		o.listenFD = systemd.ListenFDsStart
+	}
 	child := daemon.AsChild()
+	if child != nil {
+		o.listenFD = child.ListenFD()
+	}
 	if !o.foreground && child == nil {
-		code, err := daemon.Spawn()
+		code, err := daemon.Spawn(o.listenFD)
 		if err != nil {
 			w.Warn(err.Error())
 			w.Warn("Failed to daemonize")

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"math"
+	"syscall"
 	"time"
 
 	"github.com/spiped-go/spiped/cmd/internal/getopt"
@@ -40,6 +41,10 @@ type options struct {
 	user           string        // -u
 	hasUser        bool          // -u was given
 	pprof          string        // --pprof, "" if none
+	drain          time.Duration // --drain-timeout; meaningful if hasDrain
+	hasDrain       bool          // --drain-timeout was given (else no limit)
+	proxyHeader    bool          // -P
+	listenFD       int           // a listener passed by socket activation, 0 if none (not an option)
 }
 
 var optionList = []getopt.Option{
@@ -63,6 +68,8 @@ var optionList = []getopt.Option{
 	{Name: "-u", HasArg: true},
 	{Name: "-v"},
 	{Name: "--pprof", HasArg: true},
+	{Name: "--drain-timeout", HasArg: true},
+	{Name: "-P"},
 }
 
 // parse reads args (without argv[0]) as the reference's main() does,
@@ -136,6 +143,17 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			return nil, 0
 		case "--pprof":
 			o.pprof = arg
+		case "--drain-timeout":
+			var secs float64
+			// 0 closes what is open at once; inf is no limit, as without
+			// the option; NaN means nothing.
+			if secs, err = parsenum.Seconds(arg); err == nil && math.IsNaN(secs) {
+				err = syscall.EINVAL
+			} else if err == nil {
+				o.drain, o.hasDrain = parsenum.Duration(secs), !math.IsInf(secs, 1)
+			}
+		case "-P":
+			o.proxyHeader = true
 		}
 		if err != nil {
 			w.Warnf("Error parsing argument: %s %s: %s", name, arg, warnp.Strerror(err))

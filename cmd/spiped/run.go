@@ -12,15 +12,18 @@ import (
 	"github.com/spiped-go/spiped/cmd/internal/daemon"
 	"github.com/spiped-go/spiped/cmd/internal/keyfile"
 	"github.com/spiped-go/spiped/cmd/internal/setuidgid"
+	"github.com/spiped-go/spiped/cmd/internal/systemd"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/engine"
 )
 
 // run is the daemon's life after parsing, in the reference's order:
 // (with -D, daemonize first;) resolve -b, -s and -t; read the key; bind;
-// daemonize; drop privileges; serve until SIGTERM. child is nil with -F.
+// daemonize; drop privileges; serve until SIGTERM (see serve). child is
+// nil with -F.
 // It returns the exit status.
 func run(o *options, w *warnp.Warner, child *daemon.Child) int {
+	notify := systemd.NewNotifier()
 	if os.Getpid() == 1 {
 		dockerWorkaround(w)
 	}
@@ -69,7 +72,7 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 		return 1
 	}
 	keyfile.Warn(o.keyFile, w.Warn)
-	if len(src) > 1 {
+	if len(src) > 1 && o.listenFD == 0 {
 		w.Warnf("Listening on first of multiple addresses found for %s", o.source)
 	}
 	cfg := engine.Config{
@@ -86,7 +89,13 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 		Timeout:     o.timeout,
 		ReResolve:   o.reResolve,
 		Warn:        w.Warn,
+		ListenFD:    o.listenFD,
+		ProxyHeader: o.proxyHeader,
 	}
+	// SIGTERM is caught from the moment the socket may accept: one that
+	// comes before serving starts ends the daemon once it does.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
 	srv, err := engine.Listen(cfg)
 	clear(key[:])
 	clear(cfg.Key[:])
@@ -114,17 +123,7 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 	if debug != nil {
 		go servePprof(debug, srv)
 	}
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, syscall.SIGTERM)
-	go func() {
-		<-term
-		srv.Shutdown()
-	}()
-	if err := srv.Serve(); err != nil {
-		w.Warnf("Error running event loop: %s", warnp.Strerror(err))
-		return 1
-	}
-	return 0
+	return serve(o, w, srv, notify, term)
 }
 
 // resolve calls lookup until it succeeds, printing each failure; without

@@ -23,12 +23,28 @@ import (
 // envFD names the variable that marks the child and gives its pipe's descriptor.
 const envFD = "SPIPED_GO_DAEMON_FD"
 
+// envListenFD names the variable that gives the child the listening socket
+// a service manager passed to the parent (socket activation).
+const envListenFD = "SPIPED_GO_LISTEN_FD"
+
+// listenFD is where the child finds that socket: the second of ExtraFiles.
+const listenFD = 4
+
 // childFD is the descriptor of the first of exec.Cmd's ExtraFiles.
 const childFD = 3
 
 // Child is the daemon side of the readiness pipe.
 type Child struct {
-	pipe *os.File
+	pipe     *os.File
+	listenFD int
+}
+
+// ListenFD is the listening socket the parent passed on, 0 if none.
+func (c *Child) ListenFD() int {
+	if c == nil {
+		return 0
+	}
+	return c.listenFD
 }
 
 // AsChild reports whether this process is a daemon child started by
@@ -40,12 +56,18 @@ func AsChild() *Child {
 		return nil
 	}
 	os.Unsetenv(envFD)
+	l := os.Getenv(envListenFD)
+	os.Unsetenv(envListenFD)
 	fd, err := strconv.Atoi(v)
 	if err != nil || fd != childFD {
 		return nil
 	}
 	syscall.CloseOnExec(fd)
-	return &Child{pipe: os.NewFile(uintptr(fd), "daemon-ready")}
+	c := &Child{pipe: os.NewFile(uintptr(fd), "daemon-ready")}
+	if l == strconv.Itoa(listenFD) {
+		c.listenFD = listenFD
+	}
+	return c
 }
 
 // Ready writes the pidfile (the decimal pid, no newline) and tells the
@@ -92,10 +114,11 @@ func writePidfile(path string) error {
 
 // Spawn starts this program again as a daemon child with the same
 // arguments, environment, working directory and standard files, in a new
-// session, and waits. It returns the parent's exit status: 0 once the
+// session, and waits. A listener above 2 (passed by a service manager) is
+// handed on to the child, which finds it through ListenFD. It returns the parent's exit status: 0 once the
 // child is ready, else the child's own status (1 if it has none), by which
 // time the child has printed its error.
-func Spawn() (int, error) {
+func Spawn(listener int) (int, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return 1, err
@@ -114,6 +137,10 @@ func Spawn() (int, error) {
 		Stderr:      os.Stderr,
 		ExtraFiles:  []*os.File{w},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if listener > 2 {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(listener), "listener"))
+		cmd.Env = append(cmd.Env, envListenFD+"="+strconv.Itoa(listenFD))
 	}
 	err = cmd.Start()
 	w.Close()
