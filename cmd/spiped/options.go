@@ -45,6 +45,9 @@ type options struct {
 	hasDrain       bool          // --drain-timeout was given (else no limit)
 	proxyHeader    bool          // -P
 	listenFD       int           // a listener passed by socket activation, 0 if none (not an option)
+	logConns       bool          // --log-connections
+	logJSON        bool          // --log-format json (else text)
+	metrics        string        // --metrics, "" if none
 }
 
 var optionList = []getopt.Option{
@@ -70,6 +73,9 @@ var optionList = []getopt.Option{
 	{Name: "--pprof", HasArg: true},
 	{Name: "--drain-timeout", HasArg: true},
 	{Name: "-P"},
+	{Name: "--log-connections"},
+	{Name: "--log-format", HasArg: true},
+	{Name: "--metrics", HasArg: true},
 }
 
 // parse reads args (without argv[0]) as the reference's main() does,
@@ -154,6 +160,19 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			}
 		case "-P":
 			o.proxyHeader = true
+		case "--log-connections":
+			o.logConns = true
+		case "--log-format":
+			if arg != "text" && arg != "json" {
+				w.Warnf("Error parsing argument: %s %s: must be text or json", name, arg)
+				return nil, 1
+			}
+			o.logJSON = arg == "json"
+		case "--metrics":
+			if arg == "" {
+				err = syscall.EINVAL
+			}
+			o.metrics = arg
 		}
 		if err != nil {
 			w.Warnf("Error parsing argument: %s %s: %s", name, arg, warnp.Strerror(err))
@@ -201,6 +220,11 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	}
 	if !seen["-p"] {
 		o.pidfile = o.source + ".pid"
+	}
+	// Ours: a format for lines that are not printed is a mistake to point out.
+	if seen["--log-format"] && !o.logConns {
+		w.Warn("--log-format needs --log-connections")
+		return nil, 1
 	}
 	return o, 0
 }
