@@ -27,20 +27,29 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 	if os.Getpid() == 1 {
 		dockerWorkaround(w)
 	}
+	// With -F there is no daemonizing, but --syslog (ours) takes effect
+	// at the same point: the reference keeps standard error under -F.
 	daemonize := func() bool {
-		if err := child.Ready(o.pidfile); err != nil {
-			w.Warn(err.Error())
-			w.Warn("Failed to daemonize")
-			return false
+		if child != nil {
+			if err := child.Ready(o.pidfile); err != nil {
+				w.Warn(err.Error())
+				w.Warn("Failed to daemonize")
+				return false
+			}
 		}
 		if o.syslog {
 			w.UseSyslog()
 		}
 		return true
 	}
-	if o.dnsRetry && child != nil && !daemonize() {
+	if o.dnsRetry && !daemonize() {
 		return 1
 	}
+	obs, ok := observe(o, w) // --log-connections, --metrics
+	if !ok {
+		return 1
+	}
+	defer obs.stop()
 
 	var bind *engine.Addr
 	if o.hasBind {
@@ -92,6 +101,7 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 		ListenFD:    o.listenFD,
 		ProxyHeader: o.proxyHeader,
 	}
+	obs.configure(&cfg)
 	// SIGTERM is caught from the moment the socket may accept: one that
 	// comes before serving starts ends the daemon once it does.
 	term := make(chan os.Signal, 1)
@@ -103,6 +113,7 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 		w.Warn(warnp.Strerror(err))
 		return 1
 	}
+	obs.serving(srv)
 	var debug net.Listener
 	if o.pprof != "" {
 		if debug, err = net.Listen("tcp", o.pprof); err != nil {
@@ -111,7 +122,7 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 		}
 	}
 
-	if !o.dnsRetry && child != nil && !daemonize() {
+	if !o.dnsRetry && !daemonize() {
 		return 1
 	}
 	if o.hasUser {

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/spiped-go/spiped/engine"
+)
+
+// --log-connections: one line per connection end. The engine reports an
+// end on an event loop, which must never wait: onEnd copies the record
+// into a bounded queue, or counts it suppressed when the queue is full.
+// One goroutine formats and prints the records, at most logRate lines a
+// second after a burst of logBurst; what it leaves out it counts, and once
+// a second, if any were, it prints "N connection lines suppressed". The
+// count is also spiped_connection_log_suppressed_total in --metrics.
+const (
+	logQueue  = 1024
+	logRate   = 10 // lines a second, sustained
+	logBurst  = 20
+	logReport = time.Second // how often at most the suppressed count is printed
+)
+
+// connRecord is one end, copied out of the engine's ConnEnd.
+type connRecord struct {
+	peer     netip.AddrPort // invalid for a Unix socket and for CauseLimit
+	target   netip.AddrPort // valid for a TCP target
+	path     string         // a Unix target
+	dur      time.Duration
+	toTarget int64
+	toSource int64
+	cause    engine.Cause
+}
+
+// connLog prints connection lines through out (text: warnp's Info, with
+// the "spiped: " prefix; JSON: warnp's Print, bare).
+type connLog struct {
+	json       bool
+	info       func(string) // a text line
+	print      func(string) // a JSON line
+	queue      chan connRecord
+	suppressed atomic.Int64 // left out, queue full or over the rate
+	done       chan struct{}
+}
+
+func newConnLog(jsonLines bool, info, print func(string)) *connLog {
+	return &connLog{json: jsonLines, info: info, print: print,
+		queue: make(chan connRecord, logQueue), done: make(chan struct{})}
+}
+
+// onEnd is the engine's OnEnd: it runs on an event loop and never blocks.
+func (l *connLog) onEnd(e *engine.ConnEnd) {
+	r := connRecord{peer: e.Peer, dur: e.Duration, toTarget: e.ToTarget, toSource: e.ToSource, cause: e.Cause}
+	if t := e.Target; t != nil {
+		if t.Network == "unix" {
+			r.path = t.Path
+		} else if ip, ok := netip.AddrFromSlice(t.IP); ok {
+			if t.Zone != 0 {
+				ip = ip.WithZone(strconv.FormatUint(uint64(t.Zone), 10))
+			}
+			r.target = netip.AddrPortFrom(ip.Unmap(), uint16(t.Port))
+		}
+	}
+	select {
+	case l.queue <- r:
+	default:
+		l.suppressed.Add(1)
+	}
+}
+
+// run prints the queue until close; start it once.
+func (l *connLog) run() {
+	defer close(l.done)
+	var (
+		reported int64 // of suppressed, the part already printed
+		tokens   = float64(logBurst)
+		last     = time.Now()
+		timer    *time.Timer
+		tick     <-chan time.Time // armed while something suppressed waits to be reported
+	)
+	report := func() {
+		if n := l.suppressed.Load() - reported; n > 0 {
+			reported += n
+			if l.json {
+				l.print(fmt.Sprintf(`{"suppressed":%d}`, n))
+			} else {
+				l.info(fmt.Sprintf("%d connection lines suppressed", n))
+			}
+		}
+	}
+	for {
+		select {
+		case r, ok := <-l.queue:
+			if !ok {
+				report()
+				return
+			}
+			now := time.Now()
+			tokens = math.Min(logBurst, tokens+now.Sub(last).Seconds()*logRate)
+			last = now
+			if tokens >= 1 {
+				tokens--
+				l.write(r)
+			} else {
+				l.suppressed.Add(1)
+			}
+		case <-tick:
+			tick = nil
+			report()
+		}
+		if tick == nil && l.suppressed.Load() > reported {
+			if timer == nil {
+				timer = time.NewTimer(logReport)
+			} else {
+				timer.Reset(logReport)
+			}
+			tick = timer.C
+		}
+	}
+}
+
+// close prints what is queued and the last suppressed count, and returns
+// when that is done. Call it once the engine reports no more ends (after
+// Serve has returned).
+func (l *connLog) close() {
+	close(l.queue)
+	<-l.done
+}
+
+// jsonLine is a connection line in JSON, fields as in the text line.
+type jsonLine struct {
+	Peer     *string `json:"peer"`
+	Target   *string `json:"target"`
+	Duration float64 `json:"duration"`
+	ToTarget int64   `json:"to_target"`
+	ToSource int64   `json:"to_source"`
+	Cause    string  `json:"cause"`
+}
+
+// write formats r as text:
+//
+//	connection peer=127.0.0.1:40312 target=192.0.2.1:25 duration=0.010234s to_target=12 to_source=345 cause=done
+//
+// (peer and target "-" when there is none), or as a JSON object with the
+// same fields (null when there is none; duration in seconds).
+func (l *connLog) write(r connRecord) {
+	peer, target := "-", "-"
+	if r.peer.IsValid() {
+		peer = r.peer.String()
+	}
+	switch {
+	case r.path != "":
+		target = r.path
+	case r.target.IsValid():
+		target = r.target.String()
+	}
+	if !l.json {
+		l.info(fmt.Sprintf("connection peer=%s target=%s duration=%ss to_target=%d to_source=%d cause=%s",
+			peer, target, strconv.FormatFloat(r.dur.Seconds(), 'f', 6, 64), r.toTarget, r.toSource, r.cause))
+		return
+	}
+	j := jsonLine{Duration: math.Round(r.dur.Seconds()*1e6) / 1e6, ToTarget: r.toTarget, ToSource: r.toSource, Cause: r.cause.String()}
+	if peer != "-" {
+		j.Peer = &peer
+	}
+	if target != "-" {
+		j.Target = &target
+	}
+	b, _ := json.Marshal(j)
+	l.print(string(b))
+}
