@@ -2,10 +2,12 @@
 # Installs what the tests and benchmarks need on a fresh Debian machine: the
 # reference spiped/spipe from Debian's package (interop tests and the bench
 # harness run against them; any other spiped on PATH, ours included, does
-# not count) and strace (a test checks which descriptors the daemon
-# touches). Idempotent; needs root (or sudo) and the Debian archive.
+# not count), strace (a test checks which descriptors the daemon
+# touches) and python3-prometheus-client (tests parse --metrics with a real
+# Prometheus text parser, run by /usr/bin/python3). Idempotent; needs root
+# (or sudo) and the Debian archive.
 set -euo pipefail
-packages=(spiped strace)
+packages=(spiped strace python3-prometheus-client)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
