@@ -574,3 +574,41 @@ func TestSocketActivation(t *testing.T) {
 		}
 	}
 }
+
+// --drain-timeout takes seconds as -o does, with the same messages for a
+// bad number; NaN is refused too; given twice, or -P twice, is a usage
+// error. -P and --drain-timeout stay out of the usage text.
+func TestServiceOptionErrors(t *testing.T) {
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	base := []string{"-F", "-e", "-s", filepath.Join(dir, "s"), "-t", "[127.0.0.1]:9", "-k", key}
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"--drain-timeout", "abc"}, "spiped: Error parsing argument: --drain-timeout abc: Invalid argument\n"},
+		{[]string{"--drain-timeout=nan"}, "spiped: Error parsing argument: --drain-timeout nan: Invalid argument\n"},
+		{[]string{"--drain-timeout", "-1"}, "spiped: Error parsing argument: --drain-timeout -1: Numerical result out of range\n"},
+		{[]string{"--drain-timeout", "1e999"}, "spiped: Error parsing argument: --drain-timeout 1e999: Numerical result out of range\n"},
+		{[]string{"--drain-timeout", "1", "--drain-timeout", "2"}, usage},
+		{[]string{"-P", "-P"}, usage},
+		{[]string{"-PP"}, usage},
+		{[]string{"--drain-timeout"}, "spiped: Missing argument to --drain-timeout\n" + usage},
+	} {
+		got := runProg(t, bin, dir, "", append(append([]string{}, base...), tc.args...)...)
+		if got.code != 1 || got.stderr != tc.stderr {
+			t.Errorf("%q: status %d, stderr %q; want 1, %q", tc.args, got.code, got.stderr, tc.stderr)
+		}
+	}
+	// Accepted: a daemon that starts and stops as without them.
+	for _, extra := range [][]string{{"-P"}, {"--drain-timeout", "inf"}, {"--drain-timeout=0.5"}} {
+		sock := filepath.Join(dir, "ok")
+		os.Remove(sock)
+		d := start(t, bin, dir, "", append([]string{"-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key}, extra...)...)
+		waitFor(t, fmt.Sprintf("%q to listen", extra), func() bool { return listening("unix", sock) || !d.running() })
+		d.cmd.Process.Signal(syscall.SIGTERM)
+		if ws := d.waitStatus(t, 5*time.Second); !ws.Exited() || ws.ExitStatus() != 0 || d.output() != "" {
+			t.Errorf("%q: %v, stderr %q", extra, ws, d.output())
+		}
+	}
+}
