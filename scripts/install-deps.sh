@@ -4,10 +4,12 @@
 # harness run against them; any other spiped on PATH, ours included, does
 # not count), strace (a test checks which descriptors the daemon
 # touches) and python3-prometheus-client (tests parse --metrics with a real
-# Prometheus text parser, run by /usr/bin/python3). Idempotent; needs root
-# (or sudo) and the Debian archive.
+# Prometheus text parser, run by /usr/bin/python3), nginx (a real PROXY
+# protocol consumer for the -P test; the test runs its own instance on a
+# free port) and mandoc (the man pages are linted with mandoc -Tlint).
+# Idempotent; needs root (or sudo) and the Debian archive.
 set -euo pipefail
-packages=(spiped strace python3-prometheus-client)
+packages=(spiped strace python3-prometheus-client nginx mandoc)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
