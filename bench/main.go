@@ -8,6 +8,8 @@
 //	go run ./bench -ours /usr/bin/spiped -quick   # the harness against itself
 //	go run ./bench -json out.json -svg bench/results
 //	go run ./bench -profile cpu.pprof            # CPU profiles of our daemons
+//	go run ./bench -ours-args "--metrics 127.0.0.1:0 --log-connections"
+//	                                # our daemons with extra options (their cost)
 //
 // Everything runs on loopback; the load and the services behind spiped -d
 // run inside the harness.
@@ -47,7 +49,8 @@ type config struct {
 	svgDir      string
 	profile     string
 	profileN    int
-	oursBuilt   bool // ours was built from ./cmd/spiped, not given
+	oursBuilt   bool     // ours was built from ./cmd/spiped, not given
+	oursArgs    []string // more options for each of our daemons (-ours-args)
 	args        []string
 }
 
@@ -69,6 +72,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.svgDir, "svg", "", "write held.svg and throughput.svg into this directory")
 	fs.StringVar(&c.profile, "profile", "", "instead of the report, CPU-profile our daemons (--pprof) during a bulk run into this file (-e) and its -d twin")
 	fs.IntVar(&c.profileN, "profile-streams", 1, "streams of the profiled bulk run")
+	oursArgs := fs.String("ours-args", "", "more options for every daemon of ours, split at spaces (e.g. \"--metrics 127.0.0.1:0 --log-connections\")")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -110,6 +114,7 @@ func parseFlags(args []string) (config, error) {
 		return c, fmt.Errorf("-only: %w", err)
 	}
 	c.only = re
+	c.oursArgs = strings.Fields(*oursArgs)
 	c.args = args
 	return c, nil
 }
@@ -260,6 +265,9 @@ func describe(cfg config, root string) meta {
 		m.Ours = "./cmd/spiped built by the harness"
 	}
 	m.Ours += " (" + version(cfg.ours) + ")"
+	if len(cfg.oursArgs) > 0 {
+		m.Ours += " with " + strings.Join(cfg.oursArgs, " ")
+	}
 	m.Reference = "not run (-ours-only)"
 	if !cfg.oursOnly {
 		m.Reference = cfg.ref + " (" + version(cfg.ref) + ")"

@@ -32,7 +32,7 @@ func (r *runner) profileOurs() int {
 	}
 	defer sink.close()
 	pr, err := startPair(r.procs, r.cfg.ours, r.key, sink.addr(),
-		[]string{"--pprof", encDbg}, []string{"--pprof", decDbg})
+		append([]string{"--pprof", encDbg}, r.cfg.oursArgs...), append([]string{"--pprof", decDbg}, r.cfg.oursArgs...))
 	if err != nil {
 		return fail(err)
 	}

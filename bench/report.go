@@ -178,7 +178,7 @@ func writeMarkdown(w io.Writer, r *results) {
 	fmt.Fprintf(w, "%s; %s, %d cores; %s; commit %s\n\n", md.Date, md.CPU, md.Cores, md.Go, md.Commit)
 	fmt.Fprintf(w, "- ours: %s\n- reference: %s\n", md.Ours, md.Reference)
 	fmt.Fprintf(w, "- %d round(s), sides alternating; median [min–max]; ↑ higher is better, ↓ lower is better\n", md.Rounds)
-	fmt.Fprintf(w, "- command: `go run ./bench %s`\n\n", strings.Join(md.Args, " "))
+	fmt.Fprintf(w, "- command: `go run ./bench %s`\n\n", shellJoin(md.Args))
 	fmt.Fprintf(w, "| scenario | unit | ours | reference | ours/ref |\n|---|---|--:|--:|--:|\n")
 	for _, m := range r.Metrics {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", m.Label, m.unitCell(), cell(m.Ours), cell(m.Ref), ratio(m))
@@ -203,4 +203,18 @@ func writeJSON(path string, r *results) error {
 		return err
 	}
 	return os.WriteFile(path, data, 0o644)
+}
+
+// shellJoin joins args for a shell, quoting those that need it (such as
+// -ours-args "--metrics 127.0.0.1:0 --log-connections"), so that the
+// report's command can be pasted.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = a
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`|&;<>()*?[]#~!{}") {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
 }

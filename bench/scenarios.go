@@ -86,6 +86,9 @@ func (r *runner) scenarios() []scenario {
 // fails if a daemon died on the way.
 func (r *runner) withPair(s side, svc *service, extra []string, f func(pr *pair) error) error {
 	defer svc.close()
+	if s.ours && len(r.cfg.oursArgs) > 0 {
+		extra = append(append([]string{}, extra...), r.cfg.oursArgs...)
+	}
 	pr, err := startPair(r.procs, s.bin, r.key, svc.addr(), extra, extra)
 	if err != nil {
 		return err
