@@ -1,8 +1,11 @@
 # The one place the project's commands live; README and .ci/run call these.
 GO ?= go
 FUZZTIME ?= 10s
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 
-.PHONY: all build test test-quick cross fuzz fuzz-smoke bench bench-micro profile demo soak clean
+.PHONY: all build test test-quick cross fuzz fuzz-smoke bench bench-micro profile demo soak clean install
 
 all: build
 
@@ -56,6 +59,12 @@ demo:
 # and memory must be back at their baseline (SOAK_TIME=10m make soak).
 soak:
 	scripts/soak.sh
+
+# Both binaries and their man pages (make install PREFIX=/usr DESTDIR=pkg).
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 bin/spiped bin/spipe $(DESTDIR)$(BINDIR)/
+	install -m 644 man/spiped.1 man/spipe.1 $(DESTDIR)$(MANDIR)/man1/
 
 clean:
 	rm -rf bin bench-micro.txt cpu.pprof cpu-d.pprof
