@@ -11,7 +11,10 @@
 // protocol v1 header onward. As a service it also reloads the key file on
 // SIGHUP, tells a service manager when it is ready ($NOTIFY_SOCKET) and
 // serves a listening socket the manager passes ($LISTEN_FDS): see
-// service.go and man/spiped.1.
+// service.go and man/spiped.1. --log-connections [--log-format json]
+// prints a line for each connection's end, and --metrics <address>
+// serves Prometheus metrics, /healthz and /readyz (see observe.go);
+// --syslog works under -F too.
 package main
 
 import (
