@@ -15,9 +15,10 @@ type observer struct {
 }
 
 // observe starts the connection logger and the --metrics listener. It
-// runs before the lookups, so that /readyz and /healthz answer (503)
-// while -D is still retrying them. A --metrics address that cannot be
-// bound is an error, printed, and the daemon exits 1.
+// runs first, before -D daemonizes and before the lookups, so that
+// /readyz and /healthz answer (503) while -D is still retrying them, and
+// so that a --metrics address that cannot be bound is an error the
+// parent still reports: printed, and the daemon exits 1.
 func observe(o *options, w *warnp.Warner) (*observer, bool) {
 	ob := &observer{}
 	if o.logConns {

@@ -906,8 +906,11 @@ func TestObserveOptionErrors(t *testing.T) {
 		{[]string{"-F", "--metrics", ""}, "spiped: Error parsing argument: --metrics : Invalid argument\n"},
 		{[]string{"-F", "--metrics", busy.Addr().String()},
 			"spiped: Error listening on --metrics address: listen tcp " + busy.Addr().String() + ": bind: Address already in use\n"},
-		// Daemonizing: the child fails before it is ready, the parent exits 1.
+		// Daemonizing: the child fails before it is ready, the parent exits 1;
+		// with -D too, though it daemonizes before anything else.
 		{[]string{"--metrics", busy.Addr().String()},
+			"spiped: Error listening on --metrics address: listen tcp " + busy.Addr().String() + ": bind: Address already in use\n"},
+		{[]string{"-D", "--metrics", busy.Addr().String()},
 			"spiped: Error listening on --metrics address: listen tcp " + busy.Addr().String() + ": bind: Address already in use\n"},
 		{[]string{"-F", "--log-connections", "--log-connections"}, usage},
 	} {

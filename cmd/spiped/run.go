@@ -42,14 +42,16 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 		}
 		return true
 	}
-	if o.dnsRetry && !daemonize() {
-		return 1
-	}
-	obs, ok := observe(o, w) // --log-connections, --metrics
+	// --log-connections, --metrics: a --metrics address that cannot be
+	// bound fails the start even with -D, before the parent is told to go.
+	obs, ok := observe(o, w)
 	if !ok {
 		return 1
 	}
 	defer obs.stop()
+	if o.dnsRetry && !daemonize() {
+		return 1
+	}
 
 	var bind *engine.Addr
 	if o.hasBind {
