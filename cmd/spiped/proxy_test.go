@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -67,11 +66,17 @@ http {
 	}
 	cmd := exec.Command(prog, "-e", "stderr", "-p", dir, "-c", filepath.Join(dir, "nginx.conf"),
 		"-g", "daemon off; pid "+filepath.Join(dir, "nginx.pid")+"; error_log stderr;")
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	logPath := filepath.Join(dir, "nginx.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	nginxLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
@@ -87,11 +92,11 @@ http {
 	for deadline := time.Now().Add(10 * time.Second); !listening("tcp", addr); {
 		select {
 		case <-exited:
-			t.Fatalf("nginx exited: %s", stderr.String())
+			t.Fatalf("nginx exited: %s", nginxLog())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nginx does not listen on %s: %s", addr, stderr.String())
+			t.Fatalf("nginx does not listen on %s: %s", addr, nginxLog())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
