@@ -360,3 +360,28 @@ func TestListenFD(t *testing.T) {
 		t.Error("Listen took a descriptor that is not a listening socket")
 	}
 }
+
+// Clients that arrive together make one edge: the one left queued behind
+// the -n limit is still reported.
+func TestLimitReportsClientsArrivingTogether(t *testing.T) {
+	var elog endLog
+	spec, dial := freeAddr(t, tcp4, "limit")
+	src, _ := Resolve(spec)
+	tgt, _ := Resolve(service(t, echo))
+	srv, err := Listen(Config{Encrypt: true, Source: src[0], TargetAddrs: tgt, MaxConns: 1, OnEnd: elog.add, Warn: func(string) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both wait in the kernel's queue before the loop first looks.
+	for range 2 {
+		c := dialTCP(t, dial)
+		defer c.Close()
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	defer func() { srv.Shutdown(); srv.Abort(); <-done }()
+	elog.wait(t, "e", CauseLimit)
+	if n := srv.Stats().Queued; n != 1 {
+		t.Errorf("Queued = %d, want 1", n)
+	}
+}

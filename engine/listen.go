@@ -72,23 +72,23 @@ func newAcceptor(srv *Server, l *loop, fd int) *acceptor {
 
 func (a *acceptor) event(fd int, flags uint8) {
 	a.ready = true
-	if max := int64(a.srv.cfg.MaxConns); max > 0 && a.srv.stats.open.Load() >= max {
-		// Each client that arrives at the limit makes an edge: it waits
-		// in the kernel's queue until a connection ends.
-		a.srv.stats.ended[CauseLimit].Add(1)
-		if a.srv.cfg.OnEnd != nil {
-			a.srv.cfg.OnEnd(&ConnEnd{Cause: CauseLimit})
-		}
-	}
 	a.accept()
 }
 
 // accept takes pending connections while the limit and descriptors allow.
+// Stopping at the limit with a client waiting reports that client as
+// queued; each later arrival makes a new edge, and so a new report.
 func (a *acceptor) accept() {
 	s := a.srv
 	max := int64(s.cfg.MaxConns)
 	for a.ready && !a.paused && !a.closed {
 		if max > 0 && s.stats.open.Load() >= max {
+			if a.clientWaiting() {
+				s.stats.ended[CauseLimit].Add(1)
+				if s.cfg.OnEnd != nil {
+					s.cfg.OnEnd(&ConnEnd{Cause: CauseLimit})
+				}
+			}
 			return
 		}
 		a.atLimit = false
@@ -122,6 +122,14 @@ func (a *acceptor) accept() {
 			to.post(func() { startConn(to, p, targets, fd) })
 		}
 	}
+}
+
+// clientWaiting reports whether a connection waits in the listener's
+// queue (asked only at the -n limit, where it is not accepted).
+func (a *acceptor) clientWaiting() bool {
+	pfd := [1]unix.PollFd{{Fd: int32(a.fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd[:], 0)
+	return err == nil && n > 0
 }
 
 func (a *acceptor) pause(err error) {
