@@ -60,6 +60,7 @@ type acceptor struct {
 	paused   bool // resting after EMFILE and the like
 	warnedFD bool
 	closed   bool
+	queued   int // clients reported waiting at the -n limit, not yet accepted
 	pauseT   timer
 	rr       int // next loop to hand a connection to
 }
@@ -76,14 +77,14 @@ func (a *acceptor) event(fd int, flags uint8) {
 }
 
 // accept takes pending connections while the limit and descriptors allow.
-// Stopping at the limit with a client waiting reports that client as
-// queued; each later arrival makes a new edge, and so a new report.
+// Stopping at the limit, it reports each client newly found waiting in the
+// listener's queue as queued (cause limit).
 func (a *acceptor) accept() {
 	s := a.srv
 	max := int64(s.cfg.MaxConns)
 	for a.ready && !a.paused && !a.closed {
 		if max > 0 && s.stats.open.Load() >= max {
-			if a.clientWaiting() {
+			for n := acceptQueueLen(a.fd); a.queued < n; a.queued++ {
 				s.stats.ended[CauseLimit].Add(1)
 				if s.cfg.OnEnd != nil {
 					s.cfg.OnEnd(&ConnEnd{Cause: CauseLimit})
@@ -106,6 +107,9 @@ func (a *acceptor) accept() {
 			return
 		}
 		a.warnedFD = false
+		if a.queued > 0 {
+			a.queued--
+		}
 		open := s.stats.open.Add(1)
 		s.stats.total.Add(1)
 		if max > 0 && open >= max && !a.atLimit {
@@ -122,14 +126,6 @@ func (a *acceptor) accept() {
 			to.post(func() { startConn(to, p, targets, fd) })
 		}
 	}
-}
-
-// clientWaiting reports whether a connection waits in the listener's
-// queue (asked only at the -n limit, where it is not accepted).
-func (a *acceptor) clientWaiting() bool {
-	pfd := [1]unix.PollFd{{Fd: int32(a.fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(pfd[:], 0)
-	return err == nil && n > 0
 }
 
 func (a *acceptor) pause(err error) {

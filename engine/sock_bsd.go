@@ -34,3 +34,8 @@ func setFlags(fd int) error {
 	}
 	return nil
 }
+
+// acceptQueueLen tells whether connections wait in a listener's accept
+// queue (1) or not (0): the BSDs give no count here. Asked only at the -n
+// limit.
+func acceptQueueLen(lfd int) int { return pollReadable(lfd) }

@@ -28,3 +28,14 @@ func acceptSocket(lfd int) (int, error) {
 		}
 	}
 }
+
+// acceptQueueLen is how many connections wait in a listener's accept
+// queue: TCP_INFO gives a TCP listener's queue length (tcpi_unacked); for
+// another listener, poll tells only whether there is at least one. Asked
+// only at the -n limit.
+func acceptQueueLen(lfd int) int {
+	if info, err := unix.GetsockoptTCPInfo(lfd, unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
+		return int(info.Unacked)
+	}
+	return pollReadable(lfd)
+}

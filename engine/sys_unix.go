@@ -90,3 +90,12 @@ func tuneData(fd int, keepalive bool) {
 }
 
 func closeFd(fd int) { unix.Close(fd) }
+
+// pollReadable is 1 if fd is readable now, else 0 (poll, no wait).
+func pollReadable(fd int) int {
+	pfd := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if n, err := unix.Poll(pfd[:], 0); err == nil && n > 0 {
+		return 1
+	}
+	return 0
+}
