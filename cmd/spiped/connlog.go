@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,12 +14,14 @@ import (
 )
 
 // --log-connections: one line per connection end. The engine reports an
-// end on an event loop, which must never wait: onEnd copies the record
-// into a bounded queue, or counts it suppressed when the queue is full.
-// One goroutine formats and prints the records, at most logRate lines a
-// second after a burst of logBurst; what it leaves out it counts, and once
-// a second, if any were, it prints "N connection lines suppressed". The
-// count is also spiped_connection_log_suppressed_total in --metrics.
+// end on an event loop, which must never wait, and a hand-off to another
+// goroutine costs a thread wake-up: so onEnd itself applies the rate
+// limit (at most logRate lines a second after a burst of logBurst) and
+// only a record that will be printed goes, through a bounded queue, to the
+// goroutine that formats and prints it. What is left out (over the rate,
+// or the queue full) is counted, and once a second, if any were, that
+// goroutine prints "N connection lines suppressed". The count is also
+// spiped_connection_log_suppressed_total in --metrics.
 const (
 	logQueue  = 1024
 	logRate   = 10 // lines a second, sustained
@@ -46,15 +49,24 @@ type connLog struct {
 	queue      chan connRecord
 	suppressed atomic.Int64 // left out, queue full or over the rate
 	done       chan struct{}
+
+	mu     sync.Mutex // the token bucket, shared by the loops
+	tokens float64
+	last   time.Time
 }
 
 func newConnLog(jsonLines bool, info, print func(string)) *connLog {
 	return &connLog{json: jsonLines, info: info, print: print,
-		queue: make(chan connRecord, logQueue), done: make(chan struct{})}
+		queue: make(chan connRecord, logQueue), done: make(chan struct{}),
+		tokens: logBurst, last: time.Now()}
 }
 
 // onEnd is the engine's OnEnd: it runs on an event loop and never blocks.
 func (l *connLog) onEnd(e *engine.ConnEnd) {
+	if !l.take() {
+		l.suppressed.Add(1)
+		return
+	}
 	r := connRecord{peer: e.Peer, dur: e.Duration, toTarget: e.ToTarget, toSource: e.ToSource, cause: e.Cause}
 	if t := e.Target; t != nil {
 		if t.Network == "unix" {
@@ -73,16 +85,26 @@ func (l *connLog) onEnd(e *engine.ConnEnd) {
 	}
 }
 
+// take reports whether the rate allows one more line now.
+func (l *connLog) take() bool {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.tokens = math.Min(logBurst, l.tokens+now.Sub(l.last).Seconds()*logRate)
+	l.last = now
+	if l.tokens < 1 {
+		return false
+	}
+	l.tokens--
+	return true
+}
+
 // run prints the queue until close; start it once.
 func (l *connLog) run() {
 	defer close(l.done)
-	var (
-		reported int64 // of suppressed, the part already printed
-		tokens   = float64(logBurst)
-		last     = time.Now()
-		timer    *time.Timer
-		tick     <-chan time.Time // armed while something suppressed waits to be reported
-	)
+	var reported int64 // of suppressed, the part already printed
+	tick := time.NewTicker(logReport)
+	defer tick.Stop()
 	report := func() {
 		if n := l.suppressed.Load() - reported; n > 0 {
 			reported += n
@@ -100,26 +122,9 @@ func (l *connLog) run() {
 				report()
 				return
 			}
-			now := time.Now()
-			tokens = math.Min(logBurst, tokens+now.Sub(last).Seconds()*logRate)
-			last = now
-			if tokens >= 1 {
-				tokens--
-				l.write(r)
-			} else {
-				l.suppressed.Add(1)
-			}
-		case <-tick:
-			tick = nil
+			l.write(r)
+		case <-tick.C:
 			report()
-		}
-		if tick == nil && l.suppressed.Load() > reported {
-			if timer == nil {
-				timer = time.NewTimer(logReport)
-			} else {
-				timer.Reset(logReport)
-			}
-			tick = timer.C
 		}
 	}
 }

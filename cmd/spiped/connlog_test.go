@@ -58,17 +58,27 @@ func TestConnLogFormat(t *testing.T) {
 	}
 }
 
-// Past the burst, lines are counted, not printed, and the count comes
-// out (at the latest on close); a full queue counts too and never blocks.
+// Past the burst, lines are counted on the loop, without a hand-off to
+// the printer, and the count comes out (at the latest on close); a full
+// queue counts too and never blocks.
 func TestConnLogLimits(t *testing.T) {
 	var out lines
 	l := newConnLog(false, out.add(""), out.add(""))
-	// Nobody reads yet: the queue fills, then onEnd counts and returns.
+	// Nobody reads yet: the burst is queued, the rest counted at once.
 	for range logQueue + 100 {
 		l.onEnd(&engine.ConnEnd{Cause: engine.CauseHandshakeFailed})
 	}
-	if n := l.suppressed.Load(); n != 100 {
-		t.Fatalf("%d suppressed with a full queue, want 100", n)
+	if n, q := l.suppressed.Load(), len(l.queue); n != logQueue+100-logBurst || q != logBurst {
+		t.Fatalf("%d suppressed and %d queued, want %d and the burst of %d", n, q, logQueue+100-logBurst, logBurst)
+	}
+	// A full queue: a line the rate allows is counted too.
+	full := newConnLog(false, out.add(""), out.add(""))
+	for range logQueue {
+		full.queue <- connRecord{}
+	}
+	full.onEnd(&engine.ConnEnd{Cause: engine.CauseDone})
+	if n := full.suppressed.Load(); n != 1 {
+		t.Fatalf("full queue: %d suppressed, want 1", n)
 	}
 	go l.run()
 	l.close()
