@@ -415,7 +415,8 @@ func (c *conn) ended(cause Cause) {
 	p := c.p
 	p.stats.ended[cause].Add(1)
 	if p.onEnd != nil {
-		e := ConnEnd{
+		e := &c.l.end
+		*e = ConnEnd{
 			Peer:     c.peer,
 			Duration: time.Duration(c.l.clock() - c.born),
 			ToTarget: c.fwd.moved,
@@ -425,7 +426,8 @@ func (c *conn) ended(cause Cause) {
 		if c.next > 0 {
 			e.Target = &c.targets[c.next-1]
 		}
-		p.onEnd(&e)
+		p.onEnd(e)
+		*e = ConnEnd{}
 	}
 	p.closed()
 	p.release()

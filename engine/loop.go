@@ -37,7 +37,8 @@ type loop struct {
 	iov     [bufpool.Packets]unix.Iovec
 	scratch [512]byte // handshake reads
 
-	closing []int // descriptors to close at the end of this iteration
+	closing []int   // descriptors to close at the end of this iteration
+	end     ConnEnd // the record handed to Config.OnEnd, reused
 	evs     [256]event
 
 	mu    sync.Mutex

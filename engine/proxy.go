@@ -4,18 +4,36 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
 // peerOf is the address at the other end of a connected socket; invalid
-// for a Unix socket (or one already reset).
+// for a Unix socket (or one already reset). It asks the kernel directly,
+// into memory on the stack: unix.Getpeername would allocate per call.
 func peerOf(fd int) netip.AddrPort {
-	sa, err := unix.Getpeername(fd)
-	if err != nil {
+	var rsa unix.RawSockaddrAny
+	n := uint32(unsafe.Sizeof(rsa))
+	if _, _, e := unix.RawSyscall(unix.SYS_GETPEERNAME, uintptr(fd),
+		uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&n))); e != 0 {
 		return netip.AddrPort{}
 	}
-	return addrPortOf(sa)
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), netPort(&a.Port))
+	case unix.AF_INET6:
+		a := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), netPort(&a.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// netPort reads a port stored in network byte order.
+func netPort(p *uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	return uint16(b[0])<<8 | uint16(b[1])
 }
 
 func addrPortOf(sa unix.Sockaddr) netip.AddrPort {

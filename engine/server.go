@@ -38,7 +38,8 @@ type Config struct {
 	// to the target with -d.
 	ProxyHeader bool
 	// OnEnd, if set, is told of every connection's end (and of clients
-	// queued at the -n limit), on a loop's goroutine: it must not block.
+	// queued at the -n limit), on a loop's goroutine: it must not block,
+	// and the record (reused) is valid only during the call.
 	OnEnd func(*ConnEnd)
 }
 
