@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/spiped-go/spiped/internal/libc"
 )
 
 // FuzzParseAddr feeds arbitrary strings to the lookup-free part of
@@ -68,26 +70,27 @@ func knownParseError(msg, spec string) bool {
 	return msg == "NUL byte in socket address" && strings.Contains(spec, "\x00")
 }
 
-// checkHostForm checks the numeric readings of a host and a service.
+// checkHostForm checks the numeric readings of a host and a service
+// (libc's getaddrinfo rules) on what ParseAddr left for the resolver.
 func checkHostForm(t *testing.T, host, service string) {
 	t.Helper()
-	port, ok, numeric := numericService(service)
+	port, ok, numeric := libc.NumericService(service)
 	if ok && (port < 0 || port > 65535 || !numeric) || !ok && port != 0 {
-		t.Fatalf("numericService(%q) = %d, %v, %v", service, port, ok, numeric)
+		t.Fatalf("NumericService(%q) = %d, %v, %v", service, port, ok, numeric)
 	}
-	a, scope, ok := numericHost(host)
+	ip, scope, ok := libc.NumericHost(host)
 	// Where Go's parser takes a dotted quad, inet_aton agrees with it.
-	if ip, err := netip.ParseAddr(host); err == nil && ip.Is4() {
-		if want := ip.As4(); !ok || a.Network != "tcp4" || !bytes.Equal(a.IP, want[:]) {
-			t.Fatalf("numericHost(%q) = %+v, %v, want %v", host, a, ok, ip)
+	if a, err := netip.ParseAddr(host); err == nil && a.Is4() {
+		if want := a.As4(); !ok || len(ip) != 4 || !bytes.Equal(ip, want[:]) {
+			t.Fatalf("NumericHost(%q) = %v, %v, want %v", host, ip, ok, a)
 		}
 	}
 	switch {
-	case !ok && a.Network == "" && scope == "":
-	case ok && a.Network == "tcp4" && len(a.IP) == 4 && scope == "":
-	case ok && a.Network == "tcp6" && len(a.IP) == 16 && scope == "" && !strings.Contains(host, "%"),
-		ok && a.Network == "tcp6" && len(a.IP) == 16 && scope != "" && strings.HasSuffix(host, "%"+scope):
+	case !ok && ip == nil && scope == "":
+	case ok && len(ip) == 4 && scope == "":
+	case ok && len(ip) == 16 && scope == "" && !strings.Contains(host, "%"),
+		ok && len(ip) == 16 && scope != "" && strings.HasSuffix(host, "%"+scope):
 	default:
-		t.Fatalf("numericHost(%q) = %+v, %q, %v", host, a, scope, ok)
+		t.Fatalf("NumericHost(%q) = %v, %q, %v", host, ip, scope, ok)
 	}
 }

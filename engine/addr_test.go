@@ -216,20 +216,3 @@ func TestAddrString(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
-
-func TestGaiText(t *testing.T) {
-	for _, c := range []struct {
-		err  error
-		want string
-	}{
-		{&net.DNSError{Err: "no such host", IsNotFound: true}, eaiNoName},
-		{&net.DNSError{Err: "server misbehaving", IsTemporary: true}, eaiAgain},
-		{&net.DNSError{Err: "i/o timeout", IsTimeout: true}, eaiAgain},
-		{&net.DNSError{Err: "cannot unmarshal DNS message"}, eaiFail},
-		{&net.OpError{Op: "dial", Err: bytes.ErrTooLarge}, eaiFail},
-	} {
-		if got := gaiText(c.err); got != c.want {
-			t.Errorf("gaiText(%v) = %q, want %q", c.err, got, c.want)
-		}
-	}
-}
