@@ -20,6 +20,7 @@ import (
 	"github.com/spiped-go/spiped/cmd/internal/version"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/engine"
+	"github.com/spiped-go/spiped/internal/libc"
 )
 
 // usageText is the reference's, plus -b where upstream puts it for spiped.
@@ -63,7 +64,7 @@ func spipe() int {
 	}
 	tgt, err := engine.Resolve(o.target)
 	if err != nil {
-		w.Warn(warnp.Strerror(err))
+		w.Warn(libc.Strerror(err))
 		w.Warnf("Error resolving socket address: %s", o.target)
 		return 1
 	}
@@ -75,7 +76,7 @@ func spipe() int {
 	if o.hasBind {
 		a, name, err := bindaddr.Resolve(o.bind)
 		if err != nil {
-			w.Warn(warnp.Strerror(err))
+			w.Warn(libc.Strerror(err))
 			w.Warnf("Error resolving socket address: %s", name)
 			return 1
 		}
@@ -157,7 +158,7 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 		case "-o":
 			var err error
 			if secs, err = parsenum.Seconds(arg); err != nil {
-				w.Warnf("Error parsing argument: %s %s: %s", name, arg, warnp.Strerror(err))
+				w.Warnf("Error parsing argument: %s %s: %s", name, arg, libc.Strerror(err))
 				return nil, 1
 			}
 		case "-t":

@@ -25,6 +25,7 @@ import (
 	"github.com/spiped-go/spiped/cmd/internal/daemon"
 	"github.com/spiped-go/spiped/cmd/internal/systemd"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
+	"github.com/spiped-go/spiped/internal/libc"
 )
 
 func main() {
@@ -43,7 +44,7 @@ func spiped() int {
 		addr, err := pprofAddr(o.pprof, net.DefaultResolver.LookupNetIP)
 		if err != nil {
 			if err != errNotLoopback {
-				w.Warn(warnp.Strerror(err))
+				w.Warn(libc.Strerror(err))
 			}
 			w.Warnf("--pprof address must be a loopback address: %s", o.pprof)
 			return 1

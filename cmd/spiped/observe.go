@@ -5,6 +5,7 @@ import (
 
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/engine"
+	"github.com/spiped-go/spiped/internal/libc"
 )
 
 // observer is what --log-connections and --metrics add to a daemon; with
@@ -28,7 +29,7 @@ func observe(o *options, w *warnp.Warner) (*observer, bool) {
 	if o.metrics != "" {
 		ln, err := net.Listen("tcp", o.metrics)
 		if err != nil {
-			w.Warnf("Error listening on --metrics address: %s", warnp.Strerror(err))
+			w.Warnf("Error listening on --metrics address: %s", libc.Strerror(err))
 			ob.stop()
 			return nil, false
 		}

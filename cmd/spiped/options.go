@@ -10,6 +10,7 @@ import (
 	"github.com/spiped-go/spiped/cmd/internal/parsenum"
 	"github.com/spiped-go/spiped/cmd/internal/version"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
+	"github.com/spiped-go/spiped/internal/libc"
 )
 
 // usageText is the reference's, plus -b where upstream spiped puts it.
@@ -175,7 +176,7 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			o.metrics = arg
 		}
 		if err != nil {
-			w.Warnf("Error parsing argument: %s %s: %s", name, arg, warnp.Strerror(err))
+			w.Warnf("Error parsing argument: %s %s: %s", name, arg, libc.Strerror(err))
 			return nil, 1
 		}
 	}

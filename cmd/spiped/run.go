@@ -15,6 +15,7 @@ import (
 	"github.com/spiped-go/spiped/cmd/internal/systemd"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/engine"
+	"github.com/spiped-go/spiped/internal/libc"
 )
 
 // run is the daemon's life after parsing, in the reference's order:
@@ -112,14 +113,14 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 	clear(key[:])
 	clear(cfg.Key[:])
 	if err != nil {
-		w.Warn(warnp.Strerror(err))
+		w.Warn(libc.Strerror(err))
 		return 1
 	}
 	obs.serving(srv)
 	var debug net.Listener
 	if o.pprof != "" {
 		if debug, err = net.Listen("tcp", o.pprof); err != nil {
-			w.Warnf("Error listening on --pprof address: %s", warnp.Strerror(err))
+			w.Warnf("Error listening on --pprof address: %s", libc.Strerror(err))
 			return 1
 		}
 	}
@@ -147,7 +148,7 @@ func resolve[T any](w *warnp.Warner, retry bool, lookup func() (T, string, error
 		if err == nil {
 			return v, true
 		}
-		w.Warn(warnp.Strerror(err))
+		w.Warn(libc.Strerror(err))
 		if !retry {
 			w.Warnf("Error resolving socket address: %s", name)
 			var zero T
@@ -174,14 +175,14 @@ func resolveList(w *warnp.Warner, retry bool, spec string) ([]engine.Addr, bool)
 func dropFailed(w *warnp.Warner, err error) int {
 	e, ok := err.(*setuidgid.Error)
 	if !ok {
-		w.Warnf("Failed to drop privileges: %s", warnp.Strerror(err))
+		w.Warnf("Failed to drop privileges: %s", libc.Strerror(err))
 		return 1
 	}
 	if e.Msg != "" {
 		w.Warn(e.Msg)
 	}
 	if e.Errno != 0 {
-		w.Warnf("Failed to drop privileges: %s", warnp.Strerror(e.Errno))
+		w.Warnf("Failed to drop privileges: %s", libc.Strerror(e.Errno))
 	} else {
 		w.Warn("Failed to drop privileges")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spiped-go/spiped/cmd/internal/systemd"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/engine"
+	"github.com/spiped-go/spiped/internal/libc"
 )
 
 // emptyKey is the key an empty key file gives: SHA-256 of nothing.
@@ -48,7 +49,7 @@ func serve(o *options, w *warnp.Warner, srv *engine.Server, notify *systemd.Noti
 	}()
 	notifyManager(w, notify, "READY=1")
 	if err := srv.Serve(); err != nil {
-		w.Warnf("Error running event loop: %s", warnp.Strerror(err))
+		w.Warnf("Error running event loop: %s", libc.Strerror(err))
 		return 1
 	}
 	return 0
@@ -82,6 +83,6 @@ func reloadKey(path string, w *warnp.Warner, srv *engine.Server) {
 // it asked to be told and cannot be.
 func notifyManager(w *warnp.Warner, n *systemd.Notifier, state string) {
 	if err := n.Notify(state); err != nil {
-		w.Warnf("Error notifying the service manager ($NOTIFY_SOCKET): %s", warnp.Strerror(err))
+		w.Warnf("Error notifying the service manager ($NOTIFY_SOCKET): %s", libc.Strerror(err))
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/spiped-go/spiped/cmd/internal/warnp"
+	"github.com/spiped-go/spiped/internal/libc"
 )
 
 // envFD names the variable that marks the child and gives its pipe's descriptor.
@@ -85,7 +85,7 @@ func (c *Child) Ready(pidfile string) error {
 		return err
 	}
 	if _, err := c.pipe.Write([]byte{0}); err != nil {
-		return fmt.Errorf("write: %s", warnp.Strerror(err))
+		return fmt.Errorf("write: %s", libc.Strerror(err))
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ func writePidfile(path string) error {
 		if pe, ok := err.(*os.PathError); ok {
 			err = pe.Err
 		}
-		return fmt.Errorf("fopen(%s): %s", path, warnp.Strerror(err))
+		return fmt.Errorf("fopen(%s): %s", path, libc.Strerror(err))
 	}
 	_, err = f.WriteString(strconv.Itoa(os.Getpid()))
 	if cerr := f.Close(); err == nil {
@@ -107,7 +107,7 @@ func writePidfile(path string) error {
 		if pe, ok := err.(*os.PathError); ok {
 			err = pe.Err
 		}
-		return fmt.Errorf("fprintf: %s", warnp.Strerror(err))
+		return fmt.Errorf("fprintf: %s", libc.Strerror(err))
 	}
 	return nil
 }
@@ -125,7 +125,7 @@ func Spawn(listener int) (int, error) {
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return 1, fmt.Errorf("pipe: %s", warnp.Strerror(err))
+		return 1, fmt.Errorf("pipe: %s", libc.Strerror(err))
 	}
 	defer r.Close()
 	cmd := &exec.Cmd{
@@ -145,7 +145,7 @@ func Spawn(listener int) (int, error) {
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
-		return 1, fmt.Errorf("fork: %s", warnp.Strerror(err))
+		return 1, fmt.Errorf("fork: %s", libc.Strerror(err))
 	}
 	var b [1]byte
 	if n, _ := r.Read(b[:]); n == 1 {

@@ -19,7 +19,7 @@ import (
 	"syscall"
 
 	"github.com/spiped-go/spiped/cmd/internal/parsenum"
-	"github.com/spiped-go/spiped/cmd/internal/warnp"
+	"github.com/spiped-go/spiped/internal/libc"
 )
 
 // Error is a failure to drop privileges: Msg is the reference's first
@@ -46,7 +46,7 @@ func Apply(spec string, warn func(string)) error {
 	}
 	if err := syscall.Setgroups(nil); err != nil && err != syscall.EPERM {
 		errno, _ := err.(syscall.Errno)
-		return &Error{Msg: "setgroups(): " + warnp.Strerror(err), Errno: errno}
+		return &Error{Msg: "setgroups(): " + libc.Strerror(err), Errno: errno}
 	}
 	if inSupplementaryGroups() {
 		warn("Warning: Failed to leave supplementary groups")
@@ -134,7 +134,7 @@ func idError(call string, id int, err error) error {
 	if errno == syscall.EPERM {
 		return &Error{Errno: errno}
 	}
-	return &Error{Msg: fmt.Sprintf("%s(%d): %s", call, id, warnp.Strerror(err)), Errno: errno}
+	return &Error{Msg: fmt.Sprintf("%s(%d): %s", call, id, libc.Strerror(err)), Errno: errno}
 }
 
 // inSupplementaryGroups reports whether the process still belongs to a

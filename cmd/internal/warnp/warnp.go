@@ -7,15 +7,10 @@
 package warnp
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/syslog"
-	"strings"
 	"sync"
-	"syscall"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Warner writes warnings for one program.
@@ -115,22 +110,4 @@ func (w *Warner) connect() bool {
 // tests point it at a socket of their own.
 var dialSyslog = func(p syslog.Priority, tag string) (*syslog.Writer, error) {
 	return syslog.New(p, tag)
-}
-
-// Strerror renders err as C's strerror(3) would: Go's texts for errno
-// values are glibc's with the first letter lowered, so "address already in
-// use" becomes "Address already in use". If err wraps an errno, only the
-// errno's part at the end of the message is changed.
-func Strerror(err error) string {
-	msg := err.Error()
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return msg
-	}
-	text := errno.Error()
-	if !strings.HasSuffix(msg, text) || text == "" {
-		return msg
-	}
-	r, n := utf8.DecodeRuneInString(text)
-	return msg[:len(msg)-len(text)] + string(unicode.ToUpper(r)) + text[n:]
 }

@@ -2,14 +2,10 @@ package warnp
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"log/syslog"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -79,24 +75,6 @@ func TestInfoAndPrint(t *testing.T) {
 		re := regexp.MustCompile(`^<` + want.pri + `>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d spiped\[\d+\]: ` + regexp.QuoteMeta(want.msg) + "\n$")
 		if !re.Match(b[:n]) {
 			t.Errorf("syslog got %q, want priority %s and %q", b[:n], want.pri, want.msg)
-		}
-	}
-}
-
-func TestStrerror(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want string
-	}{
-		{syscall.EADDRINUSE, "Address already in use"},
-		{fmt.Errorf("Error binding socket: %w", syscall.EADDRINUSE), "Error binding socket: Address already in use"},
-		{&os.PathError{Op: "open", Path: "/x", Err: syscall.ENOENT}, "open /x: No such file or directory"},
-		{syscall.ERANGE, "Numerical result out of range"},
-		{syscall.EINVAL, "Invalid argument"},
-		{errors.New("Address must contain port number: x"), "Address must contain port number: x"},
-	} {
-		if got := Strerror(tc.err); got != tc.want {
-			t.Errorf("Strerror(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }
