@@ -141,6 +141,9 @@ func warm(t testing.TB, addr string) {
 // 1,000 concurrent connections with random sizes and write patterns through
 // -e -> -d -> echo; every byte verified.
 func TestLoadConcurrentEcho(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 concurrent connections under -o 30: a timeout-bound test; make test runs it")
+	}
 	seed := testSeed(t)
 	conns := envInt("SPIPED_LOAD_CONNS", 1000)
 	maxLarge := envInt("SPIPED_LOAD_MAX", 256<<10)
@@ -237,6 +240,9 @@ func TestLoadConcurrentEcho(t *testing.T) {
 // resident memory may grow by more than 64 MiB. Then the receiver reads
 // the whole stream, which must be intact.
 func TestBackpressureNeverReadingClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("pushes 128 MiB against a never-reading peer: a timeout-bound test; make test runs it")
+	}
 	for _, targetPushes := range []bool{true, false} {
 		name := map[bool]string{true: "target-pushes", false: "client-pushes"}[targetPushes]
 		t.Run(name, func(t *testing.T) { backpressure(t, targetPushes) })
@@ -542,6 +548,9 @@ func alive(d *daemon) bool {
 // while the flood is held), and serve normally once the flood is gone. (The
 // reference exits on EMFILE by design, so it is not run here.)
 func TestDescriptorExhaustion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("holds a flood under RLIMIT_NOFILE 64 and waits out -o: a timeout-bound test; make test runs it")
+	}
 	seed := testSeed(t)
 	flood := envInt("SPIPED_FLOOD", 200)
 	for _, enc := range []bool{false, true} {
@@ -861,6 +870,9 @@ func blackHole(t testing.TB) string {
 // A target whose connects hang: -o bounds the connect, so the client's
 // connection ends at about the timeout instead of hanging.
 func TestTargetBlackHole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out -o on a black-holed target: a timeout-bound test; make test runs it")
+	}
 	seed := testSeed(t)
 	const timeout = 500 * time.Millisecond
 	hole := blackHole(t)

@@ -569,6 +569,9 @@ func TestHostileRequireFSAgainstFast(t *testing.T) {
 // Hundreds of silent clients under -o 0.5: each is dropped after about the
 // timeout (not before), and the daemon serves normally afterwards.
 func TestHostileSilentClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out -o for hundreds of silent clients: a timeout-bound test; make test runs it")
+	}
 	seed := testSeed(t)
 	const timeout = 500 * time.Millisecond
 	for _, im := range hostileImpls() {
@@ -677,6 +680,9 @@ func TestHarnessPrime(t *testing.T) {
 // A peer that trickles its handshake a byte at a time must still be cut
 // off by -o: the handshake timeout is one deadline, not an idle timer.
 func TestHostileSlowHandshake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trickles a handshake until -o cuts it off: a timeout-bound test; make test runs it")
+	}
 	seed := testSeed(t)
 	const timeout = 500 * time.Millisecond
 	for _, im := range hostileImpls() {

@@ -471,6 +471,9 @@ func keys(t *testing.T) (good, wrong string) {
 // Each cause, from a real fault, in the log line of the daemon that saw
 // it (with the peer and target it names) and in its /metrics count.
 func TestObservedCauses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out connect and handshake timeouts: a timeout-bound test; make test runs it")
+	}
 	needParser(t)
 	key, wrong := keys(t)
 	echo := tcpService(t, echoTCP)
@@ -727,6 +730,9 @@ func TestObservedBytes(t *testing.T) {
 // about ten a second, and a count of the rest. Every connection is
 // accounted for: printed, or in a suppressed count.
 func TestObservedFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out seconds of the log rate limit: a timeout-bound test; make test runs it")
+	}
 	needParser(t)
 	key, _ := keys(t)
 	hold := tcpService(t, func(c net.Conn) { io.Copy(io.Discard, c) })

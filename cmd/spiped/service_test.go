@@ -168,6 +168,9 @@ func idleTunnel(t *testing.T, dir string, extra ...string) (*background, string,
 // established connection keeps working, and whatever is still open when
 // the timeout runs out is closed; then the daemon exits 0, silently.
 func TestDrainTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a 1.5 s --drain-timeout: a timeout-bound test; make test runs it")
+	}
 	const drain = 1500 * time.Millisecond
 	e, esock, c := idleTunnel(t, t.TempDir(), "--drain-timeout", "1.5")
 	sent := time.Now()
@@ -217,6 +220,9 @@ func TestDrainTimeoutZero(t *testing.T) {
 // Without --drain-timeout an idle connection keeps the daemon alive as
 // long as it lasts (the reference's behaviour); it exits 0 once it ends.
 func TestDrainWithoutTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 2.5 s after SIGTERM: a timeout-bound test; make test runs it")
+	}
 	e, esock, c := idleTunnel(t, t.TempDir())
 	e.cmd.Process.Signal(syscall.SIGTERM)
 	waitFor(t, "the listener to close", func() bool { return !listening("unix", esock) })

@@ -38,6 +38,9 @@ func timedDial(t *testing.T, addr string) (*net.TCPConn, time.Duration) {
 // A connect begun during a hold completes at the first SYN retransmission
 // (about 1 s) and then carries data; connects after the hold are immediate.
 func TestSlowTargetHold(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a SYN retransmission: a timeout-bound test; make test runs it")
+	}
 	s := newSlowTarget(t, SlowTargetConfig{Handle: func(c net.Conn) {
 		defer c.Close()
 		io.Copy(c, c)
@@ -75,6 +78,9 @@ func TestSlowTargetHold(t *testing.T) {
 // Forwarding: the held connection reaches the upstream once the connect
 // completes, with half-close carried across.
 func TestSlowTargetUpstream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a SYN retransmission: a timeout-bound test; make test runs it")
+	}
 	up := newServer(t, func(c *net.TCPConn) {
 		n, _ := io.Copy(io.Discard, c)
 		if n == 5 {
