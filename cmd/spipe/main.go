@@ -88,7 +88,7 @@ func spipe() int {
 	}
 	key, err := cipher.ReadKey(o.keyFile, os.Stdin)
 	if err != nil {
-		w.Warn(err.Error())
+		w.Warn(keyfile.Message(err))
 		w.Warn("Error reading shared secret")
 		return 1
 	}

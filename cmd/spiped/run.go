@@ -79,7 +79,7 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 
 	key, err := cipher.ReadKey(o.keyFile, os.Stdin)
 	if err != nil {
-		w.Warn(err.Error())
+		w.Warn(keyfile.Message(err))
 		w.Warn("Error reading shared secret")
 		return 1
 	}

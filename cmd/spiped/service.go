@@ -67,7 +67,7 @@ func reloadKey(path string, w *warnp.Warner, srv *engine.Server) {
 	}
 	key, err := cipher.ReadKey(path, nil)
 	if err != nil {
-		w.Warn(keep + err.Error())
+		w.Warn(keep + keyfile.Message(err))
 		return
 	}
 	if key == emptyKey {

@@ -1,7 +1,8 @@
 // Package keyfile checks a key file the way the reference does not: it
 // accepts any file, so an empty key or one that others can read goes
 // unnoticed. Both still work (the protocol hashes whatever the file
-// holds), so they draw a warning, never a refusal.
+// holds), so they draw a warning, never a refusal. It also words the
+// errors of reading a key file as the reference prints them (Message).
 package keyfile
 
 import (
