@@ -31,16 +31,6 @@ func stdSeal(k *DirectionKeys, pnum uint64, msg []byte) []byte {
 	return stdSealPlain(k, pnum, plain)
 }
 
-// stdOpenPlain checks pkt's MAC and returns its 1028-byte plaintext.
-func stdOpenPlain(k *DirectionKeys, pnum uint64, pkt []byte) ([]byte, bool) {
-	if len(pkt) < PacketSize || !hmac.Equal(stdMAC(k, pnum, pkt[:plainSize]), pkt[plainSize:PacketSize]) {
-		return nil, false
-	}
-	plain := make([]byte, plainSize)
-	stdCTR(k, pnum).XORKeyStream(plain, pkt[:plainSize])
-	return plain, true
-}
-
 func stdCTR(k *DirectionKeys, pnum uint64) stdcipher.Stream {
 	b, err := aes.NewCipher(k.Enc[:])
 	if err != nil {

@@ -10,15 +10,6 @@ import (
 // These are PROTOCOL.md §8: empty key file, nonce_C = 00..1f,
 // nonce_S = 20..3f, x_C = 40..5f, x_S = 60..7f.
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func checkHex(t *testing.T, name string, got []byte, want string) {
 	t.Helper()
 	if hex.EncodeToString(got) != want {

@@ -511,7 +511,6 @@ func (s *sink) close() {
 	}
 }
 
-func (s *sink) addr() string { return s.ln.Addr().String() }
 func (s *sink) spec() string { return specOf(s.ln.Addr()) }
 
 func (s *sink) count() int {

@@ -42,19 +42,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// reference returns the reference binary's path, or skips the test
-// without it (fails instead when CI is set).
-func reference(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(refSpiped); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("reference %s is required under CI: %v", refSpiped, err)
-		}
-		t.Skipf("reference %s not installed: %v", refSpiped, err)
-	}
-	return refSpiped
-}
-
 type result struct {
 	stdout, stderr string
 	code           int
