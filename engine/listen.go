@@ -162,9 +162,11 @@ func adoptListener(fd int, keepalive bool) (int, error) {
 		if err == nil {
 			err = unix.EINVAL
 		}
+		//lint:ignore ST1005 printed as the whole message after "spiped: ", capitalized like the reference's warnp lines
 		return -1, fmt.Errorf("Passed descriptor %d is not a listening socket: %w", fd, err)
 	}
 	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+		//lint:ignore ST1005 printed as the whole message after "spiped: ", capitalized like the reference's warnp lines
 		return -1, fmt.Errorf("Passed descriptor %d is not a stream socket", fd)
 	}
 	unix.CloseOnExec(fd)
