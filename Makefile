@@ -12,11 +12,14 @@ all: build
 build:
 	$(GO) build -o bin/ ./cmd/spiped ./cmd/spipe
 
-# The full suite: vet, the BSD/macOS (kqueue) builds and vet, race-enabled
-# tests (interop tests need the reference spiped: scripts/install-deps.sh),
-# and a short run of every fuzz target.
+# The full suite: vet and staticcheck, the BSD/macOS (kqueue) builds and
+# vet, race-enabled tests (interop tests need the reference spiped:
+# scripts/install-deps.sh), and a short run of every fuzz target.
+# staticcheck is a tool dependency in go.mod (go tool builds it; it is not
+# linked into the binaries).
 test: cross
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz-smoke FUZZTIME=3s
 
