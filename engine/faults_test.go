@@ -724,9 +724,39 @@ func TestSIGTERMWithTransferInFlight(t *testing.T) {
 	size := envInt("SPIPED_SIGTERM_BYTES", 48<<20)
 	echo := newEcho(t, "")
 	p := startPair(t, startBinary, startBinary, echo.spec(), daemonOpts{maxConns: -1})
+	sigtermMidTransfer(t, p.e, p.d, size, seed, "sigterm", func() {
+		// After SIGTERM the daemon stops accepting: once it has handled
+		// the signal (asynchronously, so a dial just after kill may still
+		// land before that and be served, legitimately), connects are
+		// refused.
+		refused := false
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+			late, err := net.DialTimeout("tcp4", p.e.addr(), time.Second)
+			if err != nil {
+				refused = errors.Is(err, syscall.ECONNREFUSED)
+				if refused {
+					break
+				}
+			} else {
+				late.Close()
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !refused {
+			t.Errorf("-e still accepts connections 5 s after SIGTERM")
+		}
+	})
+}
+
+// sigtermMidTransfer sends size random bytes through the pair e, d to an
+// echo target, SIGTERMs both daemons once a tenth has come back, runs
+// meanwhile (if not nil), and requires every byte back intact and both
+// daemons to exit 0 once the connection ends.
+func sigtermMidTransfer(t *testing.T, e, d *daemon, size int, seed uint64, stream string, meanwhile func()) {
+	t.Helper()
 	data := make([]byte, size)
-	fillRandom(seed, "sigterm", data)
-	c, err := net.Dial("tcp4", p.e.addr())
+	fillRandom(seed, stream, data)
+	c, err := net.Dial("tcp4", e.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -742,29 +772,13 @@ func TestSIGTERMWithTransferInFlight(t *testing.T) {
 		t.Fatalf("before SIGTERM: %v", err)
 	}
 	h.Write(first)
-	for _, d := range []*daemon{p.e, p.d} {
-		if err := syscall.Kill(d.pid, syscall.SIGTERM); err != nil {
+	for _, dm := range []*daemon{e, d} {
+		if err := syscall.Kill(dm.pid, syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// After SIGTERM the daemon stops accepting: once it has handled the
-	// signal (asynchronously, so a dial just after kill may still land
-	// before that and be served, legitimately), connects are refused.
-	refused := false
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		late, err := net.DialTimeout("tcp4", p.e.addr(), time.Second)
-		if err != nil {
-			refused = errors.Is(err, syscall.ECONNREFUSED)
-			if refused {
-				break
-			}
-		} else {
-			late.Close()
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !refused {
-		t.Errorf("-e still accepts connections 5 s after SIGTERM")
+	if meanwhile != nil {
+		meanwhile()
 	}
 	n, err := io.Copy(h, c)
 	if err != nil {
@@ -772,17 +786,19 @@ func TestSIGTERMWithTransferInFlight(t *testing.T) {
 	}
 	want := sha256.Sum256(data)
 	if int(n)+len(first) != size || !bytes.Equal(h.Sum(nil), want[:]) {
-		t.Fatalf("transfer across SIGTERM: %d bytes returned, SHA-256 match %v; want %d intact", int(n)+len(first), bytes.Equal(h.Sum(nil), want[:]), size)
+		t.Fatalf("transfer across SIGTERM: %d bytes returned, SHA-256 match %v; want %d intact",
+			int(n)+len(first), bytes.Equal(h.Sum(nil), want[:]), size)
 	}
 	c.Close()
-	for _, d := range []*daemon{p.e, p.d} {
+	for _, dm := range []*daemon{e, d} {
+		role := map[bool]string{true: "-e", false: "-d"}[dm == e]
 		select {
-		case <-d.exited:
-			if d.exitErr != nil {
-				t.Errorf("%s -%s exited with %v after SIGTERM; want 0\n%s", d.name, map[bool]string{true: "e", false: "d"}[d == p.e], d.exitErr, d.stderr)
+		case <-dm.exited:
+			if dm.exitErr != nil {
+				t.Errorf("%s %s exited with %v after SIGTERM; want 0\n%s", dm.name, role, dm.exitErr, dm.stderr)
 			}
 		case <-time.After(10 * time.Second):
-			t.Errorf("daemon still running 10 s after SIGTERM and the end of its last connection")
+			t.Errorf("%s %s still running 10 s after SIGTERM and the end of its last connection", dm.name, role)
 		}
 	}
 }

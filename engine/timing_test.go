@@ -217,49 +217,7 @@ func TestTimingRelayedSIGTERM(t *testing.T) {
 			echo := newEcho(t, "")
 			tn := startRelayedTunnel(t, im, echo.spec(), daemonOpts{maxConns: -1})
 			size := envInt("SPIPED_TIMING_SIGTERM_BYTES", 8<<20)
-			data := make([]byte, size)
-			fillRandom(seed, "timing sigterm", data)
-			c, err := net.Dial("tcp4", tn.e.addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(60 * time.Second))
-			go func() {
-				c.Write(data)
-				closeWrite(c)
-			}()
-			h := sha256.New()
-			first := make([]byte, size/10)
-			if _, err := io.ReadFull(c, first); err != nil {
-				t.Fatalf("before SIGTERM: %v", err)
-			}
-			h.Write(first)
-			for _, d := range []*daemon{tn.e, tn.d} {
-				if err := syscall.Kill(d.pid, syscall.SIGTERM); err != nil {
-					t.Fatal(err)
-				}
-			}
-			n, err := io.Copy(h, c)
-			if err != nil {
-				t.Fatalf("after SIGTERM: read %d more bytes, then %v", n, err)
-			}
-			want := sha256.Sum256(data)
-			if int(n)+len(first) != size || !bytes.Equal(h.Sum(nil), want[:]) {
-				t.Fatalf("transfer across SIGTERM: %d bytes returned, SHA-256 match %v; want %d intact",
-					int(n)+len(first), bytes.Equal(h.Sum(nil), want[:]), size)
-			}
-			c.Close()
-			for _, d := range []*daemon{tn.e, tn.d} {
-				select {
-				case <-d.exited:
-					if d.exitErr != nil {
-						t.Errorf("%s exited with %v after SIGTERM; want 0\n%s", d.name, d.exitErr, d.stderr)
-					}
-				case <-time.After(10 * time.Second):
-					t.Errorf("%s still running 10 s after SIGTERM and the end of its last connection", d.name)
-				}
-			}
+			sigtermMidTransfer(t, tn.e, tn.d, size, seed, "timing sigterm", nil)
 		})
 	}
 }
