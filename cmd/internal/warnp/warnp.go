@@ -29,39 +29,32 @@ func New(name string, out io.Writer) *Warner {
 }
 
 // Warn prints one message.
-func (w *Warner) Warn(msg string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.syslog {
-		w.toSyslog(msg)
-		return
-	}
-	fmt.Fprintf(w.out, "%s: %s\n", w.name, msg)
-}
+func (w *Warner) Warn(msg string) { w.emit(msg, true, false) }
 
 // Info prints one informational message: as Warn on standard error, at
 // LOG_INFO in syslog.
-func (w *Warner) Info(msg string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.syslog {
-		w.toSyslogInfo(msg)
-		return
-	}
-	fmt.Fprintf(w.out, "%s: %s\n", w.name, msg)
-}
+func (w *Warner) Info(msg string) { w.emit(msg, true, true) }
 
 // Print prints one informational line without the "name: " prefix on
 // standard error (a line meant for a machine, such as a JSON object); in
 // syslog it is the message at LOG_INFO, as Info's.
-func (w *Warner) Print(line string) {
+func (w *Warner) Print(line string) { w.emit(line, false, true) }
+
+// emit writes msg to syslog (at LOG_INFO if info, else LOG_WARNING) once
+// switched there, else to standard error, after "name: " if prefixed.
+func (w *Warner) emit(msg string, prefixed, info bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.syslog {
-		w.toSyslogInfo(line)
-		return
+	switch {
+	case w.syslog && info:
+		w.toSyslogInfo(msg)
+	case w.syslog:
+		w.toSyslog(msg)
+	case prefixed:
+		fmt.Fprintf(w.out, "%s: %s\n", w.name, msg)
+	default:
+		fmt.Fprintf(w.out, "%s\n", msg)
 	}
-	fmt.Fprintf(w.out, "%s\n", line)
 }
 
 // Warnf formats and prints one message.
