@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"errors"
+	"time"
+
+	"github.com/spiped-go/spiped/cipher"
+	"golang.org/x/sys/unix"
+)
+
+// A connection's handshake: the sans-I/O machine of package cipher driven
+// over the ciphertext socket, its arithmetic handed to the workers, and
+// the keys handed to the pipes.
+
+func (c *conn) startHandshake() {
+	hs, err := cipher.NewHandshake(c.p.handshake)
+	if err != nil {
+		c.close(CauseError)
+		return
+	}
+	c.hs = hs
+	c.state = handshaking
+	c.hsT0 = c.l.clock()
+	c.l.after(&c.hsT, c.p.timeout)
+	c.driveHandshake()
+}
+
+// driveHandshake moves bytes between the ciphertext socket and the machine
+// until it has to wait for the socket or a worker. It reads exactly what the
+// machine needs, so bytes after the handshake stay in the socket for the
+// data phase.
+func (c *conn) driveHandshake() {
+	fd, in := c.ciphertext()
+	for c.state == handshaking {
+		switch c.hs.Step() {
+		case cipher.StepWrite:
+			n, e := sysWrite(fd, c.hs.Output())
+			switch e {
+			case 0:
+				c.hs.Wrote(n)
+			case unix.EAGAIN:
+				return
+			default:
+				c.close(CauseHandshakeFailed)
+			}
+		case cipher.StepRead:
+			if !in.canRead {
+				return
+			}
+			buf := c.l.scratch[:min(c.hs.Need(), len(c.l.scratch))]
+			n, e := sysRead(fd, buf)
+			switch {
+			case e == unix.EAGAIN:
+				in.canRead = false
+				return
+			case e != 0 || n == 0:
+				c.close(CauseHandshakeFailed)
+			default:
+				if _, err := c.hs.Input(buf[:n]); errors.Is(err, cipher.ErrNoForwardSecrecy) {
+					c.close(CauseFSRefused)
+				} else if err != nil {
+					c.close(CauseHandshakeFailed)
+				}
+			}
+		case cipher.StepCompute:
+			c.state = computing
+			c.p.work.submit(c)
+		case cipher.StepDone:
+			c.handshakeDone()
+		default:
+			c.close(CauseHandshakeFailed)
+		}
+	}
+}
+
+// compute runs on a worker: the handshake's exponentiation, then the
+// result goes back to the loop. A connection closed meanwhile is skipped.
+func (c *conn) compute() {
+	if !c.cancelled.Load() {
+		c.hs.Compute()
+	}
+	c.l.post(c.computed)
+}
+
+// computed runs on the loop when a worker has finished with c.hs.
+func (c *conn) computed() {
+	if c.state == closed {
+		c.hs.Wipe()
+		c.hs = nil
+		return
+	}
+	c.state = handshaking
+	c.driveHandshake()
+}
+
+// handshakeDone turns the keys into the pipes' sealer and opener, then
+// starts the pipes, or (-d) waits for the target's connect.
+func (c *conn) handshakeDone() {
+	send, recv := c.hs.Keys()
+	sealing, opening := &c.fwd, &c.rev
+	if !c.p.encrypt {
+		sealing, opening = opening, sealing
+	}
+	sealing.seal = cipher.NewSealer(send)
+	opening.open = cipher.NewOpener(recv)
+	c.hs.Wipe()
+	c.hs = nil
+	c.l.timers.del(&c.hsT)
+	c.p.stats.handshakes.Add(1)
+	c.p.stats.hsTime.observe(time.Duration(c.l.clock() - c.hsT0))
+	if c.p.encrypt {
+		c.startData()
+		return
+	}
+	c.state = waitingTarget
+	if flags := c.dialledReady; flags != 0 {
+		c.dialledReady = 0
+		c.connectDone(flags)
+	}
+}
+
+func (c *conn) handshakeTimeout() { c.close(CauseHandshakeTimeout) }
