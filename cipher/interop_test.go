@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/spiped-go/spiped/internal/spipedtest"
 	"io"
 	"net"
 	"os"
@@ -17,18 +18,6 @@ import (
 // These tests speak to the reference spiped 1.6 over loopback with this
 // package alone: our handshake and packets against its -d (we are the
 // client) and its -e (we are the server).
-
-const refSpiped = "/usr/bin/spiped"
-
-func needReference(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(refSpiped); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but the reference is missing: %v", err)
-		}
-		t.Skipf("reference %s not installed: %v", refSpiped, err)
-	}
-}
 
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) string {
@@ -61,7 +50,7 @@ func writeKey(t *testing.T) (string, [32]byte) {
 // until it accepts connections; it is killed when the test ends.
 func startReference(t *testing.T, addr string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(refSpiped, append([]string{"-s", addr, "-F"}, args...)...)
+	cmd := exec.Command(spipedtest.ReferenceSpiped, append([]string{"-s", addr, "-F"}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -204,7 +193,7 @@ func interopMessages() [][]byte {
 // TestInteropClient: we are spiped -e; the reference -d forwards our data
 // to an echo service and seals the echo back.
 func TestInteropClient(t *testing.T) {
-	needReference(t)
+	spipedtest.NeedReference(t)
 	for _, c := range []struct {
 		name     string
 		ours     HandshakeConfig
@@ -255,7 +244,7 @@ func TestInteropClient(t *testing.T) {
 // TestInteropServer: we are spiped -d behind the reference -e; a plain
 // client talks through it to us.
 func TestInteropServer(t *testing.T) {
-	needReference(t)
+	spipedtest.NeedReference(t)
 	for _, c := range []struct {
 		name     string
 		ours     HandshakeConfig
@@ -379,7 +368,7 @@ func answerReversed(pc *packetConn, msgs [][]byte) (started bool, err error) {
 // TestInteropRefusals: a -g reference drops our -f handshake where the
 // protocol says, and our -g side drops a -f reference.
 func TestInteropRefusals(t *testing.T) {
-	needReference(t)
+	spipedtest.NeedReference(t)
 	keyPath, key := writeKey(t)
 
 	// Reference -d -g against our -f client: it reads our y = 1 and closes

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 var longPath = "/" + strings.Repeat("a", maxUnixPath) // one byte too long
@@ -178,9 +180,9 @@ func sameAddrs(a, b []Addr) bool {
 // before it binds) and checks that it refuses the same addresses with the
 // same message.
 func TestResolveMatchesReference(t *testing.T) {
-	needRef(t)
+	spipedtest.NeedReference(t)
 	check := func(spec, wantErr string) {
-		out, _ := exec.Command(refSpiped, "-e", "-s", "/nonexistent/s", "-t", spec,
+		out, _ := exec.Command(spipedtest.ReferenceSpiped, "-e", "-s", "/nonexistent/s", "-t", spec,
 			"-k", "/nonexistent/key", "-F").CombinedOutput()
 		var refErr string
 		if tail := "\nspiped: Error resolving socket address: " + spec + "\n"; strings.HasSuffix(string(out), tail) {

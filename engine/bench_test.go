@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // Tunnel benchmarks: client -> -e -> -d -> service on loopback, with our
@@ -19,7 +21,7 @@ var benchSides = []struct {
 
 func benchTunnel(b *testing.B, ref bool, handle func(net.Conn)) net.Conn {
 	if ref {
-		needRef(b)
+		spipedtest.NeedReference(b)
 	}
 	tn := startTunnel(b, side{ref: ref}, side{ref: ref}, tcp4, service(b, handle))
 	c := tn.dial(b)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiped-go/spiped/internal/spipedtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,7 +21,7 @@ import (
 func clientTarget(t *testing.T, ref bool, key string, handle func(net.Conn)) ClientConfig {
 	t.Helper()
 	if ref {
-		needRef(t)
+		spipedtest.NeedReference(t)
 	}
 	spec, _ := startSide(t, false, side{ref: ref, key: "client key"}, tcp4, service(t, handle))
 	addrs, err := Resolve(spec)
@@ -34,7 +35,7 @@ func TestRunClientEcho(t *testing.T) {
 	for _, ref := range []bool{false, true} {
 		t.Run(map[bool]string{false: "ours", true: "ref"}[ref], func(t *testing.T) {
 			cfg := clientTarget(t, ref, "client key", echo)
-			data := randomBytes(5, 3<<20+17)
+			data := spipedtest.RandomBytes(5, "", 3<<20+17)
 			var out bytes.Buffer
 			if err := RunClient(cfg, bytes.NewReader(data), &out); err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/spiped-go/spiped/internal/spipedtest"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -42,17 +43,6 @@ func startPair(t testing.TB, startE, startD func(testing.TB, daemonOpts) *daemon
 	oe.encrypt, oe.target = true, d.spec
 	e := startE(t, oe)
 	return &pair{e: e, d: d, keyPath: keyPath, key: key}
-}
-
-// fillRandom fills b from a seeded stream.
-func fillRandom(seed uint64, stream string, b []byte) {
-	var s [32]byte
-	h := sha256.Sum256([]byte(stream))
-	binary.BigEndian.PutUint64(s[:], seed)
-	for i := range s {
-		s[i] ^= h[i]
-	}
-	rand.NewChaCha8(s).Read(b)
 }
 
 // writePattern names how a client cuts its data into writes.
@@ -199,7 +189,7 @@ func TestLoadConcurrentEcho(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			data := make([]byte, pl.size)
-			fillRandom(seed, fmt.Sprint("load conn ", i), data)
+			spipedtest.FillRandom(seed, fmt.Sprint("load conn ", i), data)
 			cr := newRand(seed, fmt.Sprint("load pattern ", i))
 			<-start
 			if err := echoConn(cs[i], data, pl.pattern, pl.readBuf, cr, 60*time.Second); err != nil {
@@ -755,7 +745,7 @@ func TestSIGTERMWithTransferInFlight(t *testing.T) {
 func sigtermMidTransfer(t *testing.T, e, d *daemon, size int, seed uint64, stream string, meanwhile func()) {
 	t.Helper()
 	data := make([]byte, size)
-	fillRandom(seed, stream, data)
+	spipedtest.FillRandom(seed, stream, data)
 	c, err := net.Dial("tcp4", e.addr())
 	if err != nil {
 		t.Fatal(err)

@@ -735,7 +735,7 @@ type daemon struct {
 	pid     int           // 0 in-process
 	exited  chan struct{} // binaries: closed at exit
 	exitErr error
-	stderr  *lockedBuffer
+	stderr  *spipedtest.SyncBuffer
 	stop    func()
 	stats   func() engine.Stats // in-process only
 }
@@ -864,22 +864,10 @@ func startEngine(t testing.TB, o daemonOpts) *daemon {
 	return nil
 }
 
-const referenceSpiped = "/usr/bin/spiped"
-
-func needReference(t testing.TB) {
-	t.Helper()
-	if _, err := os.Stat(referenceSpiped); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s is missing (scripts/install-deps.sh)", referenceSpiped)
-		}
-		t.Skipf("%s absent: reference run skipped", referenceSpiped)
-	}
-}
-
 func startReference(t testing.TB, o daemonOpts) *daemon {
 	t.Helper()
-	needReference(t)
-	return startProcess(t, "reference", referenceSpiped, o)
+	spipedtest.NeedReference(t)
+	return startProcess(t, "reference", spipedtest.ReferenceSpiped, o)
 }
 
 var (
@@ -942,23 +930,6 @@ func daemonArgs(o daemonOpts, spec string) []string {
 	return append(args, o.extra...)
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startProcess runs a spiped binary in the foreground and waits until its
 // socket listens (read from /proc/net/tcp, so no probe connection is made).
 func startProcess(t testing.TB, name, bin string, o daemonOpts) *daemon {
@@ -984,7 +955,7 @@ func startProcess(t testing.TB, name, bin string, o daemonOpts) *daemon {
 		} else {
 			cmd = exec.Command(bin, args...)
 		}
-		d := &daemon{name: name, spec: spec, exited: make(chan struct{}), stderr: &lockedBuffer{}}
+		d := &daemon{name: name, spec: spec, exited: make(chan struct{}), stderr: &spipedtest.SyncBuffer{}}
 		cmd.Stderr = d.stderr
 		if o.stdin != nil {
 			cmd.Stdin = o.stdin // an *os.File is passed as descriptor 0 itself

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -14,31 +13,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // Interoperability with the reference spiped 1.6.2: our engine plays one
 // end of the tunnel (in process, Listen+Serve) and /usr/bin/spiped the
 // other, in both arrangements, over TCP, IPv6 and Unix sockets.
-
-const refSpiped = "/usr/bin/spiped"
-
-func needRef(t testing.TB) {
-	t.Helper()
-	if _, err := os.Stat(refSpiped); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s is missing", refSpiped)
-		}
-		t.Skipf("%s absent: interop test skipped", refSpiped)
-	}
-}
-
-// randomBytes returns n bytes of a seeded stream.
-func randomBytes(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	r := rand.NewChaCha8([32]byte{byte(seed)})
-	r.Read(b)
-	return b
-}
 
 // side describes one daemon of a tunnel.
 type side struct {
@@ -184,8 +165,8 @@ func startRef(t testing.TB, encrypt bool, sd side, kind addrKind, tgt string) (s
 // listen on spec (false: it exited, e.g. the port was taken meanwhile).
 func startRefAt(t testing.TB, args []string, spec, dial string) bool {
 	t.Helper()
-	cmd := exec.Command(refSpiped, args...)
-	var stderr syncBuffer
+	cmd := exec.Command(spipedtest.ReferenceSpiped, args...)
+	var stderr spipedtest.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -305,7 +286,7 @@ func bulkEcho(t *testing.T, tn tunnel, size int) {
 	t.Helper()
 	c := tn.dial(t)
 	defer c.Close()
-	data := randomBytes(uint64(size), size)
+	data := spipedtest.RandomBytes(uint64(size), "", size)
 	go func() {
 		c.Write(data)
 		closeWriteConn(t, c)
@@ -379,7 +360,7 @@ var arrangements = []struct {
 }
 
 func TestInteropEcho(t *testing.T) {
-	needRef(t)
+	spipedtest.NeedReference(t)
 	for _, a := range arrangements {
 		t.Run(a.name, func(t *testing.T) {
 			tn := startTunnel(t, a.e, a.d, tcp4, service(t, echo))
@@ -390,7 +371,7 @@ func TestInteropEcho(t *testing.T) {
 }
 
 func TestInteropFast(t *testing.T) {
-	needRef(t)
+	spipedtest.NeedReference(t)
 	for _, a := range arrangements {
 		t.Run(a.name, func(t *testing.T) {
 			e, d := a.e, a.d
@@ -403,7 +384,7 @@ func TestInteropFast(t *testing.T) {
 }
 
 func TestInteropHalfClose(t *testing.T) {
-	needRef(t)
+	spipedtest.NeedReference(t)
 	for _, a := range arrangements {
 		t.Run(a.name, func(t *testing.T) {
 			halfClose(t, startTunnel(t, a.e, a.d, tcp4, service(t, replyAfterEOF)))
@@ -412,7 +393,7 @@ func TestInteropHalfClose(t *testing.T) {
 }
 
 func TestInteropRequireFSRefusesFast(t *testing.T) {
-	needRef(t)
+	spipedtest.NeedReference(t)
 	for _, a := range arrangements {
 		t.Run(a.name, func(t *testing.T) {
 			// -g on either end refuses a -f peer.
@@ -430,7 +411,7 @@ func TestInteropRequireFSRefusesFast(t *testing.T) {
 }
 
 func TestInteropWrongKey(t *testing.T) {
-	needRef(t)
+	spipedtest.NeedReference(t)
 	for _, a := range arrangements {
 		t.Run(a.name, func(t *testing.T) {
 			e, d := a.e, a.d
@@ -441,7 +422,7 @@ func TestInteropWrongKey(t *testing.T) {
 }
 
 func TestInteropUnixSockets(t *testing.T) {
-	needRef(t)
+	spipedtest.NeedReference(t)
 	for _, a := range arrangements {
 		t.Run(a.name, func(t *testing.T) {
 			tn := startTunnel(t, a.e, a.d, unixSock, service(t, echo))
@@ -452,7 +433,7 @@ func TestInteropUnixSockets(t *testing.T) {
 }
 
 func TestInteropIPv6(t *testing.T) {
-	needRef(t)
+	spipedtest.NeedReference(t)
 	for _, a := range arrangements {
 		t.Run(a.name, func(t *testing.T) {
 			tn := startTunnel(t, a.e, a.d, tcp6, service(t, echo))

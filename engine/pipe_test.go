@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spiped-go/spiped/cipher"
+	"github.com/spiped-go/spiped/internal/spipedtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -142,7 +143,7 @@ func openAll(t *testing.T, o *cipher.Opener, wire []byte) []byte {
 
 func TestPipeSealsStream(t *testing.T) {
 	r := newPipeRig(t)
-	data := randomBytes(1, 300_000)
+	data := spipedtest.RandomBytes(1, "", 300_000)
 	var wire []byte
 	chunk := []int{1, 1023, 1024, 1025, 65536, 70000, 5}
 	for off, i := 0, 0; off < len(data); i++ {
@@ -171,7 +172,7 @@ func TestPipeOpensStream(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	var wire, want []byte
 	for range 400 {
-		msg := randomBytes(rnd.Uint64(), 1+rnd.IntN(1024))
+		msg := spipedtest.RandomBytes(rnd.Uint64(), "", 1+rnd.IntN(1024))
 		pkt := make([]byte, cipher.PacketSize)
 		copy(pkt, msg)
 		r.peerSeal.Seal(pkt, len(msg))
@@ -204,7 +205,7 @@ func TestPipeBackpressure(t *testing.T) {
 	r := newPipeRig(t)
 	unix.SetsockoptInt(r.c.dialled, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
 	// Fill the plaintext side until it blocks, never reading the other end.
-	data := randomBytes(2, 1<<20)
+	data := spipedtest.RandomBytes(2, "", 1<<20)
 	off := 0
 	for off < len(data) {
 		n, err := unix.Write(r.plain, data[off:min(off+65536, len(data))])
@@ -354,7 +355,7 @@ func TestPipeRetriesInterruptedWrite(t *testing.T) {
 
 func TestPipeNoAllocs(t *testing.T) {
 	r := newPipeRig(t)
-	plain := randomBytes(3, 64<<10)
+	plain := spipedtest.RandomBytes(3, "", 64<<10)
 	const runs = 50
 	sealed := make([][]byte, runs+1)
 	for i := range sealed {
@@ -397,7 +398,7 @@ func TestPipeNoAllocs(t *testing.T) {
 // cipher's cost per byte without a second process.
 func BenchmarkPipeSeal(b *testing.B) {
 	r := newPipeRig(b)
-	plain := randomBytes(4, 64<<10)
+	plain := spipedtest.RandomBytes(4, "", 64<<10)
 	buf := make([]byte, 128<<10)
 	want := 64 * cipher.PacketSize
 	b.SetBytes(int64(len(plain)))
@@ -429,7 +430,7 @@ func BenchmarkPipeSeal(b *testing.B) {
 // its input by the test's peer counts in its time).
 func BenchmarkPipeOpen(b *testing.B) {
 	r := newPipeRig(b)
-	plain := randomBytes(5, 64<<10)
+	plain := spipedtest.RandomBytes(5, "", 64<<10)
 	sealer := r.peerSeal
 	wire := make([]byte, 64*cipher.PacketSize)
 	buf := make([]byte, 128<<10)

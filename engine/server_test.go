@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiped-go/spiped/internal/spipedtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -160,7 +161,7 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 		}
 		return err != nil
 	})
-	data := randomBytes(9, 3<<20)
+	data := spipedtest.RandomBytes(9, "", 3<<20)
 	go func() {
 		c.Write(data)
 		c.(*net.TCPConn).CloseWrite()
@@ -187,7 +188,7 @@ func TestEMFILEPausesAccepting(t *testing.T) {
 	dspec, _ := freeAddr(t, tcp4, "d")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILEPausesAccepting$")
 	cmd.Env = append(os.Environ(), "ENGINE_EMFILE_CHILD="+dspec+" "+target)
-	var stderr syncBuffer
+	var stderr spipedtest.SyncBuffer
 	cmd.Stderr = &stderr
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -243,25 +244,6 @@ func TestEMFILEPausesAccepting(t *testing.T) {
 	if cmd.ProcessState != nil {
 		t.Fatal("child exited")
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a child's output copier and the test
-// may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // emfileChild is the child of TestEMFILEPausesAccepting: our -d with a
@@ -368,7 +350,7 @@ func TestManyLoops(t *testing.T) {
 			}
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(20 * time.Second))
-			data := randomBytes(uint64(100+i), 200_000+i*1000)
+			data := spipedtest.RandomBytes(uint64(100+i), "", 200_000+i*1000)
 			go func() {
 				c.Write(data)
 				c.(*net.TCPConn).CloseWrite()

@@ -146,7 +146,7 @@ func TestTimingRelayedTunnel(t *testing.T) {
 				c, tc := tn.through(t, tl)
 				go echoBack(tc)
 				data := make([]byte, envInt("SPIPED_TIMING_BULK", 4<<20))
-				fillRandom(seed, "timing bulk "+im.name, data)
+				spipedtest.FillRandom(seed, "timing bulk "+im.name, data)
 				start := time.Now()
 				if err := echoConn(c, data, 2, 32<<10, newRand(seed, "timing bulk pattern"), 30*time.Second); err != nil {
 					t.Fatal(err)
@@ -639,7 +639,7 @@ func TestTimingEarlyDataEncrypt(t *testing.T) {
 			e := startWithCanary(t, im, daemonOpts{encrypt: true, target: specOfAddr(st.Addr()), keyPath: keyPath, key: key, maxConns: -1}, cn)
 			hold(t, st)
 			data := append([]byte("hello"), make([]byte, 64<<10)...)
-			fillRandom(seed, "early -e", data[5:])
+			spipedtest.FillRandom(seed, "early -e", data[5:])
 			start := time.Now()
 			c, err := net.Dial("tcp4", e.addr())
 			if err != nil {
