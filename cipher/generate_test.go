@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // TestGeneratedAsmCurrent regenerates dh_amd64.s from dh_amd64_gen.go and
@@ -15,13 +17,7 @@ import (
 // output) cannot go unnoticed. It runs on every platform: the comparison
 // needs no amd64 CPU.
 func TestGeneratedAsmCurrent(t *testing.T) {
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the go command is needed to regenerate dh_amd64.s: %v", err)
-		}
-		t.Skipf("skipping: no go command to regenerate dh_amd64.s with (%v)", err)
-	}
+	goCmd := spipedtest.NeedCommand(t, "go", "dh_amd64.s not regenerated and compared")
 	want, err := os.ReadFile("dh_amd64.s")
 	if err != nil {
 		t.Fatal(err)

@@ -1,23 +1,18 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // The man page lints clean with mandoc -Tlint -W warning and documents
 // every option spipe accepts, each as an entry of the options list.
 func TestManPage(t *testing.T) {
-	prog, err := exec.LookPath("mandoc")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("mandoc is required under CI to lint the man pages (scripts/install-deps.sh installs it)")
-		}
-		t.Skip("mandoc not installed (scripts/install-deps.sh installs it): man page not linted")
-	}
+	prog := spipedtest.NeedCommand(t, "mandoc", "the man page is not linted")
 	page := filepath.Join("..", "..", "man", "spipe.1")
 	if out, err := exec.Command(prog, "-Tlint", "-W", "warning", page).CombinedOutput(); err != nil || len(out) != 0 {
 		t.Errorf("mandoc -Tlint -W warning %s: %v\n%s", page, err, out)

@@ -1,26 +1,20 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // mandoc finds mandoc, or skips without it; under CI it must be there
 // (scripts/install-deps.sh installs it).
 func mandoc(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("mandoc")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("mandoc is required under CI to lint the man pages (scripts/install-deps.sh installs it)")
-		}
-		t.Skip("mandoc not installed (scripts/install-deps.sh installs it): man pages not linted")
-	}
-	return p
+	return spipedtest.NeedCommand(t, "mandoc", "the man pages are not linted")
 }
 
 // manPage lints the page with mandoc -Tlint -W warning, which must print

@@ -12,23 +12,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // nginxBin finds nginx (Debian's is in /usr/sbin, often not on PATH),
 // or skips the test without it; under CI it must be there.
 func nginxBin(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx"
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("nginx is required under CI to check the PROXY header (scripts/install-deps.sh installs it)")
-	}
-	t.Skip("nginx not installed (scripts/install-deps.sh installs it): cannot check the PROXY header against a real consumer")
-	return ""
+	return spipedtest.NeedCommand(t, "nginx", "the PROXY header is not checked against a real consumer")
 }
 
 // proxyConsumer runs nginx, owned by the test, on a free loopback port,
