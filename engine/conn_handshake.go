@@ -26,9 +26,11 @@ func (c *conn) startHandshake() {
 }
 
 // driveHandshake moves bytes between the ciphertext socket and the machine
-// until it has to wait for the socket or a worker. It reads exactly what the
-// machine needs, so bytes after the handshake stay in the socket for the
-// data phase.
+// until it has to wait for the socket or a worker. It reads as much as the
+// loop's scratch buffer holds, so that a short read tells the socket is
+// empty (no read that only returns EAGAIN); bytes past the message the
+// machine needs are kept on the reading pipe (early), for the next message
+// or, after the handshake, for the data phase.
 func (c *conn) driveHandshake() {
 	fd, in := c.ciphertext()
 	for c.state == handshaking {
@@ -44,10 +46,16 @@ func (c *conn) driveHandshake() {
 				c.close(CauseHandshakeFailed)
 			}
 		case cipher.StepRead:
+			if len(in.early) > 0 {
+				n, err := c.hs.Input(in.early)
+				in.early = in.early[n:]
+				c.inputDone(err)
+				continue
+			}
 			if !in.canRead {
 				return
 			}
-			buf := c.l.scratch[:min(c.hs.Need(), len(c.l.scratch))]
+			buf := c.l.scratch[:]
 			n, e := sysRead(fd, buf)
 			switch {
 			case e == unix.EAGAIN:
@@ -55,13 +63,16 @@ func (c *conn) driveHandshake() {
 				return
 			case e != 0 || n == 0:
 				c.close(CauseHandshakeFailed)
-			default:
-				if _, err := c.hs.Input(buf[:n]); errors.Is(err, cipher.ErrNoForwardSecrecy) {
-					c.close(CauseFSRefused)
-				} else if err != nil {
-					c.close(CauseHandshakeFailed)
-				}
+				return
 			}
+			if n < len(buf) {
+				in.drained()
+			}
+			used, err := c.hs.Input(buf[:n])
+			if used < n && err == nil {
+				in.early = append([]byte(nil), buf[used:n]...)
+			}
+			c.inputDone(err)
 		case cipher.StepCompute:
 			c.state = computing
 			c.p.work.submit(c)
@@ -70,6 +81,16 @@ func (c *conn) driveHandshake() {
 		default:
 			c.close(CauseHandshakeFailed)
 		}
+	}
+}
+
+// inputDone closes the connection if the handshake refused what it read.
+func (c *conn) inputDone(err error) {
+	switch {
+	case errors.Is(err, cipher.ErrNoForwardSecrecy):
+		c.close(CauseFSRefused)
+	case err != nil:
+		c.close(CauseHandshakeFailed)
 	}
 }
 

@@ -104,9 +104,12 @@ func (l *loop) clock() int64 { return int64(time.Since(l.start)) }
 
 // run is the loop's goroutine. It returns when stop is set (by a posted
 // function) or the poller fails.
+//
+// The goroutine is not locked to its thread: a locked goroutine's yield
+// hands its P to another thread and waits to be handed it back (two thread
+// wake-ups, the loop's own among them, instead of at most one spinning
+// thread), and so does every return from a wait whose P sysmon took.
 func (l *loop) run() error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	var lastYield int64
 	for !l.stop {
 		// The loop never passes through the scheduler on its own. After
@@ -181,7 +184,7 @@ func (l *loop) runWaiters() {
 
 func (l *loop) closeReleased() {
 	for _, fd := range l.closing {
-		unix.Close(fd)
+		closeFd(fd)
 	}
 	l.closing = l.closing[:0]
 }

@@ -46,6 +46,7 @@ type pipe struct {
 
 	moved  int64  // plaintext bytes carried (sealed, or opened and written)
 	prefix []byte // plaintext to send before any data read (-P's header)
+	early  []byte // ciphertext the handshake read past its last message: opened first
 }
 
 // run moves as much data as the sockets allow without blocking. A non-nil
@@ -151,7 +152,7 @@ func (p *pipe) runOpen() error {
 			// A partial packet at EOF is discarded: a clean end.
 			return p.finish()
 		}
-		if !p.canRead {
+		if !p.canRead && len(p.early) == 0 {
 			if p.rlen == 0 {
 				p.release()
 			}
@@ -160,24 +161,32 @@ func (p *pipe) runOpen() error {
 		if p.b == nil && !p.takeBatch() {
 			return nil
 		}
-		n, e := sysRead(p.in, p.b.Buf[p.rlen:])
-		switch e {
-		case 0:
-		case unix.EAGAIN:
-			p.canRead = false
-			if p.rlen == 0 {
-				p.release()
+		var n int
+		if len(p.early) > 0 {
+			// Fewer bytes than a packet: they fit whatever rlen is.
+			n = copy(p.b.Buf[p.rlen:], p.early)
+			p.early = nil
+		} else {
+			var e unix.Errno
+			n, e = sysRead(p.in, p.b.Buf[p.rlen:])
+			switch e {
+			case 0:
+			case unix.EAGAIN:
+				p.canRead = false
+				if p.rlen == 0 {
+					p.release()
+				}
+				return nil
+			default:
+				return e
 			}
-			return nil
-		default:
-			return e
-		}
-		if n == 0 {
-			p.eof = true
-			continue
-		}
-		if n < bufpool.Size-p.rlen {
-			p.drained()
+			if n == 0 {
+				p.eof = true
+				continue
+			}
+			if n < bufpool.Size-p.rlen {
+				p.drained()
+			}
 		}
 		p.rlen += n
 		p.dirty = max(p.dirty, p.rlen)
@@ -295,13 +304,14 @@ func (p *pipe) stop() {
 		p.open.Wipe()
 	}
 	p.in, p.out = -1, -1
+	p.early = nil
 }
 
 // finish ends this direction: shut down the output's write side, and close
 // the connection once the other direction has finished too.
 func (p *pipe) finish() error {
 	p.release()
-	if err := unix.Shutdown(p.out, unix.SHUT_WR); err != nil &&
+	if err := shutdownWrite(p.out); err != 0 &&
 		err != unix.ENOTCONN && err != unix.ECONNRESET {
 		return err
 	}

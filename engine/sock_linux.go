@@ -5,8 +5,14 @@ package engine
 import "golang.org/x/sys/unix"
 
 // newSocket returns a non-blocking, close-on-exec stream socket.
+// A raw call, as the data path's are (sys_linux.go).
 func newSocket(family int) (int, error) {
-	return unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	r, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family),
+		unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
 }
 
 // acceptSocket accepts one connection as a non-blocking, close-on-exec

@@ -83,13 +83,11 @@ func setIovec(v *unix.Iovec, p []byte) {
 // unless disabled, keepalives. Errors (a Unix socket has neither option)
 // are of no consequence.
 func tuneData(fd int, keepalive bool) {
-	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	setsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	if keepalive {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+		setsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
 	}
 }
-
-func closeFd(fd int) { unix.Close(fd) }
 
 // pollReadable is 1 if fd is readable now, else 0 (poll, no wait).
 func pollReadable(fd int) int {
