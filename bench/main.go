@@ -67,7 +67,7 @@ func parseFlags(args []string) (config, error) {
 	held := fs.String("held", "500,1000,2000,4000", "held-connection counts [200,400,800]")
 	fs.DurationVar(&c.heldTimeout, "held-timeout", 60*time.Second, "time limit to open one set of held connections [10s]")
 	fs.StringVar(&c.benchtime, "benchtime", "1s", "go test -benchtime for the crypto benchmarks [300ms]")
-	only := fs.String("only", "", "run only scenarios whose name matches this regexp (bulk-1, bulk-8, connect, connect-f, latency, held-N, crypto)")
+	only := fs.String("only", "", "run only scenarios whose name matches this regexp (bulk-1, bulk-8, connect, connect-f, latency, held-N, crypto; connect-hog, connect-f-hog, latency-hog: with a CPU hog on one core)")
 	fs.StringVar(&c.jsonPath, "json", "", "write the results as JSON to this file (- for stdout, then no Markdown)")
 	fs.StringVar(&c.svgDir, "svg", "", "write held.svg and throughput.svg into this directory")
 	fs.StringVar(&c.profile, "profile", "", "instead of the report, CPU-profile our daemons (--pprof) during a bulk run into this file (-e) and its -d twin")
@@ -119,7 +119,10 @@ func parseFlags(args []string) (config, error) {
 	return c, nil
 }
 
-func main() { os.Exit(run()) }
+func main() {
+	hogIfAsked()
+	os.Exit(run())
+}
 
 func run() int {
 	cfg, err := parseFlags(os.Args[1:])

@@ -75,6 +75,9 @@ func (r *runner) scenarios() []scenario {
 		r.connRate("connect", "", nil),
 		r.connRate("connect-f", ", -f", []string{"-f"}),
 		r.latency(),
+		underHog(r.connRate("connect", "", nil)),
+		underHog(r.connRate("connect-f", ", -f", []string{"-f"})),
+		underHog(r.latency()),
 	}
 	for _, n := range r.cfg.held {
 		scs = append(scs, r.held(n))

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // childAttr puts a daemon in its own process group (a terminal's Ctrl-C
@@ -37,4 +39,11 @@ func raiseFileLimit(held []int) error {
 		return err
 	}
 	return fmt.Errorf("open-file limit %d is below the %d the held-connection runs need", hard, need)
+}
+
+// pinToCPU binds the calling thread to one CPU.
+func pinToCPU(cpu int) {
+	var set unix.CPUSet
+	set.Set(cpu)
+	unix.SchedSetaffinity(0, &set)
 }

@@ -13,3 +13,6 @@ func childAttr() *syscall.SysProcAttr {
 // raiseFileLimit does nothing here: the harness measures through /proc, so
 // only its Linux build runs the scenarios.
 func raiseFileLimit(held []int) error { return nil }
+
+// pinToCPU does nothing here (see raiseFileLimit).
+func pinToCPU(cpu int) {}
