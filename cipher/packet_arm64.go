@@ -1,0 +1,116 @@
+//go:build arm64 && !purego
+
+package cipher
+
+import (
+	"crypto/subtle"
+	"encoding/binary"
+	"os"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+// hasAsm reports whether the CPU runs the ARMv8 AES + SHA-256 path. cpuid
+// reads the Linux and FreeBSD hardware capabilities and assumes them on
+// macOS (every Apple silicon CPU has them); elsewhere it reports nothing,
+// and the portable path runs.
+var hasAsm = cpuid.CPU.Supports(cpuid.AESARM, cpuid.SHA2)
+
+// livePath is fixed at start-up; SPIPED_NOASM=1 forces the portable path
+// (as does the purego build tag) so that it can be measured and trusted on
+// the same machine.
+var livePath = func() string {
+	if hasAsm && os.Getenv("SPIPED_NOASM") != "1" {
+		return asmPath
+	}
+	return "generic"
+}()
+
+const asmPath = "arm64-aes-sha2"
+
+func newCipher(k *DirectionKeys) packetCipher {
+	if livePath == asmPath {
+		return newArm64Cipher(k)
+	}
+	return newGenericCipher(k)
+}
+
+// arm64Cipher holds what packet_arm64.s reads, through the offsets go_asm.h
+// gives it (arm64Cipher_rk, arm64Cipher_inner, arm64Cipher_outer).
+type arm64Cipher struct {
+	rk [15][16]byte // AES-256 round keys, in FIPS-197 byte order
+	// The SHA-256 chaining values after the HMAC ipad and opad blocks, a
+	// to h: the lane order SHA256H works on.
+	inner, outer [8]uint32
+}
+
+func newArm64Cipher(k *DirectionKeys) *arm64Cipher {
+	c := new(arm64Cipher)
+	expandKeyArm64(&k.Enc, &c.rk)
+	inner, outer, istate, ostate := hmacPads(&k.Mac)
+	c.inner = sha2State(istate)
+	c.outer = sha2State(ostate)
+	clear(istate)
+	clear(ostate)
+	inner.Reset()
+	outer.Reset()
+	return c
+}
+
+// sha2State reads the chaining words of a marshaled crypto/sha256 state
+// ("sha\x03" then the eight big-endian words).
+func sha2State(m []byte) (s [8]uint32) {
+	if len(m) < 36 || string(m[:4]) != "sha\x03" {
+		panic("cipher: unexpected crypto/sha256 state encoding")
+	}
+	for i := range s {
+		s[i] = binary.BigEndian.Uint32(m[4+4*i:])
+	}
+	return s
+}
+
+func (c *arm64Cipher) seal(buf []byte, n int, pnum uint64) {
+	buf = buf[:n*PacketSize]
+	for i := 0; i < n; i++ {
+		sealArm64(c, &buf[i*PacketSize], pnum+uint64(i))
+	}
+}
+
+func (c *arm64Cipher) open(pkt []byte, pnum uint64) bool {
+	var mac [macSize]byte
+	openArm64(c, &pkt[:PacketSize][0], pnum, &mac)
+	return subtle.ConstantTimeCompare(mac[:], pkt[plainSize:PacketSize]) == 1
+}
+
+// openBatch opens every packet, whatever the earlier ones gave, so that
+// its time does not depend on where a forgery sits.
+func (c *arm64Cipher) openBatch(buf []byte, n int, pnum uint64) bool {
+	buf = buf[:n*PacketSize]
+	var mac [macSize]byte
+	ok := 1
+	for i := 0; i < n; i++ {
+		pkt := buf[i*PacketSize : (i+1)*PacketSize]
+		openArm64(c, &pkt[0], pnum+uint64(i), &mac)
+		ok &= subtle.ConstantTimeCompare(mac[:], pkt[plainSize:])
+	}
+	return ok == 1
+}
+
+func (c *arm64Cipher) wipe() { *c = arm64Cipher{} }
+
+// expandKeyArm64 writes the AES-256 key schedule of key (FIPS-197 §5.2).
+//
+//go:noescape
+func expandKeyArm64(key *[32]byte, rk *[15][16]byte)
+
+// sealArm64 encrypts the framed packet at pkt and writes its MAC, in one
+// pass over the 1028 bytes.
+//
+//go:noescape
+func sealArm64(c *arm64Cipher, pkt *byte, pnum uint64)
+
+// openArm64 decrypts the packet at pkt in place and writes the HMAC it
+// computed over the ciphertext into mac; the caller compares.
+//
+//go:noescape
+func openArm64(c *arm64Cipher, pkt *byte, pnum uint64, mac *[macSize]byte)
