@@ -33,7 +33,7 @@ type genericCipher struct {
 	inner, outer   sha256Digest
 	istate, ostate []byte // marshaled states after the ipad and opad blocks
 	ctr            [aes.BlockSize]byte
-	ks             [aes.BlockSize]byte // one directly encrypted keystream block
+	ks             [ctrBlocks * aes.BlockSize]byte // keystream of the blocks GCM does not make
 	pn             [8]byte
 	sum            [sha256.Size]byte
 }
@@ -101,10 +101,10 @@ func (g *genericCipher) xorKeyStream(pkt []byte, pnum uint64) {
 	}
 	for j := 0; j < direct; j++ {
 		g.ctr[15] = byte(j) // j < 256: only the last byte of the block index moves
-		g.block.Encrypt(g.ks[:], g.ctr[:])
-		b := pkt[j*aes.BlockSize : min((j+1)*aes.BlockSize, plainSize)]
-		subtle.XORBytes(b, b, g.ks[:])
+		g.block.Encrypt(g.ks[j*aes.BlockSize:], g.ctr[:])
 	}
+	p := pkt[:min(direct*aes.BlockSize, plainSize)]
+	subtle.XORBytes(p, p, g.ks[:])
 }
 
 // sign leaves HMAC(Mac, ct || be64(pnum)) in g.sum.
