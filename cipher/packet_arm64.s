@@ -6,10 +6,11 @@
 // The packet transform with the ARMv8 Cryptography Extension: AESE/AESMC
 // for AES-256-CTR, SHA256H/SHA256H2/SHA256SU0/SHA256SU1 for HMAC-SHA256.
 // One pass per packet: each 64-byte chunk is loaded once, XORed with four
-// keystream blocks, stored, and hashed as ciphertext (the plaintext's
-// keystream XOR for seal, the loaded bytes for open). The AES work of a
-// chunk does not depend on the SHA-256 chain of the previous one, so an
-// out-of-order core runs the two units side by side.
+// keystream blocks, stored, and hashed as ciphertext (the XOR's result for
+// seal, the loaded bytes for open). The AES rounds that make the next
+// chunk's keystream are interleaved with the SHA-256 rounds of this one
+// (SHA256_AES_BLOCK), so the AES units work while the SHA-256 dependency
+// chain waits, on in-order cores as on out-of-order ones.
 //
 // Registers:
 //	V0, V1     SHA-256 state {a,b,c,d}, {e,f,g,h}
@@ -101,6 +102,88 @@
 	VADD V2.S4, V0.S4, V0.S4 \
 	VADD V3.S4, V1.S4, V1.S4
 
+// SHA256_AES_BLOCK is SHA256_BLOCK with the fourteen AES rounds of the
+// four counter blocks in V11-V14 spread over its first fourteen quads, one
+// round per quad: the AES units work while the SHA-256 chain waits on its
+// latency.
+#define SHA256_AES_BLOCK \
+	MOVD $sha256K<>(SB), R4 \
+	VMOV V0.B16, V2.B16 \
+	VMOV V1.B16, V3.B16 \
+	VMOV V2.B16, V8.B16 \
+	WK(V4) \
+	SHA256SU0 V5.S4, V4.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V17) \
+	WK(V5) \
+	SHA256SU0 V6.S4, V5.S4 \
+	SHA256SU1 V7.S4, V6.S4, V4.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V18) \
+	WK(V6) \
+	SHA256SU0 V7.S4, V6.S4 \
+	SHA256SU1 V4.S4, V7.S4, V5.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V19) \
+	WK(V7) \
+	SHA256SU0 V4.S4, V7.S4 \
+	SHA256SU1 V5.S4, V4.S4, V6.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V20) \
+	WK(V4) \
+	SHA256SU0 V5.S4, V4.S4 \
+	SHA256SU1 V6.S4, V5.S4, V7.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V21) \
+	WK(V5) \
+	SHA256SU0 V6.S4, V5.S4 \
+	SHA256SU1 V7.S4, V6.S4, V4.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V22) \
+	WK(V6) \
+	SHA256SU0 V7.S4, V6.S4 \
+	SHA256SU1 V4.S4, V7.S4, V5.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V23) \
+	WK(V7) \
+	SHA256SU0 V4.S4, V7.S4 \
+	SHA256SU1 V5.S4, V4.S4, V6.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V24) \
+	WK(V4) \
+	SHA256SU0 V5.S4, V4.S4 \
+	SHA256SU1 V6.S4, V5.S4, V7.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V25) \
+	WK(V5) \
+	SHA256SU0 V6.S4, V5.S4 \
+	SHA256SU1 V7.S4, V6.S4, V4.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V26) \
+	WK(V6) \
+	SHA256SU0 V7.S4, V6.S4 \
+	SHA256SU1 V4.S4, V7.S4, V5.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V27) \
+	WK(V7) \
+	SHA256SU0 V4.S4, V7.S4 \
+	SHA256SU1 V5.S4, V4.S4, V6.S4 \
+	SHA256_QUAD \
+	AES_ROUND4(V28) \
+	WK(V4) \
+	SHA256_QUAD \
+	SHA256SU1 V6.S4, V5.S4, V7.S4 \
+	AES_ROUND4(V29) \
+	WK(V5) \
+	SHA256_QUAD \
+	AES_LAST4 \
+	WK(V6) \
+	SHA256_QUAD \
+	WK(V7) \
+	SHA256_QUAD \
+	VADD V2.S4, V0.S4, V0.S4 \
+	VADD V3.S4, V1.S4, V1.S4
+
 // AES_ROUND4(k) runs one middle round (SubBytes, ShiftRows, AddRoundKey k
 // then MixColumns) on the four blocks.
 #define AES_ROUND4(k) \
@@ -113,8 +196,19 @@
 	AESE  k.B16, V14.B16 \
 	AESMC V14.B16, V14.B16
 
-// KEYSTREAM4 encrypts the next four counter blocks into V11-V14.
-#define KEYSTREAM4 \
+// AES_LAST4 is the final round (no MixColumns, then round key 14).
+#define AES_LAST4 \
+	AESE  V30.B16, V11.B16 \
+	AESE  V30.B16, V12.B16 \
+	AESE  V30.B16, V13.B16 \
+	AESE  V30.B16, V14.B16 \
+	VEOR  V31.B16, V11.B16, V11.B16 \
+	VEOR  V31.B16, V12.B16, V12.B16 \
+	VEOR  V31.B16, V13.B16, V13.B16 \
+	VEOR  V31.B16, V14.B16, V14.B16
+
+// COUNTERS4 puts the next four counter blocks in V11-V14.
+#define COUNTERS4 \
 	VMOV  V15.B16, V11.B16 \
 	VADD  V16.B16, V15.B16, V15.B16 \
 	VMOV  V15.B16, V12.B16 \
@@ -122,7 +216,11 @@
 	VMOV  V15.B16, V13.B16 \
 	VADD  V16.B16, V15.B16, V15.B16 \
 	VMOV  V15.B16, V14.B16 \
-	VADD  V16.B16, V15.B16, V15.B16 \
+	VADD  V16.B16, V15.B16, V15.B16
+
+// KEYSTREAM4 encrypts the next four counter blocks into V11-V14.
+#define KEYSTREAM4 \
+	COUNTERS4 \
 	AES_ROUND4(V17) \
 	AES_ROUND4(V18) \
 	AES_ROUND4(V19) \
@@ -136,46 +234,7 @@
 	AES_ROUND4(V27) \
 	AES_ROUND4(V28) \
 	AES_ROUND4(V29) \
-	AESE  V30.B16, V11.B16 \
-	AESE  V30.B16, V12.B16 \
-	AESE  V30.B16, V13.B16 \
-	AESE  V30.B16, V14.B16 \
-	VEOR  V31.B16, V11.B16, V11.B16 \
-	VEOR  V31.B16, V12.B16, V12.B16 \
-	VEOR  V31.B16, V13.B16, V13.B16 \
-	VEOR  V31.B16, V14.B16, V14.B16
-
-// KEYSTREAM1 encrypts the next counter block into V11.
-#define KEYSTREAM1 \
-	VMOV  V15.B16, V11.B16 \
-	AESE  V17.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V18.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V19.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V20.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V21.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V22.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V23.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V24.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V25.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V26.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V27.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V28.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V29.B16, V11.B16 \
-	AESMC V11.B16, V11.B16 \
-	AESE  V30.B16, V11.B16 \
-	VEOR  V31.B16, V11.B16, V11.B16
+	AES_LAST4
 
 // PACKET_SETUP loads the round keys, the first counter block (pnum in R2)
 // and the inner HMAC state.
@@ -273,9 +332,10 @@ TEXT ·sealArm64(SB), NOSPLIT, $0-24
 	MOVD pkt+8(FP), R1
 	MOVD pnum+16(FP), R2
 	PACKET_SETUP
+	KEYSTREAM4
 
 sealChunk:
-	KEYSTREAM4
+	// V11-V14 hold this chunk's keystream.
 	VLD1   (R1), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VEOR   V4.B16, V11.B16, V11.B16
 	VEOR   V5.B16, V12.B16, V12.B16
@@ -286,12 +346,13 @@ sealChunk:
 	VREV32 V12.B16, V5.B16
 	VREV32 V13.B16, V6.B16
 	VREV32 V14.B16, V7.B16
-	SHA256_BLOCK
+	COUNTERS4
+	SHA256_AES_BLOCK
 	SUBS   $1, R5
 	BNE    sealChunk
 
-	// R1 is at the length field: its keystream is block 64.
-	KEYSTREAM1
+	// R1 is at the length field; V11 holds the keystream of its block
+	// (64), V12-V14 spare blocks.
 	MOVWU  (R1), R7
 	VMOV   V11.S[0], R6
 	EORW   R6, R7
@@ -310,9 +371,10 @@ TEXT ·openArm64(SB), NOSPLIT, $0-32
 	MOVD pnum+16(FP), R2
 	MOVD mac+24(FP), R3
 	PACKET_SETUP
+	KEYSTREAM4
 
 openChunk:
-	KEYSTREAM4
+	// V11-V14 hold this chunk's keystream.
 	VLD1   (R1), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VEOR   V4.B16, V11.B16, V11.B16
 	VEOR   V5.B16, V12.B16, V12.B16
@@ -323,13 +385,13 @@ openChunk:
 	VREV32 V5.B16, V5.B16
 	VREV32 V6.B16, V6.B16
 	VREV32 V7.B16, V7.B16
-	SHA256_BLOCK
+	COUNTERS4
+	SHA256_AES_BLOCK
 	SUBS   $1, R5
 	BNE    openChunk
 
 	// The hash takes the ciphertext of the length field, read before it
-	// is decrypted.
-	KEYSTREAM1
+	// is decrypted with V11 (the keystream of block 64).
 	MOVWU  (R1), R7
 	VMOV   V11.S[0], R6
 	EORW   R7, R6, R6
