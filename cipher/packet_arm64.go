@@ -69,15 +69,12 @@ func sha2State(m []byte) (s [8]uint32) {
 	return s
 }
 
-// seal takes the packets two at a time, whose HMACs share the SHA-256
-// unit (macPairArm64) after one CTR pass, and an odd one alone in the
-// stitched single-packet code.
+// seal takes the packets two at a time (sealPairArm64), whose HMACs
+// share the SHA-256 unit, and an odd one alone.
 func (c *arm64Cipher) seal(buf []byte, n int, pnum uint64) {
 	buf = buf[:n*PacketSize]
 	for ; n >= 2; n -= 2 {
-		ctrArm64(c, &buf[0], 2, pnum)
-		macPairArm64(c, &buf[0], &buf[PacketSize], pnum,
-			(*[macSize]byte)(buf[plainSize:PacketSize]), (*[macSize]byte)(buf[PacketSize+plainSize:]))
+		sealPairArm64(c, &buf[0], pnum)
 		buf = buf[2*PacketSize:]
 		pnum += 2
 	}
@@ -92,19 +89,17 @@ func (c *arm64Cipher) open(pkt []byte, pnum uint64) bool {
 	return subtle.ConstantTimeCompare(mac[:], pkt[plainSize:PacketSize]) == 1
 }
 
-// openBatch checks pairs of packets with macPairArm64 and decrypts them with
-// ctrArm64; an odd one goes through the stitched single-packet code. It
-// opens every packet whatever the earlier ones gave, so its time does not
-// depend on where a forgery sits.
+// openBatch opens the packets two at a time (openPairArm64) and an odd one
+// alone. It opens every packet whatever the earlier ones gave, so its time
+// does not depend on where a forgery sits.
 func (c *arm64Cipher) openBatch(buf []byte, n int, pnum uint64) bool {
 	buf = buf[:n*PacketSize]
 	var macA, macB [macSize]byte
 	ok := 1
 	for ; n >= 2; n -= 2 {
-		macPairArm64(c, &buf[0], &buf[PacketSize], pnum, &macA, &macB)
+		openPairArm64(c, &buf[0], pnum, &macA, &macB)
 		ok &= subtle.ConstantTimeCompare(macA[:], buf[plainSize:PacketSize])
 		ok &= subtle.ConstantTimeCompare(macB[:], buf[PacketSize+plainSize:2*PacketSize])
-		ctrArm64(c, &buf[0], 2, pnum)
 		buf = buf[2*PacketSize:]
 		pnum += 2
 	}
@@ -133,15 +128,15 @@ func sealArm64(c *arm64Cipher, pkt *byte, pnum uint64)
 //go:noescape
 func openArm64(c *arm64Cipher, pkt *byte, pnum uint64, mac *[macSize]byte)
 
-// ctrArm64 XORs the keystream into the first 1028 bytes of n >= 1
-// consecutive packets at buf, numbered from pnum.
+// sealPairArm64 seals the framed packets at a and a+PacketSize (numbers
+// pnum and pnum+1) in one pass, their SHA-256 chains interleaved.
 //
 //go:noescape
-func ctrArm64(c *arm64Cipher, buf *byte, n int, pnum uint64)
+func sealPairArm64(c *arm64Cipher, a *byte, pnum uint64)
 
-// macPairArm64 writes the HMACs of the ciphertexts of packets a (number
-// pnum) and b (number pnum+1) to macA and macB, the two SHA-256 chains
-// interleaved.
+// openPairArm64 decrypts the packets at a and a+PacketSize (numbers pnum
+// and pnum+1) in place in one pass and writes the HMACs it computed over
+// their ciphertexts into macA and macB; the caller compares.
 //
 //go:noescape
-func macPairArm64(c *arm64Cipher, a, b *byte, pnum uint64, macA, macB *[macSize]byte)
+func openPairArm64(c *arm64Cipher, a *byte, pnum uint64, macA, macB *[macSize]byte)

@@ -263,23 +263,29 @@
 	VLD1   (R6), [V0.S4, V1.S4] \
 	MOVD   $(const_MaxMessage/64), R5
 
-// INNER_TAIL hashes the last inner block: the ciphertext's final four
-// bytes (little-endian in R7), be64(pnum), the 0x80 terminator and the
-// bit length of ipad block || ct || pnum.
-#define INNER_TAIL \
+// TAIL_BLOCK(ptr, pn, m0, m1, m2, m3) fills message quads m0-m3 with the
+// last inner block of a packet whose length field (ciphertext) is at ptr
+// and whose number is in pn.
+#define TAIL_BLOCK(ptr, pn, m0, m1, m2, m3) \
+	MOVWU (ptr), R7 \
 	REVW  R7, R7 \
-	VEOR  V4.B16, V4.B16, V4.B16 \
-	VEOR  V5.B16, V5.B16, V5.B16 \
-	VEOR  V6.B16, V6.B16, V6.B16 \
-	VEOR  V7.B16, V7.B16, V7.B16 \
-	VMOV  R7, V4.S[0] \
-	LSR   $32, R2, R8 \
-	VMOV  R8, V4.S[1] \
-	VMOV  R2, V4.S[2] \
+	VEOR  m0.B16, m0.B16, m0.B16 \
+	VEOR  m1.B16, m1.B16, m1.B16 \
+	VEOR  m2.B16, m2.B16, m2.B16 \
+	VEOR  m3.B16, m3.B16, m3.B16 \
+	VMOV  R7, m0.S[0] \
+	LSR   $32, pn, R8 \
+	VMOV  R8, m0.S[1] \
+	VMOV  pn, m0.S[2] \
 	MOVW  $0x80000000, R8 \
-	VMOV  R8, V4.S[3] \
+	VMOV  R8, m0.S[3] \
 	MOVW  $((64+const_plainSize+8)*8), R8 \
-	VMOV  R8, V7.S[3] \
+	VMOV  R8, m3.S[3]
+
+// INNER_TAIL hashes the last inner block of the packet at R1 (its
+// ciphertext length field), number R2.
+#define INNER_TAIL \
+	TAIL_BLOCK(R1, R2, V4, V5, V6, V7) \
 	SHA256_BLOCK
 
 // OUTER hashes the inner digest (V0, V1) from the opad state and leaves
@@ -401,22 +407,30 @@ openChunk:
 
 	// The hash takes the ciphertext of the length field, read before it
 	// is decrypted with V11 (the keystream of block 64).
+	TAIL_BLOCK(R1, R2, V4, V5, V6, V7)
 	MOVWU  (R1), R7
 	VMOV   V11.S[0], R6
-	EORW   R7, R6, R6
-	MOVW   R6, (R1)
-	INNER_TAIL
+	EORW   R6, R7
+	MOVW   R7, (R1)
+	SHA256_BLOCK
 	OUTER
 	VST1   [V0.B16, V1.B16], (R3)
 	CLEAR
 	RET
 
 
-// SHA256_PAIR_BLOCK compresses two independent messages at once: V4-V7
-// into V0, V1 (working registers V2, V3, V8, V9) and V20-V23 into V16,
-// V17 (V18, V19, V24, V25). The two dependency chains interleave, so the
-// SHA-256 unit can issue while each chain waits on its latency; each
-// round-constant load serves both.
+// Pairs of packets (a batch's packets two at a time). One packet's HMAC
+// is a single SHA256H/SHA256H2 dependency chain that leaves the SHA-256
+// unit idle most cycles; two packets' chains interleaved fill it. AES work
+// goes between the quads as in the single-packet code, but the two chains
+// (V0-V9, V16-V25, constants in V10) leave no room for resident round keys:
+// each AES round loads its key (R9) into V27, and the keystream of four
+// blocks is XORed into memory (R14 for packet a, R15 for packet b) as soon
+// as it is ready, the chains reading the ciphertext back from memory.
+//
+//	V11-V14 four AES blocks, V15 and V28 the next counter blocks of a and
+//	b, V26 the counter increment, V27 a round key, V29 and V30 data.
+
 #define SHA256_PAIR_BLOCK \
 	MOVD $sha256K<>(SB), R4 \
 	VMOV V0.B16, V2.B16 \
@@ -622,120 +636,462 @@ openChunk:
 	VADD V18.S4, V16.S4, V16.S4 \
 	VADD V19.S4, V17.S4, V17.S4
 
-// PAIR_TAIL(ptr, pn, m0, m1, m2, m3) fills message quads m0-m3 with the
-// last inner block of a packet whose length field (ciphertext) is at ptr
-// and whose number is in pn.
-#define PAIR_TAIL(ptr, pn, m0, m1, m2, m3) \
-	MOVWU (ptr), R7 \
-	REVW  R7, R7 \
-	VEOR  m0.B16, m0.B16, m0.B16 \
-	VEOR  m1.B16, m1.B16, m1.B16 \
-	VEOR  m2.B16, m2.B16, m2.B16 \
-	VEOR  m3.B16, m3.B16, m3.B16 \
-	VMOV  R7, m0.S[0] \
-	LSR   $32, pn, R8 \
-	VMOV  R8, m0.S[1] \
-	VMOV  pn, m0.S[2] \
-	MOVW  $0x80000000, R8 \
-	VMOV  R8, m0.S[3] \
-	MOVW  $((64+const_plainSize+8)*8), R8 \
-	VMOV  R8, m3.S[3]
+// AES_JOB_SETUP(ctr) puts the next four counter blocks of ctr in V11-V14
+// and points R9 at round key 0.
+#define AES_JOB_SETUP(ctr) \
+	ADD   $arm64Cipher_rk, R0, R9 \
+	VMOV  ctr.B16, V11.B16 \
+	VADD  V26.B16, ctr.B16, ctr.B16 \
+	VMOV  ctr.B16, V12.B16 \
+	VADD  V26.B16, ctr.B16, ctr.B16 \
+	VMOV  ctr.B16, V13.B16 \
+	VADD  V26.B16, ctr.B16, ctr.B16 \
+	VMOV  ctr.B16, V14.B16 \
+	VADD  V26.B16, ctr.B16, ctr.B16
 
-// func macPairArm64(c *arm64Cipher, a, b *byte, pnum uint64, macA, macB *[32]byte)
-TEXT ·macPairArm64(SB), NOSPLIT, $0-48
+// AES_JOB_ROUND runs the next middle round on V11-V14.
+#define AES_JOB_ROUND \
+	VLD1.P 16(R9), [V27.B16] \
+	AESE   V27.B16, V11.B16 \
+	AESMC  V11.B16, V11.B16 \
+	AESE   V27.B16, V12.B16 \
+	AESMC  V12.B16, V12.B16 \
+	AESE   V27.B16, V13.B16 \
+	AESMC  V13.B16, V13.B16 \
+	AESE   V27.B16, V14.B16 \
+	AESMC  V14.B16, V14.B16
+
+// AES_JOB_LAST runs the final round (round keys 13 and 14).
+#define AES_JOB_LAST \
+	VLD1.P 16(R9), [V27.B16] \
+	AESE   V27.B16, V11.B16 \
+	AESE   V27.B16, V12.B16 \
+	AESE   V27.B16, V13.B16 \
+	AESE   V27.B16, V14.B16 \
+	VLD1   (R9), [V27.B16] \
+	VEOR   V27.B16, V11.B16, V11.B16 \
+	VEOR   V27.B16, V12.B16, V12.B16 \
+	VEOR   V27.B16, V13.B16, V13.B16 \
+	VEOR   V27.B16, V14.B16, V14.B16
+
+// AES_JOB_XOR(p) XORs the keystream in V11-V14 into the 64 bytes at p and
+// advances p.
+#define AES_JOB_XOR(p) \
+	VLD1   (p), [V29.B16, V30.B16] \
+	VEOR   V29.B16, V11.B16, V11.B16 \
+	VEOR   V30.B16, V12.B16, V12.B16 \
+	VST1.P [V11.B16, V12.B16], 32(p) \
+	VLD1   (p), [V29.B16, V30.B16] \
+	VEOR   V29.B16, V13.B16, V13.B16 \
+	VEOR   V30.B16, V14.B16, V14.B16 \
+	VST1.P [V13.B16, V14.B16], 32(p)
+
+// AES_JOB(ctr, p) is a whole job: four blocks of keystream XORed at p.
+#define AES_JOB(ctr, p) \
+	AES_JOB_SETUP(ctr) \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_LAST \
+	AES_JOB_XOR(p)
+
+// SHA256_PAIR_AES_BLOCK is SHA256_PAIR_BLOCK with a keystream job for
+// packet a (counter V15, data at R14) spread over its first eight quads and
+// one for packet b (V28, R15) over the last eight.
+#define SHA256_PAIR_AES_BLOCK \
+	MOVD $sha256K<>(SB), R4 \
+	VMOV V0.B16, V2.B16 \
+	VMOV V1.B16, V3.B16 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V16.B16, V18.B16 \
+	VMOV V17.B16, V19.B16 \
+	VMOV V18.B16, V24.B16 \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V4.S4, V9.S4 \
+	VADD V10.S4, V20.S4, V25.S4 \
+	SHA256SU0 V5.S4, V4.S4 \
+	SHA256SU0 V21.S4, V20.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_SETUP(V15) \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V5.S4, V9.S4 \
+	VADD V10.S4, V21.S4, V25.S4 \
+	SHA256SU0 V6.S4, V5.S4 \
+	SHA256SU0 V22.S4, V21.S4 \
+	SHA256SU1 V7.S4, V6.S4, V4.S4 \
+	SHA256SU1 V23.S4, V22.S4, V20.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V6.S4, V9.S4 \
+	VADD V10.S4, V22.S4, V25.S4 \
+	SHA256SU0 V7.S4, V6.S4 \
+	SHA256SU0 V23.S4, V22.S4 \
+	SHA256SU1 V4.S4, V7.S4, V5.S4 \
+	SHA256SU1 V20.S4, V23.S4, V21.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V7.S4, V9.S4 \
+	VADD V10.S4, V23.S4, V25.S4 \
+	SHA256SU0 V4.S4, V7.S4 \
+	SHA256SU0 V20.S4, V23.S4 \
+	SHA256SU1 V5.S4, V4.S4, V6.S4 \
+	SHA256SU1 V21.S4, V20.S4, V22.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V4.S4, V9.S4 \
+	VADD V10.S4, V20.S4, V25.S4 \
+	SHA256SU0 V5.S4, V4.S4 \
+	SHA256SU0 V21.S4, V20.S4 \
+	SHA256SU1 V6.S4, V5.S4, V7.S4 \
+	SHA256SU1 V22.S4, V21.S4, V23.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V5.S4, V9.S4 \
+	VADD V10.S4, V21.S4, V25.S4 \
+	SHA256SU0 V6.S4, V5.S4 \
+	SHA256SU0 V22.S4, V21.S4 \
+	SHA256SU1 V7.S4, V6.S4, V4.S4 \
+	SHA256SU1 V23.S4, V22.S4, V20.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V6.S4, V9.S4 \
+	VADD V10.S4, V22.S4, V25.S4 \
+	SHA256SU0 V7.S4, V6.S4 \
+	SHA256SU0 V23.S4, V22.S4 \
+	SHA256SU1 V4.S4, V7.S4, V5.S4 \
+	SHA256SU1 V20.S4, V23.S4, V21.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V7.S4, V9.S4 \
+	VADD V10.S4, V23.S4, V25.S4 \
+	SHA256SU0 V4.S4, V7.S4 \
+	SHA256SU0 V20.S4, V23.S4 \
+	SHA256SU1 V5.S4, V4.S4, V6.S4 \
+	SHA256SU1 V21.S4, V20.S4, V22.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_LAST \
+	AES_JOB_XOR(R14) \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V4.S4, V9.S4 \
+	VADD V10.S4, V20.S4, V25.S4 \
+	SHA256SU0 V5.S4, V4.S4 \
+	SHA256SU0 V21.S4, V20.S4 \
+	SHA256SU1 V6.S4, V5.S4, V7.S4 \
+	SHA256SU1 V22.S4, V21.S4, V23.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_SETUP(V28) \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V5.S4, V9.S4 \
+	VADD V10.S4, V21.S4, V25.S4 \
+	SHA256SU0 V6.S4, V5.S4 \
+	SHA256SU0 V22.S4, V21.S4 \
+	SHA256SU1 V7.S4, V6.S4, V4.S4 \
+	SHA256SU1 V23.S4, V22.S4, V20.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V6.S4, V9.S4 \
+	VADD V10.S4, V22.S4, V25.S4 \
+	SHA256SU0 V7.S4, V6.S4 \
+	SHA256SU0 V23.S4, V22.S4 \
+	SHA256SU1 V4.S4, V7.S4, V5.S4 \
+	SHA256SU1 V20.S4, V23.S4, V21.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V7.S4, V9.S4 \
+	VADD V10.S4, V23.S4, V25.S4 \
+	SHA256SU0 V4.S4, V7.S4 \
+	SHA256SU0 V20.S4, V23.S4 \
+	SHA256SU1 V5.S4, V4.S4, V6.S4 \
+	SHA256SU1 V21.S4, V20.S4, V22.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V4.S4, V9.S4 \
+	VADD V10.S4, V20.S4, V25.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	SHA256SU1 V6.S4, V5.S4, V7.S4 \
+	SHA256SU1 V22.S4, V21.S4, V23.S4 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V5.S4, V9.S4 \
+	VADD V10.S4, V21.S4, V25.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V6.S4, V9.S4 \
+	VADD V10.S4, V22.S4, V25.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	VLD1.P 16(R4), [V10.S4] \
+	VADD V10.S4, V7.S4, V9.S4 \
+	VADD V10.S4, V23.S4, V25.S4 \
+	SHA256H V9.S4, V3, V2 \
+	SHA256H V25.S4, V19, V18 \
+	SHA256H2 V9.S4, V8, V3 \
+	SHA256H2 V25.S4, V24, V19 \
+	VMOV V2.B16, V8.B16 \
+	VMOV V18.B16, V24.B16 \
+	AES_JOB_LAST \
+	AES_JOB_XOR(R15) \
+	VADD V2.S4, V0.S4, V0.S4 \
+	VADD V3.S4, V1.S4, V1.S4 \
+	VADD V18.S4, V16.S4, V16.S4 \
+	VADD V19.S4, V17.S4, V17.S4
+
+// PAIR_SETUP loads both inner states, both first counter blocks (pnum in
+// R2, pnum+1 in R12), the counter increment, and the chunk count.
+#define PAIR_SETUP \
+	ADD   $const_PacketSize, R1, R11 \
+	ADD   $1, R2, R12 \
+	MOVD  R1, R14 \
+	MOVD  R11, R15 \
+	ADD   $arm64Cipher_inner, R0, R6 \
+	VLD1  (R6), [V0.S4, V1.S4] \
+	VMOV  V0.B16, V16.B16 \
+	VMOV  V1.B16, V17.B16 \
+	REV   R2, R6 \
+	VEOR  V15.B16, V15.B16, V15.B16 \
+	VMOV  R6, V15.D[0] \
+	REV   R12, R6 \
+	VEOR  V28.B16, V28.B16, V28.B16 \
+	VMOV  R6, V28.D[0] \
+	VEOR  V26.B16, V26.B16, V26.B16 \
+	MOVD  $1, R6 \
+	VMOV  R6, V26.B[15]
+
+// PAIR_LOAD loads the next ciphertext chunk of a (R1) and b (R11) as
+// message words.
+#define PAIR_LOAD \
+	VLD1.P 64(R1), [V4.B16, V5.B16, V6.B16, V7.B16] \
+	VLD1.P 64(R11), [V20.B16, V21.B16, V22.B16, V23.B16] \
+	VREV32 V4.B16, V4.B16 \
+	VREV32 V5.B16, V5.B16 \
+	VREV32 V6.B16, V6.B16 \
+	VREV32 V7.B16, V7.B16 \
+	VREV32 V20.B16, V20.B16 \
+	VREV32 V21.B16, V21.B16 \
+	VREV32 V22.B16, V22.B16 \
+	VREV32 V23.B16, V23.B16
+
+// LENGTH_XOR(ctr, p) XORs the keystream of the next counter block of ctr
+// (block 64) into the four bytes at p.
+#define LENGTH_XOR(ctr, p) \
+	AES_JOB_SETUP(ctr) \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_ROUND \
+	AES_JOB_LAST \
+	MOVWU  (p), R7 \
+	VMOV   V11.S[0], R6 \
+	EORW   R6, R7 \
+	MOVW   R7, (p)
+
+// PAIR_OUTER runs both outer hashes and leaves the big-endian MACs in V0,
+// V1 (a) and V16, V17 (b).
+#define PAIR_OUTER \
+	VMOV  V0.B16, V4.B16 \
+	VMOV  V1.B16, V5.B16 \
+	VMOV  V16.B16, V20.B16 \
+	VMOV  V17.B16, V21.B16 \
+	VEOR  V6.B16, V6.B16, V6.B16 \
+	VEOR  V7.B16, V7.B16, V7.B16 \
+	MOVW  $0x80000000, R8 \
+	VMOV  R8, V6.S[0] \
+	MOVW  $((64+32)*8), R8 \
+	VMOV  R8, V7.S[3] \
+	VMOV  V6.B16, V22.B16 \
+	VMOV  V7.B16, V23.B16 \
+	ADD   $arm64Cipher_outer, R0, R6 \
+	VLD1  (R6), [V0.S4, V1.S4] \
+	VMOV  V0.B16, V16.B16 \
+	VMOV  V1.B16, V17.B16 \
+	SHA256_PAIR_BLOCK \
+	VREV32 V0.B16, V0.B16 \
+	VREV32 V1.B16, V1.B16 \
+	VREV32 V16.B16, V16.B16 \
+	VREV32 V17.B16, V17.B16
+
+// func sealPairArm64(c *arm64Cipher, a *byte, pnum uint64)
+//
+// Packets a and a+PacketSize. The keystream runs one chunk ahead of the
+// hash: chunk 0 first, then chunk i+1 of both packets during the hash of
+// chunk i, the last chunk hashed alone.
+TEXT ·sealPairArm64(SB), NOSPLIT, $0-24
 	MOVD c+0(FP), R0
 	MOVD a+8(FP), R1
-	MOVD b+16(FP), R11
-	MOVD pnum+24(FP), R2
-	MOVD macA+32(FP), R3
-	MOVD macB+40(FP), R13
-	ADD  $1, R2, R12
-	ADD  $arm64Cipher_inner, R0, R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	VMOV V0.B16, V16.B16
-	VMOV V1.B16, V17.B16
-	MOVD $(const_MaxMessage/64), R5
+	MOVD pnum+16(FP), R2
+	PAIR_SETUP
+	AES_JOB(V15, R14)
+	AES_JOB(V28, R15)
+	MOVD $(const_MaxMessage/64-1), R5
 
-pairChunk:
-	VLD1.P 64(R1), [V4.B16, V5.B16, V6.B16, V7.B16]
-	VLD1.P 64(R11), [V20.B16, V21.B16, V22.B16, V23.B16]
-	VREV32 V4.B16, V4.B16
-	VREV32 V5.B16, V5.B16
-	VREV32 V6.B16, V6.B16
-	VREV32 V7.B16, V7.B16
-	VREV32 V20.B16, V20.B16
-	VREV32 V21.B16, V21.B16
-	VREV32 V22.B16, V22.B16
-	VREV32 V23.B16, V23.B16
-	SHA256_PAIR_BLOCK
-	SUBS   $1, R5
-	BNE    pairChunk
+sealPairChunk:
+	PAIR_LOAD
+	SHA256_PAIR_AES_BLOCK
+	SUBS $1, R5
+	BNE  sealPairChunk
 
-	PAIR_TAIL(R1, R2, V4, V5, V6, V7)
-	PAIR_TAIL(R11, R12, V20, V21, V22, V23)
+	PAIR_LOAD
 	SHA256_PAIR_BLOCK
-
-	// The outer hashes: inner digest, 0x80, then the bit length of opad
-	// block || digest.
-	VMOV  V0.B16, V4.B16
-	VMOV  V1.B16, V5.B16
-	VMOV  V16.B16, V20.B16
-	VMOV  V17.B16, V21.B16
-	VEOR  V6.B16, V6.B16, V6.B16
-	VEOR  V7.B16, V7.B16, V7.B16
-	MOVW  $0x80000000, R8
-	VMOV  R8, V6.S[0]
-	MOVW  $((64+32)*8), R8
-	VMOV  R8, V7.S[3]
-	VMOV  V6.B16, V22.B16
-	VMOV  V7.B16, V23.B16
-	ADD   $arm64Cipher_outer, R0, R6
-	VLD1  (R6), [V0.S4, V1.S4]
-	VMOV  V0.B16, V16.B16
-	VMOV  V1.B16, V17.B16
+	LENGTH_XOR(V15, R1)
+	LENGTH_XOR(V28, R11)
+	TAIL_BLOCK(R1, R2, V4, V5, V6, V7)
+	TAIL_BLOCK(R11, R12, V20, V21, V22, V23)
 	SHA256_PAIR_BLOCK
-	VREV32 V0.B16, V0.B16
-	VREV32 V1.B16, V1.B16
-	VREV32 V16.B16, V16.B16
-	VREV32 V17.B16, V17.B16
-	VST1  [V0.B16, V1.B16], (R3)
-	VST1  [V16.B16, V17.B16], (R13)
+	PAIR_OUTER
+	ADD  $4, R1
+	ADD  $4, R11
+	VST1 [V0.B16, V1.B16], (R1)
+	VST1 [V16.B16, V17.B16], (R11)
 	CLEAR
 	RET
 
-// func ctrArm64(c *arm64Cipher, buf *byte, n int, pnum uint64)
-TEXT ·ctrArm64(SB), NOSPLIT, $0-32
+// func openPairArm64(c *arm64Cipher, a *byte, pnum uint64, macA, macB *[32]byte)
+//
+// Packets a and a+PacketSize. Each chunk is loaded for the hash before its
+// keystream job, in the same block, decrypts it in memory.
+TEXT ·openPairArm64(SB), NOSPLIT, $0-40
 	MOVD c+0(FP), R0
-	MOVD buf+8(FP), R1
-	MOVD n+16(FP), R3
-	MOVD pnum+24(FP), R2
-	ROUND_KEYS
-
-ctrPacket:
-	FIRST_COUNTER
+	MOVD a+8(FP), R1
+	MOVD pnum+16(FP), R2
+	MOVD macA+24(FP), R3
+	MOVD macB+32(FP), R13
+	PAIR_SETUP
 	MOVD $(const_MaxMessage/64), R5
 
-ctrChunk:
-	KEYSTREAM4
-	VLD1   (R1), [V4.B16, V5.B16, V6.B16, V7.B16]
-	VEOR   V4.B16, V11.B16, V11.B16
-	VEOR   V5.B16, V12.B16, V12.B16
-	VEOR   V6.B16, V13.B16, V13.B16
-	VEOR   V7.B16, V14.B16, V14.B16
-	VST1.P [V11.B16, V12.B16, V13.B16, V14.B16], 64(R1)
-	SUBS   $1, R5
-	BNE    ctrChunk
+openPairChunk:
+	PAIR_LOAD
+	SHA256_PAIR_AES_BLOCK
+	SUBS $1, R5
+	BNE  openPairChunk
 
-	// The length field: block 64.
-	KEYSTREAM4
-	MOVWU  (R1), R7
-	VMOV   V11.S[0], R6
-	EORW   R6, R7
-	MOVW   R7, (R1)
-	ADD    $(const_PacketSize-const_MaxMessage), R1
-	ADD    $1, R2
-	SUBS   $1, R3
-	BNE    ctrPacket
+	// The hash takes the ciphertext of the length fields, read before
+	// they are decrypted.
+	TAIL_BLOCK(R1, R2, V4, V5, V6, V7)
+	TAIL_BLOCK(R11, R12, V20, V21, V22, V23)
+	LENGTH_XOR(V15, R1)
+	LENGTH_XOR(V28, R11)
+	SHA256_PAIR_BLOCK
+	PAIR_OUTER
+	VST1 [V0.B16, V1.B16], (R3)
+	VST1 [V16.B16, V17.B16], (R13)
 	CLEAR
 	RET
 
