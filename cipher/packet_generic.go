@@ -17,19 +17,23 @@ const ctrBlocks = (plainSize + aes.BlockSize - 1) / aes.BlockSize
 // packet allocates.
 //
 // crypto/cipher's CTR stream cannot be re-seeded, and a new one per packet
-// allocates, while one Block.Encrypt call per counter block is slow. GCM's
-// keystream, however, is AES-CTR over nonce || be32(2), be32(3), ...: with
-// the 12-byte nonce be64(pnum) || 0 that is exactly this packet's keystream
-// from block 2 on, so sealing zeros with GCM yields blocks 2..64 in one
-// fast call (the GCM tag is discarded); blocks 0 and 1 use Block.Encrypt.
+// allocates, while one Block.Encrypt call per counter block is slow where
+// crypto/aes has assembly. GCM's keystream, however, is AES-CTR over
+// nonce || be32(2), be32(3), ...: with the 12-byte nonce be64(pnum) || 0
+// that is exactly this packet's keystream from block 2 on, so GCM-sealing
+// bytes 32..1027 of the packet in place encrypts them in one fast call
+// (its tag, written over the first 16 bytes of the MAC field, is
+// discarded); blocks 0 and 1 use Block.Encrypt. Where the standard library
+// has no AES-GCM assembly (the purego tag, other architectures) GCM is a
+// slow generic GHASH on top of the same per-block AES, so stdGCMAsm turns
+// the trick off and every block goes through Block.Encrypt.
 type genericCipher struct {
 	block          stdcipher.Block
 	gcm            stdcipher.AEAD
 	inner, outer   sha256Digest
 	istate, ostate []byte // marshaled states after the ipad and opad blocks
 	ctr            [aes.BlockSize]byte
-	ks             [(ctrBlocks + 1) * aes.BlockSize]byte // keystream, then GCM's tag
-	zeros          [(ctrBlocks - gcmFirstBlock) * aes.BlockSize]byte
+	ks             [ctrBlocks * aes.BlockSize]byte // keystream of the blocks GCM does not make
 	pn             [8]byte
 	sum            [sha256.Size]byte
 }
@@ -42,10 +46,12 @@ func newGenericCipher(k *DirectionKeys) *genericCipher {
 	if err != nil {
 		panic(err) // unreachable: the key is always 32 bytes
 	}
-	// NewGCM fails only under GODEBUG=fips140=only; then every block goes
-	// through Block.Encrypt.
-	gcm, _ := stdcipher.NewGCM(b)
-	g := &genericCipher{block: b, gcm: gcm}
+	g := &genericCipher{block: b}
+	if stdGCMAsm {
+		// NewGCM fails only under GODEBUG=fips140=only; then every block
+		// goes through Block.Encrypt.
+		g.gcm, _ = stdcipher.NewGCM(b)
+	}
 	g.inner, g.outer, g.istate, g.ostate = hmacPads(&k.Mac)
 	return g
 }
@@ -53,7 +59,7 @@ func newGenericCipher(k *DirectionKeys) *genericCipher {
 func (g *genericCipher) seal(buf []byte, n int, pnum uint64) {
 	for i := 0; i < n; i++ {
 		pkt := buf[i*PacketSize : (i+1)*PacketSize]
-		g.xorKeyStream(pkt[:plainSize], pnum)
+		g.xorKeyStream(pkt, pnum)
 		g.sign(pkt[:plainSize], pnum)
 		copy(pkt[plainSize:], g.sum[:])
 		pnum++
@@ -66,7 +72,8 @@ func (g *genericCipher) open(pkt []byte, pnum uint64) bool {
 	if subtle.ConstantTimeCompare(g.sum[:], pkt[plainSize:]) != 1 {
 		return false
 	}
-	g.xorKeyStream(pkt[:plainSize], pnum)
+	g.xorKeyStream(pkt, pnum)
+	copy(pkt[plainSize:], g.sum[:]) // the MAC field as received (it matched)
 	return true
 }
 
@@ -78,20 +85,26 @@ func (g *genericCipher) openBatch(buf []byte, n int, pnum uint64) bool {
 	return ok
 }
 
-// xorKeyStream encrypts or decrypts p (one packet's ct or plain) in place.
-func (g *genericCipher) xorKeyStream(p []byte, pnum uint64) {
+// xorKeyStream encrypts or decrypts pkt[:plainSize] in place; it may
+// overwrite the MAC field pkt[plainSize:PacketSize] with a GCM tag.
+func (g *genericCipher) xorKeyStream(pkt []byte, pnum uint64) {
+	pkt = pkt[:PacketSize]
 	binary.BigEndian.PutUint64(g.ctr[:8], pnum)
 	clear(g.ctr[8:])
 	direct := ctrBlocks
 	if g.gcm != nil {
 		direct = gcmFirstBlock
-		g.gcm.Seal(g.ks[gcmFirstBlock*aes.BlockSize:][:0], g.ctr[:g.gcm.NonceSize()], g.zeros[:], nil)
+		// The capacity limit keeps Seal's append inside this packet, so it
+		// never allocates and always works in place.
+		rest := pkt[gcmFirstBlock*aes.BlockSize : plainSize : PacketSize]
+		g.gcm.Seal(rest[:0], g.ctr[:g.gcm.NonceSize()], rest, nil)
 	}
 	for j := 0; j < direct; j++ {
 		g.ctr[15] = byte(j) // j < 256: only the last byte of the block index moves
 		g.block.Encrypt(g.ks[j*aes.BlockSize:], g.ctr[:])
 	}
-	subtle.XORBytes(p, p, g.ks[:len(p)])
+	p := pkt[:min(direct*aes.BlockSize, plainSize)]
+	subtle.XORBytes(p, p, g.ks[:])
 }
 
 // sign leaves HMAC(Mac, ct || be64(pnum)) in g.sum.

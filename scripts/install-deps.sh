@@ -6,10 +6,12 @@
 # touches) and python3-prometheus-client (tests parse --metrics with a real
 # Prometheus text parser, run by /usr/bin/python3), nginx (a real PROXY
 # protocol consumer for the -P test; the test runs its own instance on a
-# free port) and mandoc (the man pages are linted with mandoc -Tlint).
+# free port), mandoc (the man pages are linted with mandoc -Tlint) and
+# qemu-user-static (make test-arm64 runs the arm64 cipher tests under
+# qemu-aarch64-static through go test -exec; no binfmt_misc needed).
 # Idempotent; needs root (or sudo) and the Debian archive.
 set -euo pipefail
-packages=(spiped strace python3-prometheus-client nginx mandoc)
+packages=(spiped strace python3-prometheus-client nginx mandoc qemu-user-static)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
