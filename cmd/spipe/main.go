@@ -16,7 +16,6 @@ import (
 	"github.com/spiped-go/spiped/cmd/internal/bindaddr"
 	"github.com/spiped-go/spiped/cmd/internal/getopt"
 	"github.com/spiped-go/spiped/cmd/internal/keyfile"
-	"github.com/spiped-go/spiped/cmd/internal/parsenum"
 	"github.com/spiped-go/spiped/cmd/internal/version"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/engine"
@@ -157,7 +156,7 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			o.keyFile = arg
 		case "-o":
 			var err error
-			if secs, err = parsenum.Seconds(arg); err != nil {
+			if secs, err = libc.ParseSeconds(arg); err != nil {
 				w.Warnf("Error parsing argument: %s %s: %s", name, arg, libc.Strerror(err))
 				return nil, 1
 			}
@@ -177,6 +176,6 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	if (o.fast && o.requireFS) || !seen["-k"] || !(secs > 0) || !seen["-t"] {
 		return usage()
 	}
-	o.timeout = parsenum.Duration(secs)
+	o.timeout = libc.Duration(secs)
 	return o, 0
 }

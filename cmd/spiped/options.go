@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spiped-go/spiped/cmd/internal/getopt"
-	"github.com/spiped-go/spiped/cmd/internal/parsenum"
 	"github.com/spiped-go/spiped/cmd/internal/version"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/internal/libc"
@@ -128,13 +127,13 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			o.keyFile = arg
 		case "-n":
 			nSet = true
-			n, err = parsenum.Size(arg)
+			n, err = libc.ParseSize(arg)
 		case "-o":
-			oSecs, err = parsenum.Seconds(arg)
+			oSecs, err = libc.ParseSeconds(arg)
 		case "-p":
 			o.pidfile = arg
 		case "-r":
-			rSecs, err = parsenum.Seconds(arg)
+			rSecs, err = libc.ParseSeconds(arg)
 		case "-R":
 			// Recorded in seen; reResolve stays 0.
 		case "-s":
@@ -154,10 +153,10 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			var secs float64
 			// 0 closes what is open at once; inf is no limit, as without
 			// the option; NaN means nothing.
-			if secs, err = parsenum.Seconds(arg); err == nil && math.IsNaN(secs) {
+			if secs, err = libc.ParseSeconds(arg); err == nil && math.IsNaN(secs) {
 				err = syscall.EINVAL
 			} else if err == nil {
-				o.drain, o.hasDrain = parsenum.Duration(secs), !math.IsInf(secs, 1)
+				o.drain, o.hasDrain = libc.Duration(secs), !math.IsInf(secs, 1)
 			}
 		case "-P":
 			o.proxyHeader = true
@@ -212,9 +211,9 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 		n = 0 // any limit past what memory allows is no limit
 	}
 	o.maxConns = int(n)
-	o.timeout = parsenum.Duration(oSecs)
+	o.timeout = libc.Duration(oSecs)
 	if !seen["-R"] {
-		o.reResolve = parsenum.Duration(rSecs)
+		o.reResolve = libc.Duration(rSecs)
 		if math.IsInf(rSecs, 1) || math.IsNaN(rSecs) {
 			o.reResolve = 0
 		}
