@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,57 +17,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // bin is our spiped, built once for every test.
 var bin string
 
-const refSpiped = "/usr/bin/spiped"
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "spiped-cmd-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Chmod(dir, 0o755) // for the tests that run it unprivileged
-	bin = filepath.Join(dir, "spiped")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// runProg runs prog to completion with stdin and returns its output and status.
-func runProg(t *testing.T, prog, dir, stdin string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, prog, args...)
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%s %q did not finish: stderr %q", prog, args, stderr.String())
-	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s %q: %v", prog, args, err)
-	}
-	return result{stdout.String(), stderr.String(), code}
-}
+func TestMain(m *testing.M) { spipedtest.BuildMain(m, "spiped", &bin) }
 
 // usage is the reference's usage text with -b added, as ours prints it.
 const usage = `usage: spiped {-e | -d} -s <source socket> -t <target socket> [-b <bind address>] -k <key file>
@@ -188,32 +144,19 @@ func TestErrorsMatchReference(t *testing.T) {
 			"spiped: fopen(@D): Is a directory\nspiped: Failed to daemonize\n"},
 	}
 	dir := t.TempDir()
-	ref := ""
-	if _, err := os.Stat(refSpiped); err == nil {
-		ref = refSpiped
-	} else if os.Getenv("CI") != "" {
-		t.Fatalf("reference %s is required under CI", refSpiped)
-	} else {
-		t.Logf("reference %s not installed: checking our own expectations only", refSpiped)
-	}
+	ref := spipedtest.ReferenceAt(t, spipedtest.ReferenceSpiped)
 	for _, tc := range cases {
 		args := expand(tc.args, dir)
 		want := strings.ReplaceAll(tc.stderr, "@D", dir)
 		fixture(t, dir)
-		got := runProg(t, bin, dir, "", args...)
-		if got.code != tc.code || got.stderr != want || got.stdout != "" {
-			t.Errorf("spiped %q:\n got status %d, stderr %q, stdout %q\nwant status %d, stderr %q",
-				args, got.code, got.stderr, got.stdout, tc.code, want)
-		}
+		got := spipedtest.RunProgram(t, bin, dir, "", args...)
+		spipedtest.ExpectResult(t, args, got, tc.code, want)
 		if ref == "" {
 			continue
 		}
 		fixture(t, dir)
-		r := runProg(t, ref, dir, "", args...)
-		if r.code != got.code || fromReference(r.stderr) != got.stderr || r.stdout != got.stdout {
-			t.Errorf("spiped %q differs from the reference:\n ours status %d, stderr %q\n  ref status %d, stderr %q",
-				args, got.code, got.stderr, r.code, r.stderr)
-		}
+		r := spipedtest.RunProgram(t, ref, dir, "", args...)
+		spipedtest.ExpectSameAs(t, args, got, r, fromReference)
 	}
 }
 
@@ -222,90 +165,11 @@ func TestErrorsMatchReference(t *testing.T) {
 func TestBindAddressErrors(t *testing.T) {
 	dir := t.TempDir()
 	fixture(t, dir)
-	got := runProg(t, bin, dir, "", expand([]string{"-e", "-s", "@D/s", "-t", "@D/t", "-k", "@D/key", "-F", "-b", "[1.2.3.4]:0"}, dir)...)
+	got := spipedtest.RunProgram(t, bin, dir, "", expand([]string{"-e", "-s", "@D/s", "-t", "@D/t", "-k", "@D/key", "-F", "-b", "[1.2.3.4]:0"}, dir)...)
 	want := "spiped: Invalid port number: 0\nspiped: Error resolving socket address: [1.2.3.4]:0\n"
-	if got.code != 1 || got.stderr != want {
-		t.Fatalf("got status %d, stderr %q; want 1, %q", got.code, got.stderr, want)
+	if got.Code != 1 || got.Stderr != want {
+		t.Fatalf("got status %d, stderr %q; want 1, %q", got.Code, got.Stderr, want)
 	}
-}
-
-// background is a daemon or -F process the test started; cleanup kills
-// what is left.
-type background struct {
-	cmd    *exec.Cmd
-	stderr string // path of the file holding its standard error
-}
-
-// start runs spiped with standard output and error in files (a daemon
-// keeps them open, so pipes would never reach EOF).
-func start(t *testing.T, prog, dir, stdin string, args ...string) *background {
-	t.Helper()
-	errPath := filepath.Join(t.TempDir(), "stderr")
-	errFile, err := os.Create(errPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer errFile.Close()
-	cmd := exec.Command(prog, args...)
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Stdout, cmd.Stderr = errFile, errFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	b := &background{cmd: cmd, stderr: errPath}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return b
-}
-
-// wait waits for the process to exit and returns its status.
-func (b *background) wait(t *testing.T) int {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- b.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%q did not exit; stderr %q", b.cmd.Args, b.output())
-	}
-	return -1
-}
-
-func (b *background) output() string {
-	out, _ := os.ReadFile(b.stderr)
-	return string(out)
-}
-
-// waitFor polls cond until it holds, for up to 5 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// listening reports whether something accepts connections at addr.
-func listening(network, addr string) bool {
-	c, err := net.DialTimeout(network, addr, time.Second)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }
 
 // daemonPid reads a pidfile, which must hold only the decimal pid, and
@@ -342,52 +206,32 @@ func gone(pid int) bool {
 	return st == nil || st[0] == "Z" || st[0] == "X"
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func writeKey(t *testing.T, dir string) string {
-	t.Helper()
-	p := filepath.Join(dir, "key")
-	if err := os.WriteFile(p, []byte("secret"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // The parent exits 0 once the child listens and has written its pidfile,
 // named after the -s string in the working directory by default; the
 // child leads its own session; SIGTERM ends it.
 func TestDaemonize(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
-	port := freePort(t)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
+	port := spipedtest.FreeTCPPort(t)
 	src := fmt.Sprintf("[127.0.0.1]:%d", port)
-	d := start(t, bin, dir, "", "-e", "-s", src, "-t", "[127.0.0.1]:9", "-k", key)
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("parent exited %d: %q", code, d.output())
+	d := spipedtest.StartProgram(t, bin, dir, "", "-e", "-s", src, "-t", "[127.0.0.1]:9", "-k", key)
+	if code := d.Wait(t); code != 0 {
+		t.Fatalf("parent exited %d: %q", code, d.Output())
 	}
 	pid := daemonPid(t, filepath.Join(dir, src+".pid"))
-	if !listening("tcp", fmt.Sprintf("127.0.0.1:%d", port)) {
+	if !spipedtest.Accepting("tcp", fmt.Sprintf("127.0.0.1:%d", port)) {
 		t.Fatal("the daemon is not listening when its parent has exited")
 	}
 	st := procStat(pid)
 	if st == nil || st[3] != strconv.Itoa(pid) {
 		t.Fatalf("daemon %d: stat %q, want it to lead its own session", pid, st)
 	}
-	if pid == d.cmd.Process.Pid {
+	if pid == d.Cmd.Process.Pid {
 		t.Fatal("the pidfile names the parent")
 	}
 	syscall.Kill(pid, syscall.SIGTERM)
-	waitFor(t, "the daemon to exit on SIGTERM", func() bool { return gone(pid) })
-	if out := d.output(); out != "" {
+	spipedtest.WaitUntil(t, "the daemon to exit on SIGTERM", func() bool { return gone(pid) })
+	if out := d.Output(); out != "" {
 		t.Fatalf("unexpected output %q", out)
 	}
 }
@@ -395,32 +239,32 @@ func TestDaemonize(t *testing.T) {
 // -p names the pidfile; with -F there is none at all.
 func TestPidfileOptionAndForeground(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	sock := filepath.Join(dir, "sock")
-	d := start(t, bin, dir, "", "-d", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-p", filepath.Join(dir, "my.pid"))
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("parent exited %d: %q", code, d.output())
+	d := spipedtest.StartProgram(t, bin, dir, "", "-d", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-p", filepath.Join(dir, "my.pid"))
+	if code := d.Wait(t); code != 0 {
+		t.Fatalf("parent exited %d: %q", code, d.Output())
 	}
 	pid := daemonPid(t, filepath.Join(dir, "my.pid"))
 	if _, err := os.Stat(sock + ".pid"); err == nil {
 		t.Fatal("with -p, the default pidfile was written too")
 	}
 	syscall.Kill(pid, syscall.SIGTERM)
-	waitFor(t, "the daemon to exit", func() bool { return gone(pid) })
+	spipedtest.WaitUntil(t, "the daemon to exit", func() bool { return gone(pid) })
 
 	sock2 := filepath.Join(dir, "sock2")
-	f := start(t, bin, dir, "", "-F", "-d", "-s", sock2, "-t", "[127.0.0.1]:9", "-k", key, "-p", filepath.Join(dir, "f.pid"))
-	waitFor(t, "-F to listen", func() bool { return listening("unix", sock2) })
+	f := spipedtest.StartProgram(t, bin, dir, "", "-F", "-d", "-s", sock2, "-t", "[127.0.0.1]:9", "-k", key, "-p", filepath.Join(dir, "f.pid"))
+	spipedtest.WaitUntil(t, "-F to listen", func() bool { return spipedtest.Accepting("unix", sock2) })
 	for _, p := range []string{filepath.Join(dir, "f.pid"), sock2 + ".pid"} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("-F wrote a pidfile %s", p)
 		}
 	}
-	f.cmd.Process.Signal(syscall.SIGTERM)
-	if code := f.wait(t); code != 0 {
-		t.Fatalf("SIGTERM: exit status %d, want 0; stderr %q", code, f.output())
+	f.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := f.Wait(t); code != 0 {
+		t.Fatalf("SIGTERM: exit status %d, want 0; stderr %q", code, f.Output())
 	}
-	if out := f.output(); out != "" {
+	if out := f.Output(); out != "" {
 		t.Fatalf("unexpected output %q", out)
 	}
 }
@@ -430,7 +274,7 @@ func TestPidfileOptionAndForeground(t *testing.T) {
 // overwrite or create any file. It fails as for any unwritable pidfile.
 func TestPidfileSymlinkNotFollowed(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	victim := filepath.Join(dir, "victim")
 	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
@@ -442,14 +286,14 @@ func TestPidfileSymlinkNotFollowed(t *testing.T) {
 			t.Fatal(err)
 		}
 		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
-		d := start(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-p", link)
-		code := d.wait(t)
+		d := spipedtest.StartProgram(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-p", link)
+		code := d.Wait(t)
 		if code == 0 {
 			daemonPid(t, link) // a daemon started: end it with the test
 		}
 		want := "spiped: fopen(" + link + "): Too many levels of symbolic links\nspiped: Failed to daemonize\n"
-		if code != 1 || d.output() != want {
-			t.Errorf("-p symlink to %s: status %d, stderr %q; want 1, %q", target, code, d.output(), want)
+		if code != 1 || d.Output() != want {
+			t.Errorf("-p symlink to %s: status %d, stderr %q; want 1, %q", target, code, d.Output(), want)
 		}
 		if b, err := os.ReadFile(victim); err != nil || string(b) != "precious" {
 			t.Errorf("-p symlink to %s: the file behind it now holds %q (%v)", target, b, err)
@@ -467,15 +311,15 @@ func TestPidfileSymlinkNotFollowed(t *testing.T) {
 // has already exited 0, and the daemon prints its error and exits.
 func TestDropFailureAfterDaemonizing(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	sock := filepath.Join(dir, "sock")
-	d := start(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", "nosuchuser")
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("parent exited %d, want 0: %q", code, d.output())
+	d := spipedtest.StartProgram(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", "nosuchuser")
+	if code := d.Wait(t); code != 0 {
+		t.Fatalf("parent exited %d, want 0: %q", code, d.Output())
 	}
 	pid := daemonPid(t, sock+".pid")
-	waitFor(t, "the daemon to fail", func() bool { return gone(pid) })
-	if got, want := d.output(), "spiped: No such user: nosuchuser\nspiped: Failed to drop privileges\n"; got != want {
+	spipedtest.WaitUntil(t, "the daemon to fail", func() bool { return gone(pid) })
+	if got, want := d.Output(), "spiped: No such user: nosuchuser\nspiped: Failed to drop privileges\n"; got != want {
 		t.Fatalf("stderr %q, want %q", got, want)
 	}
 }
@@ -483,19 +327,19 @@ func TestDropFailureAfterDaemonizing(t *testing.T) {
 // -D daemonizes before looking anything up, then retries every second.
 func TestDNSRetryDaemonizesFirst(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	sock := filepath.Join(dir, "sock")
-	d := start(t, bin, dir, "", "-D", "-e", "-s", sock, "-t", "x", "-k", key)
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("parent exited %d, want 0: %q", code, d.output())
+	d := spipedtest.StartProgram(t, bin, dir, "", "-D", "-e", "-s", sock, "-t", "x", "-k", key)
+	if code := d.Wait(t); code != 0 {
+		t.Fatalf("parent exited %d, want 0: %q", code, d.Output())
 	}
 	pid := daemonPid(t, sock+".pid")
 	line := "spiped: Address must contain port number: x\n"
-	waitFor(t, "a second lookup", func() bool { return strings.Count(d.output(), line) >= 2 })
+	spipedtest.WaitUntil(t, "a second lookup", func() bool { return strings.Count(d.Output(), line) >= 2 })
 	if gone(pid) {
 		t.Fatal("the daemon gave up")
 	}
-	if out := d.output(); strings.ReplaceAll(out, line, "") != "" {
+	if out := d.Output(); strings.ReplaceAll(out, line, "") != "" {
 		t.Fatalf("stderr %q, want only %q lines", out, line)
 	}
 	if _, err := os.Stat(sock); err == nil {
@@ -535,22 +379,22 @@ func TestDropPrivileges(t *testing.T) {
 			fmt.Sprintf("Uid: %[1]s %[1]s %[1]s %[1]s; Gid: %[2]s %[2]s %[2]s %[2]s; Groups:", u.Uid, gid)})
 	}
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	for i, tc := range cases {
 		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
-		d := start(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", tc.spec)
-		if code := d.wait(t); code != 0 {
-			t.Fatalf("-u %s: parent exited %d: %q", tc.spec, code, d.output())
+		d := spipedtest.StartProgram(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", tc.spec)
+		if code := d.Wait(t); code != 0 {
+			t.Fatalf("-u %s: parent exited %d: %q", tc.spec, code, d.Output())
 		}
 		pid := daemonPid(t, sock+".pid")
 		// The drop happens after the parent is told to go: wait for it.
 		var got string
-		waitFor(t, "the privilege drop", func() bool { got = statusIDs(t, pid); return got == tc.want })
-		if !listening("unix", sock) {
+		spipedtest.WaitUntil(t, "the privilege drop", func() bool { got = statusIDs(t, pid); return got == tc.want })
+		if !spipedtest.Accepting("unix", sock) {
 			t.Errorf("-u %s: not listening after the drop", tc.spec)
 		}
 		syscall.Kill(pid, syscall.SIGTERM)
-		waitFor(t, "the daemon to exit", func() bool { return gone(pid) })
+		spipedtest.WaitUntil(t, "the daemon to exit", func() bool { return gone(pid) })
 	}
 }
 
@@ -567,13 +411,13 @@ func TestDropPrivilegesUnprivileged(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o777)
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	// nobody's own key, mode 0600: a key readable by others would add a
 	// warning of ours that the reference does not print.
 	if err := os.Chown(key, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	as := func(prog string, groups []uint32, args ...string) result {
+	as := func(prog string, groups []uint32, args ...string) spipedtest.ProgramResult {
 		cmd := exec.Command(prog, args...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: groups}}
 		var stderr bytes.Buffer
@@ -585,18 +429,18 @@ func TestDropPrivilegesUnprivileged(t *testing.T) {
 		} else if err != nil {
 			t.Fatalf("%s: %v", prog, err)
 		}
-		return result{"", stderr.String(), code}
+		return spipedtest.ProgramResult{Stderr: stderr.String(), Code: code}
 	}
 	sock := filepath.Join(dir, "eperm")
 	got := as(bin, []uint32{}, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", "0")
-	if want := "spiped: Failed to drop privileges: Operation not permitted\n"; got.code != 1 || got.stderr != want {
-		t.Fatalf("got status %d, stderr %q; want 1, %q", got.code, got.stderr, want)
+	if want := "spiped: Failed to drop privileges: Operation not permitted\n"; got.Code != 1 || got.Stderr != want {
+		t.Fatalf("got status %d, stderr %q; want 1, %q", got.Code, got.Stderr, want)
 	}
-	if _, err := os.Stat(refSpiped); err == nil {
+	if _, err := os.Stat(spipedtest.ReferenceSpiped); err == nil {
 		os.Remove(sock)
-		r := as(refSpiped, []uint32{}, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", "0")
+		r := as(spipedtest.ReferenceSpiped, []uint32{}, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", "0")
 		if r != got {
-			t.Errorf("reference: status %d, stderr %q", r.code, r.stderr)
+			t.Errorf("reference: status %d, stderr %q", r.Code, r.Stderr)
 		}
 	}
 	// Still in group 5, spiped cannot leave it: it warns, and the daemon
@@ -613,22 +457,22 @@ func TestDropPrivilegesUnprivileged(t *testing.T) {
 	}
 	pid := daemonPid(t, filepath.Join(dir, "w.pid"))
 	want := "spiped: Warning: Failed to leave supplementary groups\n"
-	waitFor(t, "the warning", func() bool { b, _ := os.ReadFile(errPath); return string(b) == want })
+	spipedtest.WaitUntil(t, "the warning", func() bool { b, _ := os.ReadFile(errPath); return string(b) == want })
 	if gone(pid) {
 		t.Fatal("the daemon exited after the warning")
 	}
 	syscall.Kill(pid, syscall.SIGTERM)
-	waitFor(t, "the daemon to exit", func() bool { return gone(pid) })
+	spipedtest.WaitUntil(t, "the daemon to exit", func() bool { return gone(pid) })
 }
 
 // --pprof serves the engine's counters under /debug/vars.
 func TestPprof(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	sock := filepath.Join(dir, "sock")
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	d := start(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
-	waitFor(t, "the debug server", func() bool { return listening("tcp", addr) })
+	addr := fmt.Sprintf("127.0.0.1:%d", spipedtest.FreeTCPPort(t))
+	d := spipedtest.StartProgram(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
+	spipedtest.WaitUntil(t, "the debug server", func() bool { return spipedtest.Accepting("tcp", addr) })
 	resp, err := http.Get("http://" + addr + "/debug/vars")
 	if err != nil {
 		t.Fatal(err)
@@ -644,9 +488,9 @@ func TestPprof(t *testing.T) {
 	if v, ok := vars.Engine["Open"]; !ok || v != 0.0 {
 		t.Fatalf("/debug/vars engine counters %v, want Open: 0", vars.Engine)
 	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("exit status %d: %q", code, d.output())
+	d.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.Wait(t); code != 0 {
+		t.Fatalf("exit status %d: %q", code, d.Output())
 	}
 }
 
@@ -655,22 +499,22 @@ func TestPprof(t *testing.T) {
 // IPv4, IPv6 or by name, serve.
 func TestPprofLoopbackOnly(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0", ":6060", "[::ffff:0.0.0.0]:0", "1.2.3.4:0"} {
 		sock := filepath.Join(dir, "refused")
-		got := runProg(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
+		got := spipedtest.RunProgram(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
 		want := "spiped: --pprof address must be a loopback address: " + addr + "\n"
-		if got.code != 1 || got.stderr != want {
-			t.Errorf("--pprof %s: status %d, stderr %q; want 1, %q", addr, got.code, got.stderr, want)
+		if got.Code != 1 || got.Stderr != want {
+			t.Errorf("--pprof %s: status %d, stderr %q; want 1, %q", addr, got.Code, got.Stderr, want)
 		}
 		if _, err := os.Lstat(sock); err == nil {
 			t.Errorf("--pprof %s: the source socket was bound before the refusal", addr)
 			os.Remove(sock)
 		}
 		// Without -F, the parent refuses before it starts a daemon.
-		got = runProg(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
-		if got.code != 1 || got.stderr != want {
-			t.Errorf("--pprof %s (daemon): status %d, stderr %q; want 1, %q", addr, got.code, got.stderr, want)
+		got = spipedtest.RunProgram(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
+		if got.Code != 1 || got.Stderr != want {
+			t.Errorf("--pprof %s (daemon): status %d, stderr %q; want 1, %q", addr, got.Code, got.Stderr, want)
 		}
 		if _, err := os.Lstat(sock + ".pid"); err == nil {
 			t.Errorf("--pprof %s (daemon): a daemon started", addr)
@@ -685,13 +529,13 @@ func TestPprofLoopbackOnly(t *testing.T) {
 	}
 	for i, host := range hosts {
 		sock := filepath.Join(dir, fmt.Sprintf("ok%d", i))
-		port := freePort(t)
+		port := spipedtest.FreeTCPPort(t)
 		addr := fmt.Sprintf("%s:%d", host, port)
-		d := start(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
-		waitFor(t, "the debug server on "+addr, func() bool { return listening("tcp", addr) || d.cmd.ProcessState != nil })
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		if code := d.wait(t); code != 0 || d.output() != "" {
-			t.Errorf("--pprof %s: exit status %d, stderr %q; want 0 and silence", addr, code, d.output())
+		d := spipedtest.StartProgram(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
+		spipedtest.WaitUntil(t, "the debug server on "+addr, func() bool { return spipedtest.Accepting("tcp", addr) || d.Cmd.ProcessState != nil })
+		d.Cmd.Process.Signal(syscall.SIGTERM)
+		if code := d.Wait(t); code != 0 || d.Output() != "" {
+			t.Errorf("--pprof %s: exit status %d, stderr %q; want 0 and silence", addr, code, d.Output())
 		}
 	}
 }
@@ -730,36 +574,13 @@ func TestKeyFileWarnings(t *testing.T) {
 		{both, "", readable(both) + empty(both)},
 	} {
 		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
-		d := start(t, bin, dir, tc.stdin, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", tc.key)
-		waitFor(t, "spiped -k "+tc.key+" to listen", func() bool { return listening("unix", sock) || d.cmd.ProcessState != nil })
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		if code := d.wait(t); code != 0 || d.output() != tc.want {
-			t.Errorf("-k %s: exit status %d, stderr %q; want 0, %q", tc.key, code, d.output(), tc.want)
+		d := spipedtest.StartProgram(t, bin, dir, tc.stdin, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", tc.key)
+		spipedtest.WaitUntil(t, "spiped -k "+tc.key+" to listen", func() bool { return spipedtest.Accepting("unix", sock) || d.Cmd.ProcessState != nil })
+		d.Cmd.Process.Signal(syscall.SIGTERM)
+		if code := d.Wait(t); code != 0 || d.Output() != tc.want {
+			t.Errorf("-k %s: exit status %d, stderr %q; want 0, %q", tc.key, code, d.Output(), tc.want)
 		}
 	}
-}
-
-// echoServer copies every connection back to itself on a Unix socket.
-func echoServer(t *testing.T, path string) {
-	t.Helper()
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				io.Copy(c, c)
-				c.(*net.UnixConn).CloseWrite()
-				c.Close()
-			}()
-		}
-	}()
 }
 
 // A smoke test through both of our daemons: plaintext client -> spiped -e
@@ -767,16 +588,16 @@ func echoServer(t *testing.T, path string) {
 // -> echo.
 func TestTunnel(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	echo, dsock, esock := filepath.Join(dir, "echo"), filepath.Join(dir, "d"), filepath.Join(dir, "e")
-	echoServer(t, echo)
-	dec := start(t, bin, dir, "secret", "-d", "-s", dsock, "-t", echo, "-k", "-")
-	if code := dec.wait(t); code != 0 {
-		t.Fatalf("spiped -d: parent exited %d: %q", code, dec.output())
+	spipedtest.ServeConns(t, "unix", echo, spipedtest.Echo)
+	dec := spipedtest.StartProgram(t, bin, dir, "secret", "-d", "-s", dsock, "-t", echo, "-k", "-")
+	if code := dec.Wait(t); code != 0 {
+		t.Fatalf("spiped -d: parent exited %d: %q", code, dec.Output())
 	}
 	decPid := daemonPid(t, dsock+".pid")
-	enc := start(t, bin, dir, "", "-F", "-e", "-s", esock, "-t", dsock, "-k", key)
-	waitFor(t, "spiped -e to listen", func() bool { return listening("unix", esock) })
+	enc := spipedtest.StartProgram(t, bin, dir, "", "-F", "-e", "-s", esock, "-t", dsock, "-k", key)
+	spipedtest.WaitUntil(t, "spiped -e to listen", func() bool { return spipedtest.Accepting("unix", esock) })
 
 	c, err := net.Dial("unix", esock)
 	if err != nil {
@@ -793,13 +614,13 @@ func TestTunnel(t *testing.T) {
 	if err != nil || string(got) != msg {
 		t.Fatalf("echo through the tunnel: %d bytes, %v; want %d bytes", len(got), err, len(msg))
 	}
-	enc.cmd.Process.Signal(syscall.SIGTERM)
-	if code := enc.wait(t); code != 0 {
-		t.Errorf("spiped -e: exit status %d after SIGTERM: %q", code, enc.output())
+	enc.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := enc.Wait(t); code != 0 {
+		t.Errorf("spiped -e: exit status %d after SIGTERM: %q", code, enc.Output())
 	}
 	syscall.Kill(decPid, syscall.SIGTERM)
-	waitFor(t, "spiped -d to exit", func() bool { return gone(decPid) })
-	if out := dec.output() + enc.output(); out != "" {
+	spipedtest.WaitUntil(t, "spiped -d to exit", func() bool { return gone(decPid) })
+	if out := dec.Output() + enc.Output(); out != "" {
 		t.Errorf("unexpected output %q", out)
 	}
 }
@@ -828,7 +649,7 @@ func engineTotal(addr string) int64 {
 // in a daemon and (ours: the reference keeps standard error) under -F.
 func TestSyslogAfterDaemonizing(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	silent, err := net.Listen("unix", filepath.Join(dir, "silent"))
 	if err != nil {
 		t.Fatal(err)
@@ -845,23 +666,23 @@ func TestSyslogAfterDaemonizing(t *testing.T) {
 		{[]string{"--syslog"}, false},
 	} {
 		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
-		debug := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		debug := fmt.Sprintf("127.0.0.1:%d", spipedtest.FreeTCPPort(t))
 		args := append([]string{"-e", "-n", "1", "-s", sock, "-t", silent.Addr().String(), "-k", key, "--pprof", debug}, tc.flags...)
-		d := start(t, bin, dir, "", args...)
+		d := spipedtest.StartProgram(t, bin, dir, "", args...)
 		if len(tc.flags) == 0 || tc.flags[0] != "-F" {
-			if code := d.wait(t); code != 0 {
-				t.Fatalf("%q: parent exited %d: %q", tc.flags, code, d.output())
+			if code := d.Wait(t); code != 0 {
+				t.Fatalf("%q: parent exited %d: %q", tc.flags, code, d.Output())
 			}
 			daemonPid(t, sock+".pid")
 		}
-		waitFor(t, "the socket", func() bool { return listening("unix", sock) })
+		spipedtest.WaitUntil(t, "the socket", func() bool { return spipedtest.Accepting("unix", sock) })
 		// That probe was the first connection: the limit is reached.
-		waitFor(t, "the connection to be counted", func() bool { return engineTotal(debug) == 1 })
+		spipedtest.WaitUntil(t, "the connection to be counted", func() bool { return engineTotal(debug) == 1 })
 		if tc.stderr {
-			waitFor(t, "the warning on standard error", func() bool { return d.output() == warning })
+			spipedtest.WaitUntil(t, "the warning on standard error", func() bool { return d.Output() == warning })
 		} else {
 			time.Sleep(100 * time.Millisecond)
-			if out := d.output(); out != "" {
+			if out := d.Output(); out != "" {
 				t.Errorf("%q: standard error got %q", tc.flags, out)
 			}
 		}

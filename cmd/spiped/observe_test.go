@@ -34,7 +34,7 @@ import (
 // observed is one of our daemons in the foreground with --log-connections
 // and --metrics.
 type observed struct {
-	*background
+	*spipedtest.Program
 	name    string
 	metrics string // the --metrics address, host:port
 	source  string // the -s address, host:port
@@ -47,21 +47,21 @@ type observed struct {
 // counted and logged).
 func startObserved(t *testing.T, name string, args ...string) *observed {
 	t.Helper()
-	port, mport := freePort(t), freePort(t)
+	port, mport := spipedtest.FreeTCPPort(t), spipedtest.FreeTCPPort(t)
 	d := &observed{name: name, metrics: fmt.Sprintf("127.0.0.1:%d", mport),
 		source: fmt.Sprintf("127.0.0.1:%d", port), spec: fmt.Sprintf("[127.0.0.1]:%d", port)}
 	all := append([]string{"-F", "-s", d.spec, "--log-connections", "--metrics", d.metrics}, args...)
-	d.background = start(t, bin, t.TempDir(), "", all...)
+	d.Program = spipedtest.StartProgram(t, bin, t.TempDir(), "", all...)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if processGone(d.cmd) {
-			t.Fatalf("%s %q exited: %q", name, all, d.output())
+		if processGone(d.Cmd) {
+			t.Fatalf("%s %q exited: %q", name, all, d.Output())
 		}
 		code, body := httpGet(d.metrics + "/healthz")
 		if code == http.StatusOK {
 			return d
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s %q: /healthz answers %d %q; stderr %q", name, all, code, body, d.output())
+			t.Fatalf("%s %q: /healthz answers %d %q; stderr %q", name, all, code, body, d.Output())
 		}
 	}
 }
@@ -101,7 +101,7 @@ var (
 // logged parses the daemon's standard error: connection lines, the
 // suppressed counts, and any other line (a warning).
 func (d *observed) logged() (lines []logLine, suppressed []int64, other []string) {
-	for _, l := range strings.Split(d.output(), "\n") {
+	for _, l := range strings.Split(d.Output(), "\n") {
 		if m := lineRE.FindStringSubmatch(l); m != nil {
 			dur, _ := strconv.ParseFloat(m[3], 64)
 			tt, _ := strconv.ParseInt(m[4], 10, 64)
@@ -121,7 +121,7 @@ func (d *observed) logged() (lines []logLine, suppressed []int64, other []string
 func (d *observed) waitLine(t *testing.T, cause string) logLine {
 	t.Helper()
 	var got logLine
-	waitFor(t, d.name+" to log a "+cause+" line", func() bool {
+	spipedtest.WaitUntil(t, d.name+" to log a "+cause+" line", func() bool {
 		lines, _, _ := d.logged()
 		for _, l := range lines {
 			if l.cause == cause {
@@ -137,9 +137,9 @@ func (d *observed) waitLine(t *testing.T, cause string) logLine {
 // stop sends SIGTERM and waits for exit status 0.
 func (d *observed) stop(t *testing.T) {
 	t.Helper()
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("%s: exit status %d after SIGTERM: %q", d.name, code, d.output())
+	d.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.Wait(t); code != 0 {
+		t.Fatalf("%s: exit status %d after SIGTERM: %q", d.name, code, d.Output())
 	}
 }
 
@@ -336,54 +336,11 @@ func (x exposition) endedCount(t *testing.T, cause string) float64 {
 func waitEnded(t *testing.T, d *observed, cause string, n float64) exposition {
 	t.Helper()
 	var x exposition
-	waitFor(t, d.name+"'s /metrics to count "+cause, func() bool {
+	spipedtest.WaitUntil(t, d.name+"'s /metrics to count "+cause, func() bool {
 		x = scrape(t, d.metrics)
 		return x.endedCount(t, cause) >= n
 	})
 	return x
-}
-
-// tcpService serves handle on a loopback port and returns it as
-// "127.0.0.1:port".
-func tcpService(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			wg.Add(1)
-			mu.Unlock()
-			go func() {
-				defer wg.Done()
-				handle(c)
-				c.Close()
-				mu.Lock()
-				delete(conns, c)
-				mu.Unlock()
-			}()
-		}
-	}()
-	return l.Addr().String()
 }
 
 func bracket(hostPort string) string {
@@ -391,16 +348,11 @@ func bracket(hostPort string) string {
 	return "[" + h + "]:" + p
 }
 
-func echoTCP(c net.Conn) {
-	io.Copy(c, c)
-	c.(*net.TCPConn).CloseWrite()
-}
-
 // flipAt forwards to upstream and flips one bit of the client's stream at
 // byte offset at.
 func flipAt(t *testing.T, upstream string, at int64) string {
 	t.Helper()
-	return tcpService(t, func(c net.Conn) {
+	return spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", func(c net.Conn) {
 		u, err := net.Dial("tcp4", upstream)
 		if err != nil {
 			return
@@ -458,14 +410,7 @@ func dialT(t *testing.T, addr string) *net.TCPConn {
 // keys writes the shared key and a wrong one into a directory.
 func keys(t *testing.T) (good, wrong string) {
 	dir := t.TempDir()
-	good, wrong = filepath.Join(dir, "key"), filepath.Join(dir, "wrong")
-	if err := os.WriteFile(good, []byte("secret"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(wrong, []byte("not the secret"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return
+	return spipedtest.WriteKeyFile(t, dir, "key", "secret"), spipedtest.WriteKeyFile(t, dir, "wrong", "not the secret")
 }
 
 // Each cause, from a real fault, in the log line of the daemon that saw
@@ -476,8 +421,8 @@ func TestObservedCauses(t *testing.T) {
 	}
 	needParser(t)
 	key, wrong := keys(t)
-	echo := tcpService(t, echoTCP)
-	silent := tcpService(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	echo := spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", spipedtest.Echo)
+	silent := spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", func(c net.Conn) { io.Copy(io.Discard, c) })
 
 	// check finds cause in d's log and metrics; peer "" skips the peer.
 	check := func(t *testing.T, d *observed, cause, peer, target string) logLine {
@@ -500,7 +445,7 @@ func TestObservedCauses(t *testing.T) {
 	}
 
 	t.Run("target-refused", func(t *testing.T) {
-		closed := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		closed := fmt.Sprintf("127.0.0.1:%d", spipedtest.FreeTCPPort(t))
 		e := startObserved(t, "-e", "-e", "-t", bracket(closed), "-k", key)
 		c := hangUp(t, e.source)
 		check(t, e, "target-refused", c.LocalAddr().String(), closed)
@@ -608,8 +553,8 @@ func TestObservedCauses(t *testing.T) {
 		one, two := dialT(t, e.source), dialT(t, e.source)
 		roundTripTCP(t, one, "first")
 		roundTripTCP(t, two, "second")
-		e.cmd.Process.Signal(syscall.SIGTERM)
-		waitFor(t, "/healthz to say draining", func() bool {
+		e.Cmd.Process.Signal(syscall.SIGTERM)
+		spipedtest.WaitUntil(t, "/healthz to say draining", func() bool {
 			code, body := httpGet(e.metrics + "/healthz")
 			return code == http.StatusServiceUnavailable && body == "draining\n"
 		})
@@ -621,18 +566,18 @@ func TestObservedCauses(t *testing.T) {
 			t.Errorf("spiped_draining %v while draining", v)
 		}
 		// An end is counted a moment before the connection stops being open.
-		waitFor(t, "spiped_connections_active to be the one still open", func() bool {
+		spipedtest.WaitUntil(t, "spiped_connections_active to be the one still open", func() bool {
 			return scrape(t, e.metrics).must(t, "spiped_connections_active") == 1
 		})
 		roundTripTCP(t, two, "still carried while draining")
 		two.CloseWrite()
 		io.Copy(io.Discard, two)
-		if code := e.wait(t); code != 0 {
-			t.Fatalf("exit status %d: %q", code, e.output())
+		if code := e.Wait(t); code != 0 {
+			t.Fatalf("exit status %d: %q", code, e.Output())
 		}
 		lines, _, other := e.logged()
 		if len(lines) != 2 || lines[0].cause != "done" || lines[1].cause != "done" || len(other) != 0 {
-			t.Errorf("after the drain -e printed %q; want two done lines and nothing else", e.output())
+			t.Errorf("after the drain -e printed %q; want two done lines and nothing else", e.Output())
 		}
 		for _, l := range lines {
 			if l.toTarget != l.toSource || l.toTarget < 5 {
@@ -644,19 +589,19 @@ func TestObservedCauses(t *testing.T) {
 
 	t.Run("shutdown with --drain-timeout", func(t *testing.T) {
 		d := startObserved(t, "-d", "-d", "-t", bracket(echo), "-k", key)
-		if r := runProg(t, bin, "", "", "--drain-timeout", "1", "-v"); r.code != 0 {
+		if r := spipedtest.RunProgram(t, bin, "", "", "--drain-timeout", "1", "-v"); r.Code != 0 {
 			t.Skip("no --drain-timeout here")
 		}
 		e := startObserved(t, "-e", "-e", "-t", d.spec, "-k", key, "--drain-timeout", "0.2")
 		c := dialT(t, e.source)
 		roundTripTCP(t, c, "idle after this")
-		e.cmd.Process.Signal(syscall.SIGTERM)
-		if code := e.wait(t); code != 0 {
-			t.Fatalf("exit status %d: %q", code, e.output())
+		e.Cmd.Process.Signal(syscall.SIGTERM)
+		if code := e.Wait(t); code != 0 {
+			t.Fatalf("exit status %d: %q", code, e.Output())
 		}
 		lines, _, _ := e.logged()
 		if len(lines) != 1 || lines[0].cause != "shutdown" || lines[0].peer != c.LocalAddr().String() {
-			t.Errorf("-e printed %q, want one shutdown line for %s", e.output(), c.LocalAddr())
+			t.Errorf("-e printed %q, want one shutdown line for %s", e.Output(), c.LocalAddr())
 		}
 	})
 }
@@ -667,7 +612,7 @@ func TestObservedCauses(t *testing.T) {
 func TestObservedBytes(t *testing.T) {
 	needParser(t)
 	key, _ := keys(t)
-	target := tcpService(t, func(c net.Conn) {
+	target := spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", func(c net.Conn) {
 		io.CopyN(io.Discard, c, 3000)
 		c.Write(make([]byte, 70000))
 	})
@@ -735,7 +680,7 @@ func TestObservedFlood(t *testing.T) {
 	}
 	needParser(t)
 	key, _ := keys(t)
-	hold := tcpService(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	hold := spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", func(c net.Conn) { io.Copy(io.Discard, c) })
 	d := startObserved(t, "-d", "-d", "-n", "0", "-t", bracket(hold), "-k", key)
 	const n, workers = 1000, 8
 	began := time.Now()
@@ -773,7 +718,7 @@ func TestObservedFlood(t *testing.T) {
 		t.Errorf("/metrics counts %v handshake failures, want %d", v, n)
 	}
 	// The suppressed count is printed within a second or so.
-	waitFor(t, "a suppressed count", func() bool { _, s, _ := d.logged(); return len(s) > 0 })
+	spipedtest.WaitUntil(t, "a suppressed count", func() bool { _, s, _ := d.logged(); return len(s) > 0 })
 	lines, suppressed, other := d.logged()
 	elapsed := time.Since(began).Seconds() // after reading: the bound covers every line read
 	// A burst of 20, then 10 a second; a suppressed line at most once a second.
@@ -826,7 +771,7 @@ func sum(v []int64) (s int64) {
 // "spiped: " prefix; null where the text line has "-".
 func TestObservedJSON(t *testing.T) {
 	key, _ := keys(t)
-	silent := tcpService(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	silent := spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", func(c net.Conn) { io.Copy(io.Discard, c) })
 	e := startObserved(t, "-e", "-e", "-n", "1", "-o", "0.3", "-t", bracket(silent), "-k", key, "--log-format", "json")
 	// The first client holds the only slot until its handshake times out;
 	// the second waits at the limit meanwhile.
@@ -842,9 +787,9 @@ func TestObservedJSON(t *testing.T) {
 	}
 	var got []rec
 	var warnings []string
-	waitFor(t, "three JSON lines", func() bool {
+	spipedtest.WaitUntil(t, "three JSON lines", func() bool {
 		got, warnings = nil, nil
-		for _, l := range strings.Split(e.output(), "\n") {
+		for _, l := range strings.Split(e.Output(), "\n") {
 			if l == "" {
 				continue
 			}
@@ -887,7 +832,7 @@ func TestObservedJSON(t *testing.T) {
 		}
 	}
 	if len(got) != 3 || !peers[first.LocalAddr().String()] || !peers[second.LocalAddr().String()] {
-		t.Errorf("got %d lines for peers %v; want a limit line and a handshake-timeout for each client:\n%s", len(got), peers, e.output())
+		t.Errorf("got %d lines for peers %v; want a limit line and a handshake-timeout for each client:\n%s", len(got), peers, e.Output())
 	}
 	e.stop(t)
 }
@@ -895,7 +840,7 @@ func TestObservedJSON(t *testing.T) {
 // The new options' own errors: exit status 1 with a message, nothing bound.
 func TestObserveOptionErrors(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	busy, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -920,9 +865,9 @@ func TestObserveOptionErrors(t *testing.T) {
 			"spiped: Error listening on --metrics address: listen tcp " + busy.Addr().String() + ": bind: Address already in use\n"},
 		{[]string{"-F", "--log-connections", "--log-connections"}, usage},
 	} {
-		got := runProg(t, bin, dir, "", append(append([]string{}, base...), tc.args...)...)
-		if got.code != 1 || got.stderr != tc.want {
-			t.Errorf("%q: status %d, stderr %q; want 1, %q", tc.args, got.code, got.stderr, tc.want)
+		got := spipedtest.RunProgram(t, bin, dir, "", append(append([]string{}, base...), tc.args...)...)
+		if got.Code != 1 || got.Stderr != tc.want {
+			t.Errorf("%q: status %d, stderr %q; want 1, %q", tc.args, got.Code, got.Stderr, tc.want)
 		}
 		if _, err := os.Lstat(filepath.Join(dir, "s")); err == nil {
 			t.Errorf("%q: the source was bound", tc.args)
@@ -936,32 +881,32 @@ func TestObserveOptionErrors(t *testing.T) {
 // reference leaves it.
 func TestNoObservationWithoutOptions(t *testing.T) {
 	key, wrong := keys(t)
-	echo := tcpService(t, echoTCP)
-	closed := fmt.Sprintf("[127.0.0.1]:%d", freePort(t))
+	echo := spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", spipedtest.Echo)
+	closed := fmt.Sprintf("[127.0.0.1]:%d", spipedtest.FreeTCPPort(t))
 	progs := []string{bin}
-	if _, err := os.Stat(refSpiped); err == nil {
-		progs = append(progs, refSpiped)
+	if _, err := os.Stat(spipedtest.ReferenceSpiped); err == nil {
+		progs = append(progs, spipedtest.ReferenceSpiped)
 	} else if os.Getenv("CI") != "" {
-		t.Fatalf("reference %s is required under CI", refSpiped)
+		t.Fatalf("reference %s is required under CI", spipedtest.ReferenceSpiped)
 	}
 	for _, prog := range progs {
-		dport, eport, rport := freePort(t), freePort(t), freePort(t)
+		dport, eport, rport := spipedtest.FreeTCPPort(t), spipedtest.FreeTCPPort(t), spipedtest.FreeTCPPort(t)
 		dsrc, esrc, rsrc := fmt.Sprintf("127.0.0.1:%d", dport), fmt.Sprintf("127.0.0.1:%d", eport), fmt.Sprintf("127.0.0.1:%d", rport)
 		dir := t.TempDir()
-		d := start(t, prog, dir, "", "-F", "-d", "-s", bracket(dsrc), "-t", bracket(echo), "-k", key)
-		e := start(t, prog, dir, "", "-F", "-e", "-s", bracket(esrc), "-t", bracket(dsrc), "-k", wrong)
-		r := start(t, prog, dir, "", "-F", "-e", "-s", bracket(rsrc), "-t", closed, "-k", key)
+		d := spipedtest.StartProgram(t, prog, dir, "", "-F", "-d", "-s", bracket(dsrc), "-t", bracket(echo), "-k", key)
+		e := spipedtest.StartProgram(t, prog, dir, "", "-F", "-e", "-s", bracket(esrc), "-t", bracket(dsrc), "-k", wrong)
+		r := spipedtest.StartProgram(t, prog, dir, "", "-F", "-e", "-s", bracket(rsrc), "-t", closed, "-k", key)
 		for _, a := range []string{dsrc, esrc, rsrc} {
-			waitFor(t, prog+" to listen on "+a, func() bool { return listening("tcp4", a) })
+			spipedtest.WaitUntil(t, prog+" to listen on "+a, func() bool { return spipedtest.Accepting("tcp4", a) })
 		}
 		hangUp(t, esrc)
 		hangUp(t, rsrc)
 		time.Sleep(200 * time.Millisecond)
-		for _, b := range []*background{d, e, r} {
-			b.cmd.Process.Signal(syscall.SIGTERM)
-			b.wait(t)
-			if out := b.output(); out != "" {
-				t.Errorf("%s %q printed %q", prog, b.cmd.Args[1:], out)
+		for _, b := range []*spipedtest.Program{d, e, r} {
+			b.Cmd.Process.Signal(syscall.SIGTERM)
+			b.Wait(t)
+			if out := b.Output(); out != "" {
+				t.Errorf("%s %q printed %q", prog, b.Cmd.Args[1:], out)
 			}
 		}
 	}
@@ -972,11 +917,11 @@ func TestNoObservationWithoutOptions(t *testing.T) {
 func TestObservedNotReady(t *testing.T) {
 	needParser(t)
 	dir := t.TempDir()
-	key := writeKey(t, dir)
-	m := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
+	m := fmt.Sprintf("127.0.0.1:%d", spipedtest.FreeTCPPort(t))
 	const target = "spiped-test.invalid:80"
-	d := start(t, bin, dir, "", "-F", "-D", "-e", "-s", filepath.Join(dir, "s"), "-t", target, "-k", key, "--metrics", m)
-	waitFor(t, "--metrics", func() bool { return listening("tcp4", m) })
+	d := spipedtest.StartProgram(t, bin, dir, "", "-F", "-D", "-e", "-s", filepath.Join(dir, "s"), "-t", target, "-k", key, "--metrics", m)
+	spipedtest.WaitUntil(t, "--metrics", func() bool { return spipedtest.Accepting("tcp4", m) })
 	if code, body := httpGet(m + "/readyz"); code != http.StatusServiceUnavailable || !strings.HasPrefix(body, "target "+target+" does not resolve: ") {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
@@ -990,8 +935,8 @@ func TestObservedNotReady(t *testing.T) {
 	if _, ok := x["spiped_connection_log_suppressed"]; ok {
 		t.Error("a log counter without --log-connections")
 	}
-	d.cmd.Process.Kill()
-	d.wait(t)
+	d.Cmd.Process.Kill()
+	d.Wait(t)
 }
 
 // -F --syslog: warnings and connection lines go to syslog, not standard
@@ -1007,7 +952,7 @@ func TestObservedSyslogForeground(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	logDir := filepath.Join(dir, "run")
 	os.Mkdir(logDir, 0o755)
 	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(logDir, "syslog"), Net: "unixgram"})
@@ -1023,14 +968,14 @@ exec "$@"`
 	if out, err := exec.Command("unshare", "-m", "sh", "-c", `mount --bind "$1" /var/run`, "sh", logDir).CombinedOutput(); err != nil {
 		t.Skipf("cannot bind-mount in a mount namespace here: %v: %s", err, out)
 	}
-	silent := tcpService(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-	src := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	d := start(t, "unshare", dir, "", "-m", "sh", "-c", script, "sh", logDir,
+	silent := spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", func(c net.Conn) { io.Copy(io.Discard, c) })
+	src := fmt.Sprintf("127.0.0.1:%d", spipedtest.FreeTCPPort(t))
+	d := spipedtest.StartProgram(t, "unshare", dir, "", "-m", "sh", "-c", script, "sh", logDir,
 		bin, "-F", "--syslog", "--log-connections", "-e", "-n", "1", "-o", "0.3", "-s", bracket(src), "-t", bracket(silent), "-k", key)
 	// The first client holds the only slot until its handshake times
 	// out; the second waits at the limit: a warning and two lines.
 	var first net.Conn
-	waitFor(t, "the daemon to listen", func() bool {
+	spipedtest.WaitUntil(t, "the daemon to listen", func() bool {
 		var err error
 		first, err = net.Dial("tcp4", src)
 		return err == nil
@@ -1071,12 +1016,12 @@ exec "$@"`
 			}
 		}
 	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	d.wait(t)
+	d.Cmd.Process.Signal(syscall.SIGTERM)
+	d.Wait(t)
 	if len(seen) != len(want) {
 		t.Errorf("syslog got %q; want the -n warning, a limit line and a handshake-timeout line for each client", msgs)
 	}
-	if out := d.output(); out != "" {
+	if out := d.Output(); out != "" {
 		t.Errorf("standard error got %q under -F --syslog", out)
 	}
 }
