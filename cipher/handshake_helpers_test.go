@@ -129,3 +129,29 @@ func hmacOf(key *[32]byte, msg []byte) (mac [32]byte) {
 	hmacSHA256(&mac, key, msg, nil, nil, &s)
 	return mac
 }
+
+// feed runs h for at most 20 steps as a peer that sends stream and reads
+// nothing: h's output is dropped, its exponentiations done, and each read
+// hands it what is left of stream. It returns the sizes Input took, what
+// it left, and the error that failed h, if any.
+func feed(t testing.TB, h *Handshake, stream []byte) (took []int, rest []byte, err error) {
+	t.Helper()
+	for range 20 {
+		switch h.Step() {
+		case StepWrite:
+			h.Wrote(len(h.Output()))
+		case StepCompute:
+			h.Compute()
+		case StepRead:
+			if need := h.Need(); need < 1 || need > dhMsgLen {
+				t.Fatalf("StepRead with Need() = %d", need)
+			}
+			n, inErr := h.Input(stream)
+			took, stream = append(took, n), stream[n:]
+			if inErr != nil {
+				err = inErr
+			}
+		}
+	}
+	return took, stream, err
+}

@@ -241,21 +241,7 @@ func TestHandshakeValidatesY(t *testing.T) {
 					t.Fatal(err)
 				}
 				stream := append(append([]byte{}, peer...), forgeDH(&key, nonces, role == Server, c.y)...)
-				var gotErr error
-				for range 20 {
-					switch h.Step() {
-					case StepWrite:
-						h.Wrote(len(h.Output()))
-					case StepCompute:
-						h.Compute()
-					case StepRead:
-						n, err := h.Input(stream)
-						stream = stream[n:]
-						if err != nil {
-							gotErr = err
-						}
-					}
-				}
+				_, _, gotErr := feed(t, h, stream)
 				want := c.err
 				if m.fs {
 					want = c.gErr
@@ -294,25 +280,9 @@ func TestHandshakeInputStopsAtMessages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := append(append([]byte{}, side.peer...), data...)
-			var took []int
-			for range 20 {
-				switch h.Step() {
-				case StepWrite:
-					h.Wrote(len(h.Output()))
-				case StepCompute:
-					h.Compute()
-				case StepRead:
-					if need := h.Need(); need <= 0 {
-						t.Fatalf("StepRead with Need %d", need)
-					}
-					n, err := h.Input(in)
-					if err != nil {
-						t.Fatal(err)
-					}
-					took = append(took, n)
-					in = in[n:]
-				}
+			took, in, err := feed(t, h, append(append([]byte{}, side.peer...), data...))
+			if err != nil {
+				t.Fatal(err)
 			}
 			if h.Step() != StepDone {
 				t.Fatalf("role %d %s: %v", side.role, m.name, h.Step())
