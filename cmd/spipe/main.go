@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/cmd/internal/bindaddr"
 	"github.com/spiped-go/spiped/cmd/internal/getopt"
 	"github.com/spiped-go/spiped/cmd/internal/keyfile"
@@ -85,13 +84,10 @@ func spipe() int {
 		}
 		bind = a
 	}
-	key, err := cipher.ReadKey(o.keyFile, os.Stdin)
-	if err != nil {
-		w.Warn(keyfile.Message(err))
-		w.Warn("Error reading shared secret")
+	key, ok := keyfile.Load(o.keyFile, os.Stdin, w.Warn)
+	if !ok {
 		return 1
 	}
-	keyfile.Warn(o.keyFile, w.Warn)
 	cfg := engine.ClientConfig{
 		Target:      tgt,
 		Bind:        bind,

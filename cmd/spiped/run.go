@@ -7,7 +7,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/cmd/internal/bindaddr"
 	"github.com/spiped-go/spiped/cmd/internal/daemon"
 	"github.com/spiped-go/spiped/cmd/internal/keyfile"
@@ -77,13 +76,10 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 		return 1
 	}
 
-	key, err := cipher.ReadKey(o.keyFile, os.Stdin)
-	if err != nil {
-		w.Warn(keyfile.Message(err))
-		w.Warn("Error reading shared secret")
+	key, ok := keyfile.Load(o.keyFile, os.Stdin, w.Warn)
+	if !ok {
 		return 1
 	}
-	keyfile.Warn(o.keyFile, w.Warn)
 	if len(src) > 1 && o.listenFD == 0 {
 		w.Warnf("Listening on first of multiple addresses found for %s", o.source)
 	}
