@@ -120,25 +120,9 @@ func spipe() int {
 // or nil and the status to exit with once usage or an error is printed.
 func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	o := &options{}
-	usage := func() (*options, int) {
-		io.WriteString(stderr, usageText)
-		return nil, 1
-	}
-	seen := map[string]bool{}
 	var secs float64
-	p := getopt.New(args, optionList)
-	for {
-		name, arg, done, bad := p.NextOption(w.Warnf)
-		if bad {
-			return usage()
-		}
-		if done {
-			break
-		}
-		if seen[name] {
-			return usage()
-		}
-		seen[name] = true
+	cmd := getopt.Command{Options: optionList, Usage: usageText, Stderr: stderr, Warnf: w.Warnf}
+	seen, code, ok := cmd.Parse(args, func(name, arg string) (err error) {
 		switch name {
 		case "-b":
 			o.bind, o.hasBind = arg, true
@@ -151,26 +135,23 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 		case "-k":
 			o.keyFile = arg
 		case "-o":
-			var err error
-			if secs, err = libc.ParseSeconds(arg); err != nil {
-				w.Warnf("Error parsing argument: %s %s: %s", name, arg, libc.Strerror(err))
-				return nil, 1
-			}
+			secs, err = libc.ParseSeconds(arg)
 		case "-t":
 			o.target = arg
 		case "-v":
 			io.WriteString(stderr, "spipe "+version.Version+"\n")
-			return nil, 0
+			return getopt.ErrExit
 		}
-	}
-	if len(p.Rest()) != 0 {
-		return usage()
+		return err
+	})
+	if !ok {
+		return nil, code
 	}
 	if secs == 0 {
 		secs = 5
 	}
 	if (o.fast && o.requireFS) || !seen["-k"] || !(secs > 0) || !seen["-t"] {
-		return usage()
+		return nil, cmd.UsageError()
 	}
 	o.timeout = libc.Duration(secs)
 	return o, 0

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"math"
 	"syscall"
@@ -83,37 +84,25 @@ var optionList = []getopt.Option{
 // or nil and the status to exit with once usage, -v or an error is printed.
 func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	o := &options{}
-	usage := func() (*options, int) {
-		io.WriteString(stderr, usageText)
-		return nil, 1
-	}
-	// seen catches a repeated option, which is a usage error.
-	seen := map[string]bool{}
 	var n uint64
 	var nSet bool
 	var oSecs, rSecs float64
-	p := getopt.New(args, optionList)
-	for {
-		name, arg, done, bad := p.NextOption(w.Warnf)
-		if bad {
-			return usage()
-		}
-		if done {
-			break
-		}
-		if seen[name] || (name == "-e" && seen["-d"]) || (name == "-d" && seen["-e"]) {
-			return usage()
-		}
-		seen[name] = true
-		var err error
+	cmd := getopt.Command{Options: optionList, Usage: usageText, Stderr: stderr, Warnf: w.Warnf}
+	seen, code, ok := cmd.Parse(args, func(name, arg string) (err error) {
 		switch name {
 		case "-b":
 			o.bind, o.hasBind = arg, true
 		case "-d":
+			if o.encrypt {
+				return getopt.ErrUsage
+			}
 			o.decrypt = true
 		case "-D":
 			o.dnsRetry = true
 		case "-e":
+			if o.decrypt {
+				return getopt.ErrUsage
+			}
 			o.encrypt = true
 		case "-f":
 			o.fast = true
@@ -146,7 +135,7 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			o.user, o.hasUser = arg, true
 		case "-v":
 			io.WriteString(stderr, "spiped "+version.Version+"\n")
-			return nil, 0
+			return getopt.ErrExit
 		case "--pprof":
 			o.pprof = arg
 		case "--drain-timeout":
@@ -164,8 +153,7 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			o.logConns = true
 		case "--log-format":
 			if arg != "text" && arg != "json" {
-				w.Warnf("Error parsing argument: %s %s: must be text or json", name, arg)
-				return nil, 1
+				return errors.New("must be text or json")
 			}
 			o.logJSON = arg == "json"
 		case "--metrics":
@@ -174,13 +162,10 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			}
 			o.metrics = arg
 		}
-		if err != nil {
-			w.Warnf("Error parsing argument: %s %s: %s", name, arg, libc.Strerror(err))
-			return nil, 1
-		}
-	}
-	if len(p.Rest()) != 0 {
-		return usage()
+		return err
+	})
+	if !ok {
+		return nil, code
 	}
 
 	// Defaults, as the reference sets them: -n 100, -o 0 means 5, -r 0 means 60.
@@ -204,7 +189,7 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 		rSecs != 60 && seen["-R"],
 		!seen["-s"],
 		!seen["-t"]:
-		return usage()
+		return nil, cmd.UsageError()
 	}
 
 	if n > math.MaxInt {
