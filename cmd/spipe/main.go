@@ -10,11 +10,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/spiped-go/spiped/cmd/internal/bindaddr"
 	"github.com/spiped-go/spiped/cmd/internal/getopt"
 	"github.com/spiped-go/spiped/cmd/internal/keyfile"
+	"github.com/spiped-go/spiped/cmd/internal/pipeopts"
 	"github.com/spiped-go/spiped/cmd/internal/version"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/engine"
@@ -31,28 +31,9 @@ func main() {
 	os.Exit(spipe())
 }
 
-// options is the parsed command line.
-type options struct {
-	bind        string        // -b
-	hasBind     bool          // -b was given
-	fast        bool          // -f
-	requireFS   bool          // -g
-	noKeepalive bool          // -j
-	keyFile     string        // -k
-	timeout     time.Duration // -o
-	target      string        // -t
-}
-
-var optionList = []getopt.Option{
-	{Name: "-b", HasArg: true},
-	{Name: "-f"},
-	{Name: "-g"},
-	{Name: "-j"},
-	{Name: "-k", HasArg: true},
-	{Name: "-o", HasArg: true},
-	{Name: "-t", HasArg: true},
-	{Name: "-v"},
-}
+// optionList is spipe's command line: the options it shares with spiped,
+// and -v.
+var optionList = append(pipeopts.List(), getopt.Option{Name: "-v"})
 
 func spipe() int {
 	w := warnp.New(filepath.Base(os.Args[0]), os.Stderr)
@@ -60,19 +41,19 @@ func spipe() int {
 	if o == nil {
 		return code
 	}
-	tgt, err := engine.Resolve(o.target)
+	tgt, err := engine.Resolve(o.Target)
 	if err != nil {
 		w.Warn(libc.Strerror(err))
-		w.Warnf("Error resolving socket address: %s", o.target)
+		w.Warnf("Error resolving socket address: %s", o.Target)
 		return 1
 	}
 	if len(tgt) == 0 {
-		w.Warnf("No addresses found for %s", o.target)
+		w.Warnf("No addresses found for %s", o.Target)
 		return 1
 	}
 	var bind *engine.Addr
-	if o.hasBind {
-		a, name, err := bindaddr.Resolve(o.bind)
+	if o.HasBind {
+		a, name, err := bindaddr.Resolve(o.Bind)
 		if err != nil {
 			w.Warn(libc.Strerror(err))
 			w.Warnf("Error resolving socket address: %s", name)
@@ -84,7 +65,7 @@ func spipe() int {
 		}
 		bind = a
 	}
-	key, ok := keyfile.Load(o.keyFile, os.Stdin, w.Warn)
+	key, ok := keyfile.Load(o.KeyFile, os.Stdin, w.Warn)
 	if !ok {
 		return 1
 	}
@@ -92,10 +73,10 @@ func spipe() int {
 		Target:      tgt,
 		Bind:        bind,
 		Key:         key,
-		Fast:        o.fast,
-		RequireFS:   o.requireFS,
-		NoKeepalive: o.noKeepalive,
-		Timeout:     o.timeout,
+		Fast:        o.Fast,
+		RequireFS:   o.RequireFS,
+		NoKeepalive: o.NoKeepalive,
+		Timeout:     o.Timeout,
 	}
 	clear(key[:])
 
@@ -118,41 +99,22 @@ func spipe() int {
 
 // parse reads args as the reference spipe does. It returns the options,
 // or nil and the status to exit with once usage or an error is printed.
-func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
-	o := &options{}
-	var secs float64
+func parse(args []string, w *warnp.Warner, stderr io.Writer) (*pipeopts.Options, int) {
+	o := &pipeopts.Options{}
 	cmd := getopt.Command{Options: optionList, Usage: usageText, Stderr: stderr, Warnf: w.Warnf}
-	seen, code, ok := cmd.Parse(args, func(name, arg string) (err error) {
-		switch name {
-		case "-b":
-			o.bind, o.hasBind = arg, true
-		case "-f":
-			o.fast = true
-		case "-g":
-			o.requireFS = true
-		case "-j":
-			o.noKeepalive = true
-		case "-k":
-			o.keyFile = arg
-		case "-o":
-			secs, err = libc.ParseSeconds(arg)
-		case "-t":
-			o.target = arg
-		case "-v":
+	seen, code, ok := cmd.Parse(args, func(name, arg string) error {
+		if name == "-v" {
 			io.WriteString(stderr, "spipe "+version.Version+"\n")
 			return getopt.ErrExit
 		}
+		_, err := o.Take(name, arg)
 		return err
 	})
 	if !ok {
 		return nil, code
 	}
-	if secs == 0 {
-		secs = 5
-	}
-	if (o.fast && o.requireFS) || !seen["-k"] || !(secs > 0) || !seen["-t"] {
+	if !o.Complete(seen) {
 		return nil, cmd.UsageError()
 	}
-	o.timeout = libc.Duration(secs)
 	return o, 0
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spiped-go/spiped/cmd/internal/getopt"
+	"github.com/spiped-go/spiped/cmd/internal/pipeopts"
 	"github.com/spiped-go/spiped/cmd/internal/version"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/internal/libc"
@@ -23,52 +24,42 @@ const usageText = `usage: spiped {-e | -d} -s <source socket> -t <target socket>
 
 // options is the parsed command line, with the reference's defaults applied.
 type options struct {
-	bind           string        // -b
-	hasBind        bool          // -b was given
-	decrypt        bool          // -d
-	dnsRetry       bool          // -D: daemonize first, retry lookups
-	encrypt        bool          // -e
-	fast           bool          // -f
-	foreground     bool          // -F
-	requireFS      bool          // -g
-	noKeepalive    bool          // -j
-	keyFile        string        // -k
-	maxConns       int           // -n; 0 = unlimited
-	timeout        time.Duration // -o
-	pidfile        string        // -p, else the -s string plus ".pid"
-	reResolve      time.Duration // -r; 0 = never (-R)
-	source, target string        // -s, -t
-	syslog         bool          // --syslog
-	user           string        // -u
-	hasUser        bool          // -u was given
-	pprof          string        // --pprof, "" if none
-	drain          time.Duration // --drain-timeout; meaningful if hasDrain
-	hasDrain       bool          // --drain-timeout was given (else no limit)
-	proxyHeader    bool          // -P
-	listenFD       int           // a listener passed by socket activation, 0 if none (not an option)
-	logConns       bool          // --log-connections
-	logJSON        bool          // --log-format json (else text)
-	metrics        string        // --metrics, "" if none
+	pipeopts.Options // -b, -f, -g, -j, -k, -o, -t
+
+	decrypt     bool          // -d
+	dnsRetry    bool          // -D: daemonize first, retry lookups
+	encrypt     bool          // -e
+	foreground  bool          // -F
+	maxConns    int           // -n; 0 = unlimited
+	pidfile     string        // -p, else the -s string plus ".pid"
+	reResolve   time.Duration // -r; 0 = never (-R)
+	source      string        // -s
+	syslog      bool          // --syslog
+	user        string        // -u
+	hasUser     bool          // -u was given
+	pprof       string        // --pprof, "" if none
+	drain       time.Duration // --drain-timeout; meaningful if hasDrain
+	hasDrain    bool          // --drain-timeout was given (else no limit)
+	proxyHeader bool          // -P
+	listenFD    int           // a listener passed by socket activation, 0 if none (not an option)
+	logConns    bool          // --log-connections
+	logJSON     bool          // --log-format json (else text)
+	metrics     string        // --metrics, "" if none
 }
 
-var optionList = []getopt.Option{
-	{Name: "-b", HasArg: true},
+// optionList is spiped's command line: the options it shares with spipe,
+// and its own.
+var optionList = append(pipeopts.List(), []getopt.Option{
 	{Name: "-d"},
 	{Name: "-D"},
 	{Name: "-e"},
-	{Name: "-f"},
 	{Name: "-F"},
-	{Name: "-g"},
-	{Name: "-j"},
-	{Name: "-k", HasArg: true},
 	{Name: "-n", HasArg: true},
-	{Name: "-o", HasArg: true},
 	{Name: "-p", HasArg: true},
 	{Name: "-r", HasArg: true},
 	{Name: "-R"},
 	{Name: "-s", HasArg: true},
 	{Name: "--syslog"},
-	{Name: "-t", HasArg: true},
 	{Name: "-u", HasArg: true},
 	{Name: "-v"},
 	{Name: "--pprof", HasArg: true},
@@ -77,7 +68,7 @@ var optionList = []getopt.Option{
 	{Name: "--log-connections"},
 	{Name: "--log-format", HasArg: true},
 	{Name: "--metrics", HasArg: true},
-}
+}...)
 
 // parse reads args (without argv[0]) as the reference's main() does,
 // printing usage and errors to stderr through w. It returns the options,
@@ -86,12 +77,13 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	o := &options{}
 	var n uint64
 	var nSet bool
-	var oSecs, rSecs float64
+	var rSecs float64
 	cmd := getopt.Command{Options: optionList, Usage: usageText, Stderr: stderr, Warnf: w.Warnf}
 	seen, code, ok := cmd.Parse(args, func(name, arg string) (err error) {
+		if shared, err := o.Take(name, arg); shared {
+			return err
+		}
 		switch name {
-		case "-b":
-			o.bind, o.hasBind = arg, true
 		case "-d":
 			if o.encrypt {
 				return getopt.ErrUsage
@@ -104,21 +96,11 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 				return getopt.ErrUsage
 			}
 			o.encrypt = true
-		case "-f":
-			o.fast = true
 		case "-F":
 			o.foreground = true
-		case "-g":
-			o.requireFS = true
-		case "-j":
-			o.noKeepalive = true
-		case "-k":
-			o.keyFile = arg
 		case "-n":
 			nSet = true
 			n, err = libc.ParseSize(arg)
-		case "-o":
-			oSecs, err = libc.ParseSeconds(arg)
 		case "-p":
 			o.pidfile = arg
 		case "-r":
@@ -129,8 +111,6 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			o.source = arg
 		case "--syslog":
 			o.syslog = true
-		case "-t":
-			o.target = arg
 		case "-u":
 			o.user, o.hasUser = arg, true
 		case "-v":
@@ -168,12 +148,10 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 		return nil, code
 	}
 
-	// Defaults, as the reference sets them: -n 100, -o 0 means 5, -r 0 means 60.
+	// Defaults, as the reference sets them: -n 100, -r 0 means 60 (and -o 0
+	// means 5, which Complete applies).
 	if !nSet {
 		n = 100
-	}
-	if oSecs == 0 {
-		oSecs = 5
 	}
 	if rSecs == 0 {
 		rSecs = 60
@@ -183,12 +161,9 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	// fails to open the file rather than printing usage.
 	switch {
 	case !o.decrypt && !o.encrypt,
-		o.fast && o.requireFS,
-		!seen["-k"],
-		!(oSecs > 0),
+		!o.Complete(seen),
 		rSecs != 60 && seen["-R"],
-		!seen["-s"],
-		!seen["-t"]:
+		!seen["-s"]:
 		return nil, cmd.UsageError()
 	}
 
@@ -196,7 +171,6 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 		n = 0 // any limit past what memory allows is no limit
 	}
 	o.maxConns = int(n)
-	o.timeout = libc.Duration(oSecs)
 	if !seen["-R"] {
 		o.reResolve = libc.Duration(rSecs)
 		if math.IsInf(rSecs, 1) || math.IsNaN(rSecs) {

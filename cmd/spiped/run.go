@@ -54,16 +54,16 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 	}
 
 	var bind *engine.Addr
-	if o.hasBind {
+	if o.HasBind {
 		var ok bool
 		bind, ok = resolve(w, o.dnsRetry, func() (*engine.Addr, string, error) {
-			return bindaddr.Resolve(o.bind)
+			return bindaddr.Resolve(o.Bind)
 		})
 		if !ok {
 			return 1
 		}
 		if bind == nil {
-			w.Warnf("No address found for %s", o.bind)
+			w.Warnf("No address found for %s", o.Bind)
 			return 1
 		}
 	}
@@ -71,12 +71,12 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 	if !ok {
 		return 1
 	}
-	tgt, ok := resolveList(w, o.dnsRetry, o.target)
+	tgt, ok := resolveList(w, o.dnsRetry, o.Target)
 	if !ok {
 		return 1
 	}
 
-	key, ok := keyfile.Load(o.keyFile, os.Stdin, w.Warn)
+	key, ok := keyfile.Load(o.KeyFile, os.Stdin, w.Warn)
 	if !ok {
 		return 1
 	}
@@ -86,15 +86,15 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 	cfg := engine.Config{
 		Encrypt:     o.encrypt,
 		Source:      src[0],
-		Target:      o.target,
+		Target:      o.Target,
 		TargetAddrs: tgt,
 		Bind:        bind,
 		Key:         key,
-		Fast:        o.fast,
-		RequireFS:   o.requireFS,
-		NoKeepalive: o.noKeepalive,
+		Fast:        o.Fast,
+		RequireFS:   o.RequireFS,
+		NoKeepalive: o.NoKeepalive,
 		MaxConns:    o.maxConns,
-		Timeout:     o.timeout,
+		Timeout:     o.Timeout,
 		ReResolve:   o.reResolve,
 		Warn:        w.Warn,
 		ListenFD:    o.listenFD,
