@@ -106,11 +106,7 @@ func TestPidfileOptionAndForeground(t *testing.T) {
 			t.Errorf("-F wrote a pidfile %s", p)
 		}
 	}
-	f.Cmd.Process.Signal(syscall.SIGTERM)
-	if code := f.Wait(t); code != 0 {
-		t.Fatalf("SIGTERM: exit status %d, want 0; stderr %q", code, f.Output())
-	}
-	if out := f.Output(); out != "" {
+	if out := f.Stop(t); out != "" {
 		t.Fatalf("unexpected output %q", out)
 	}
 }

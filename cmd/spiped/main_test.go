@@ -194,9 +194,8 @@ func TestKeyFileWarnings(t *testing.T) {
 		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
 		d := spipedtest.StartProgram(t, bin, dir, tc.stdin, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", tc.key)
 		spipedtest.WaitUntil(t, "spiped -k "+tc.key+" to listen", func() bool { return spipedtest.Accepting("unix", sock) || d.Cmd.ProcessState != nil })
-		d.Cmd.Process.Signal(syscall.SIGTERM)
-		if code := d.Wait(t); code != 0 || d.Output() != tc.want {
-			t.Errorf("-k %s: exit status %d, stderr %q; want 0, %q", tc.key, code, d.Output(), tc.want)
+		if out := d.Stop(t); out != tc.want {
+			t.Errorf("-k %s: stderr %q; want %q", tc.key, out, tc.want)
 		}
 	}
 }
@@ -232,10 +231,7 @@ func TestTunnel(t *testing.T) {
 	if err != nil || string(got) != msg {
 		t.Fatalf("echo through the tunnel: %d bytes, %v; want %d bytes", len(got), err, len(msg))
 	}
-	enc.Cmd.Process.Signal(syscall.SIGTERM)
-	if code := enc.Wait(t); code != 0 {
-		t.Errorf("spiped -e: exit status %d after SIGTERM: %q", code, enc.Output())
-	}
+	enc.Stop(t)
 	syscall.Kill(decPid, syscall.SIGTERM)
 	spipedtest.WaitUntil(t, "spiped -d to exit", func() bool { return gone(decPid) })
 	if out := dec.Output() + enc.Output(); out != "" {

@@ -224,7 +224,7 @@ func TestObservedCauses(t *testing.T) {
 				t.Errorf("done line %+v: unequal or missing echo bytes", l)
 			}
 		}
-		d.stop(t)
+		d.Stop(t)
 	})
 
 	t.Run("shutdown with --drain-timeout", func(t *testing.T) {
@@ -235,10 +235,7 @@ func TestObservedCauses(t *testing.T) {
 		e := startObserved(t, "-e", "-e", "-t", d.spec, "-k", key, "--drain-timeout", "0.2")
 		c := dialT(t, e.source)
 		roundTripTCP(t, c, "idle after this")
-		e.Cmd.Process.Signal(syscall.SIGTERM)
-		if code := e.Wait(t); code != 0 {
-			t.Fatalf("exit status %d: %q", code, e.Output())
-		}
+		e.Stop(t)
 		lines, _, _ := e.logged()
 		if len(lines) != 1 || lines[0].cause != "shutdown" || lines[0].peer != c.LocalAddr().String() {
 			t.Errorf("-e printed %q, want one shutdown line for %s", e.Output(), c.LocalAddr())

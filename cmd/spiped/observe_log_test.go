@@ -85,7 +85,7 @@ func TestObservedFlood(t *testing.T) {
 	if v := m.must(t, "spiped_connection_log_suppressed_total"); int64(v) < sum(suppressed) {
 		t.Errorf("spiped_connection_log_suppressed_total %v, below the %d printed", v, sum(suppressed))
 	}
-	d.stop(t)
+	d.Stop(t)
 	// On exit the last count is printed: nothing is unaccounted for.
 	lines, suppressed, _ = d.logged()
 	for _, l := range lines {
@@ -184,7 +184,7 @@ func TestObservedJSON(t *testing.T) {
 	if len(got) != 3 || !peers[first.LocalAddr().String()] || !peers[second.LocalAddr().String()] {
 		t.Errorf("got %d lines for peers %v; want a limit line and a handshake-timeout for each client:\n%s", len(got), peers, e.Output())
 	}
-	e.stop(t)
+	e.Stop(t)
 }
 
 // -F --syslog: warnings and connection lines go to syslog, not standard

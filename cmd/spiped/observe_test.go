@@ -126,15 +126,6 @@ func (d *observed) waitLine(t *testing.T, cause string) logLine {
 	return got
 }
 
-// stop sends SIGTERM and waits for exit status 0.
-func (d *observed) stop(t *testing.T) {
-	t.Helper()
-	d.Cmd.Process.Signal(syscall.SIGTERM)
-	if code := d.Wait(t); code != 0 {
-		t.Fatalf("%s: exit status %d after SIGTERM: %q", d.name, code, d.Output())
-	}
-}
-
 // roundTripTCP writes msg and reads it back (through an echo).
 func roundTripTCP(t *testing.T, c net.Conn, msg string) {
 	t.Helper()

@@ -84,18 +84,14 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			return err
 		}
 		switch name {
-		case "-d":
-			if o.encrypt {
+		case "-d", "-e":
+			// One or the other (Parse has refused a repeat of either).
+			if o.encrypt || o.decrypt {
 				return getopt.ErrUsage
 			}
-			o.decrypt = true
+			o.decrypt, o.encrypt = name == "-d", name == "-e"
 		case "-D":
 			o.dnsRetry = true
-		case "-e":
-			if o.decrypt {
-				return getopt.ErrUsage
-			}
-			o.encrypt = true
 		case "-F":
 			o.foreground = true
 		case "-n":

@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/spiped-go/spiped/internal/spipedtest"
@@ -95,10 +94,7 @@ func TestPprof(t *testing.T) {
 	if v, ok := vars.Engine["Open"]; !ok || v != 0.0 {
 		t.Fatalf("/debug/vars engine counters %v, want Open: 0", vars.Engine)
 	}
-	d.Cmd.Process.Signal(syscall.SIGTERM)
-	if code := d.Wait(t); code != 0 {
-		t.Fatalf("exit status %d: %q", code, d.Output())
-	}
+	d.Stop(t)
 }
 
 // --pprof is loopback-only: any other address (an empty host too) is
@@ -140,9 +136,8 @@ func TestPprofLoopbackOnly(t *testing.T) {
 		addr := fmt.Sprintf("%s:%d", host, port)
 		d := spipedtest.StartProgram(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
 		spipedtest.WaitUntil(t, "the debug server on "+addr, func() bool { return spipedtest.Accepting("tcp", addr) || d.Cmd.ProcessState != nil })
-		d.Cmd.Process.Signal(syscall.SIGTERM)
-		if code := d.Wait(t); code != 0 || d.Output() != "" {
-			t.Errorf("--pprof %s: exit status %d, stderr %q; want 0 and silence", addr, code, d.Output())
+		if out := d.Stop(t); out != "" {
+			t.Errorf("--pprof %s: stderr %q; want silence", addr, out)
 		}
 	}
 }

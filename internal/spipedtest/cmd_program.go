@@ -175,3 +175,14 @@ func ExpectSameAs(t testing.TB, args []string, ours, ref ProgramResult) {
 			args, ours.Code, ours.Stderr, ref.Code, ref.Stderr)
 	}
 }
+
+// Stop sends SIGTERM, on which a daemon exits 0, and returns the program's
+// output once it has; any other ending fails t.
+func (p *Program) Stop(t testing.TB) string {
+	t.Helper()
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.Wait(t); code != 0 {
+		t.Fatalf("%q: exit status %d after SIGTERM, want 0; output %q", p.Cmd.Args, code, p.Output())
+	}
+	return p.Output()
+}
