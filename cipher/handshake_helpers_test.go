@@ -155,3 +155,44 @@ func feed(t testing.TB, h *Handshake, stream []byte) (took []int, rest []byte, e
 	}
 	return took, stream, err
 }
+
+// exchange runs c and s against each other for the given rounds, each side
+// taking one step a round; chunk (if not 0) caps the bytes written or fed
+// in one step. before, if not nil, runs at the start of each round. A read
+// that fails, or takes nothing while bytes wait, fails t.
+func exchange(t testing.TB, c, s *Handshake, rounds, chunk int, before func()) {
+	t.Helper()
+	limit := func(b []byte) []byte {
+		if chunk > 0 && len(b) > chunk {
+			return b[:chunk]
+		}
+		return b
+	}
+	var toC, toS []byte
+	for range rounds {
+		if before != nil {
+			before()
+		}
+		for _, x := range []struct {
+			h       *Handshake
+			in, out *[]byte
+		}{{c, &toC, &toS}, {s, &toS, &toC}} {
+			switch x.h.Step() {
+			case StepWrite:
+				out := limit(x.h.Output())
+				*x.out = append(*x.out, out...)
+				x.h.Wrote(len(out))
+			case StepCompute:
+				x.h.Compute()
+			case StepRead:
+				if len(*x.in) > 0 {
+					n, err := x.h.Input(limit(*x.in))
+					if n == 0 || err != nil {
+						t.Fatalf("Input of %d bytes took %d: %v", len(limit(*x.in)), n, err)
+					}
+					*x.in = (*x.in)[n:]
+				}
+			}
+		}
+	}
+}

@@ -125,26 +125,7 @@ func TestHandshakeSteps(t *testing.T) {
 			}
 		}
 		// Record each change of step (every Compute separately).
-		var toC, toS []byte
-		for range 50 {
-			rec(c, &cs)
-			rec(s, &ss)
-			for _, x := range []struct {
-				h      *Handshake
-				in, ou *[]byte
-			}{{c, &toC, &toS}, {s, &toS, &toC}} {
-				switch x.h.Step() {
-				case StepWrite:
-					*x.ou = append(*x.ou, x.h.Output()...)
-					x.h.Wrote(len(x.h.Output()))
-				case StepCompute:
-					x.h.Compute()
-				case StepRead:
-					n, _ := x.h.Input(*x.in)
-					*x.in = (*x.in)[n:]
-				}
-			}
-		}
+		exchange(t, c, s, 50, 0, func() { rec(c, &cs); rec(s, &ss) })
 		for _, x := range []struct {
 			role string
 			got  []string
@@ -302,28 +283,7 @@ func TestHandshakeInputStopsAtMessages(t *testing.T) {
 func TestHandshakeByteByByte(t *testing.T) {
 	key := testKey()
 	c, s := newPair(t, &key, normal.cfg(), normal.cfg())
-	var toC, toS []byte
-	for range 5000 {
-		for _, x := range []struct {
-			h      *Handshake
-			in, ou *[]byte
-		}{{c, &toC, &toS}, {s, &toS, &toC}} {
-			switch x.h.Step() {
-			case StepWrite:
-				*x.ou = append(*x.ou, x.h.Output()[0])
-				x.h.Wrote(1)
-			case StepCompute:
-				x.h.Compute()
-			case StepRead:
-				if len(*x.in) > 0 {
-					if n, err := x.h.Input((*x.in)[:1]); n != 1 || err != nil {
-						t.Fatalf("Input of one byte: %d %v", n, err)
-					}
-					*x.in = (*x.in)[1:]
-				}
-			}
-		}
-	}
+	exchange(t, c, s, 5000, 1, nil)
 	if c.Step() != StepDone || s.Step() != StepDone {
 		t.Fatalf("steps %v %v", c.Step(), s.Step())
 	}
