@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	"github.com/spiped-go/spiped/cmd/internal/getopt"
 	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
@@ -10,9 +11,5 @@ import (
 // every option spipe accepts, each as an entry of the options list.
 func TestManPage(t *testing.T) {
 	text := spipedtest.ManPage(t, "../../man/spipe.1")
-	for _, o := range optionList {
-		if !spipedtest.ManHasEntry(text, o.Name) {
-			t.Errorf("man/spipe.1 has no entry for %s", o.Name)
-		}
-	}
+	spipedtest.ManDocuments(t, text, optionList, func(o getopt.Option) string { return o.Name })
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spiped-go/spiped/cmd/internal/getopt"
 	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
@@ -12,11 +13,7 @@ import (
 // handles.
 func TestManPage(t *testing.T) {
 	text := spipedtest.ManPage(t, "../../man/spiped.1")
-	for _, o := range optionList {
-		if !spipedtest.ManHasEntry(text, o.Name) {
-			t.Errorf("man/spiped.1 has no entry for %s", o.Name)
-		}
-	}
+	spipedtest.ManDocuments(t, text, optionList, func(o getopt.Option) string { return o.Name })
 	for _, s := range []string{"SIGTERM", "SIGHUP", "SIGINT", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
 		"SPIPED_NOASM", "READY=1", "STOPPING=1", "/metrics", "/healthz", "/readyz", "EXIT STATUS", "EXAMPLES"} {
 		if !strings.Contains(text, s) {

@@ -24,9 +24,14 @@ func ManPage(t testing.TB, path string) string {
 	return regexp.MustCompile(".\b").ReplaceAllString(string(out), "")
 }
 
-// ManHasEntry reports whether the rendered page text has an entry for
-// option in its options list: a line indented five spaces that starts
-// with the option's name.
-func ManHasEntry(text, option string) bool {
-	return regexp.MustCompile(`(?m)^ {5}` + regexp.QuoteMeta(option) + `( |$)`).MatchString(text)
+// ManDocuments reports an error on t for each of options that has no
+// entry in the options list of the rendered page text: a line indented
+// five spaces that starts with the option's name, as name gives it.
+func ManDocuments[O any](t testing.TB, text string, options []O, name func(O) string) {
+	t.Helper()
+	for _, o := range options {
+		if !regexp.MustCompile(`(?m)^ {5}` + regexp.QuoteMeta(name(o)) + `( |$)`).MatchString(text) {
+			t.Errorf("the man page has no entry for %s", name(o))
+		}
+	}
 }
