@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spiped-go/spiped/internal/spipedtest"
+	"golang.org/x/sys/unix"
 )
 
 var longPath = "/" + strings.Repeat("a", maxUnixPath) // one byte too long
@@ -206,6 +207,35 @@ func TestAddrString(t *testing.T) {
 	} {
 		if got := a.String(); got != want {
 			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}
+
+// TestAddrSockaddr: each kind becomes its family's sockaddr, the scope id
+// from the zone included; a kind that does not match its address, or a
+// zone that is no scope id, is refused rather than dialled.
+func TestAddrSockaddr(t *testing.T) {
+	sa, family, err := tcp("fe80::1%7", 80).WithPort(443).sockaddr()
+	if in6, ok := sa.(*unix.SockaddrInet6); err != nil || family != unix.AF_INET6 || !ok ||
+		in6.ZoneId != 7 || in6.Port != 443 || in6.Addr != netip.MustParseAddr("fe80::1").As16() {
+		t.Fatalf("[fe80::1%%7]:443: %#v, %d, %v", sa, family, err)
+	}
+	sa, family, err = tcp("127.0.0.1", 25).sockaddr()
+	if in4, ok := sa.(*unix.SockaddrInet4); err != nil || family != unix.AF_INET || !ok || in4.Port != 25 || in4.Addr != [4]byte{127, 0, 0, 1} {
+		t.Fatalf("[127.0.0.1]:25: %#v, %d, %v", sa, family, err)
+	}
+	sa, family, err = UnixAddr("/x").sockaddr()
+	if un, ok := sa.(*unix.SockaddrUnix); err != nil || family != unix.AF_UNIX || !ok || un.Name != "/x" {
+		t.Fatalf("/x: %#v, %d, %v", sa, family, err)
+	}
+	for _, a := range []Addr{
+		IPAddr(netip.MustParseAddrPort("[fe80::1%lo]:80")),
+		{Kind: KindIPv4, AddrPort: netip.MustParseAddrPort("[::1]:80")},
+		{Kind: KindHost, Host: "localhost", Service: "80"},
+		{},
+	} {
+		if _, _, err := a.sockaddr(); err == nil || err.Error() != "invalid address: "+a.String() {
+			t.Errorf("%+v: %v, want invalid address", a, err)
 		}
 	}
 }
