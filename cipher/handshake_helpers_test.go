@@ -129,3 +129,70 @@ func hmacOf(key *[32]byte, msg []byte) (mac [32]byte) {
 	hmacSHA256(&mac, key, msg, nil, nil, &s)
 	return mac
 }
+
+// feed runs h for at most 20 steps as a peer that sends stream and reads
+// nothing: h's output is dropped, its exponentiations done, and each read
+// hands it what is left of stream. It returns the sizes Input took, what
+// it left, and the error that failed h, if any.
+func feed(t testing.TB, h *Handshake, stream []byte) (took []int, rest []byte, err error) {
+	t.Helper()
+	for range 20 {
+		switch h.Step() {
+		case StepWrite:
+			h.Wrote(len(h.Output()))
+		case StepCompute:
+			h.Compute()
+		case StepRead:
+			if need := h.Need(); need < 1 || need > dhMsgLen {
+				t.Fatalf("StepRead with Need() = %d", need)
+			}
+			n, inErr := h.Input(stream)
+			took, stream = append(took, n), stream[n:]
+			if inErr != nil {
+				err = inErr
+			}
+		}
+	}
+	return took, stream, err
+}
+
+// exchange runs c and s against each other for the given rounds, each side
+// taking one step a round; chunk (if not 0) caps the bytes written or fed
+// in one step. before, if not nil, runs at the start of each round. A read
+// that fails, or takes nothing while bytes wait, fails t.
+func exchange(t testing.TB, c, s *Handshake, rounds, chunk int, before func()) {
+	t.Helper()
+	limit := func(b []byte) []byte {
+		if chunk > 0 && len(b) > chunk {
+			return b[:chunk]
+		}
+		return b
+	}
+	var toC, toS []byte
+	for range rounds {
+		if before != nil {
+			before()
+		}
+		for _, x := range []struct {
+			h       *Handshake
+			in, out *[]byte
+		}{{c, &toC, &toS}, {s, &toS, &toC}} {
+			switch x.h.Step() {
+			case StepWrite:
+				out := limit(x.h.Output())
+				*x.out = append(*x.out, out...)
+				x.h.Wrote(len(out))
+			case StepCompute:
+				x.h.Compute()
+			case StepRead:
+				if len(*x.in) > 0 {
+					n, err := x.h.Input(limit(*x.in))
+					if n == 0 || err != nil {
+						t.Fatalf("Input of %d bytes took %d: %v", len(limit(*x.in)), n, err)
+					}
+					*x.in = (*x.in)[n:]
+				}
+			}
+		}
+	}
+}

@@ -125,26 +125,7 @@ func TestHandshakeSteps(t *testing.T) {
 			}
 		}
 		// Record each change of step (every Compute separately).
-		var toC, toS []byte
-		for range 50 {
-			rec(c, &cs)
-			rec(s, &ss)
-			for _, x := range []struct {
-				h      *Handshake
-				in, ou *[]byte
-			}{{c, &toC, &toS}, {s, &toS, &toC}} {
-				switch x.h.Step() {
-				case StepWrite:
-					*x.ou = append(*x.ou, x.h.Output()...)
-					x.h.Wrote(len(x.h.Output()))
-				case StepCompute:
-					x.h.Compute()
-				case StepRead:
-					n, _ := x.h.Input(*x.in)
-					*x.in = (*x.in)[n:]
-				}
-			}
-		}
+		exchange(t, c, s, 50, 0, func() { rec(c, &cs); rec(s, &ss) })
 		for _, x := range []struct {
 			role string
 			got  []string
@@ -241,21 +222,7 @@ func TestHandshakeValidatesY(t *testing.T) {
 					t.Fatal(err)
 				}
 				stream := append(append([]byte{}, peer...), forgeDH(&key, nonces, role == Server, c.y)...)
-				var gotErr error
-				for range 20 {
-					switch h.Step() {
-					case StepWrite:
-						h.Wrote(len(h.Output()))
-					case StepCompute:
-						h.Compute()
-					case StepRead:
-						n, err := h.Input(stream)
-						stream = stream[n:]
-						if err != nil {
-							gotErr = err
-						}
-					}
-				}
+				_, _, gotErr := feed(t, h, stream)
 				want := c.err
 				if m.fs {
 					want = c.gErr
@@ -294,25 +261,9 @@ func TestHandshakeInputStopsAtMessages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := append(append([]byte{}, side.peer...), data...)
-			var took []int
-			for range 20 {
-				switch h.Step() {
-				case StepWrite:
-					h.Wrote(len(h.Output()))
-				case StepCompute:
-					h.Compute()
-				case StepRead:
-					if need := h.Need(); need <= 0 {
-						t.Fatalf("StepRead with Need %d", need)
-					}
-					n, err := h.Input(in)
-					if err != nil {
-						t.Fatal(err)
-					}
-					took = append(took, n)
-					in = in[n:]
-				}
+			took, in, err := feed(t, h, append(append([]byte{}, side.peer...), data...))
+			if err != nil {
+				t.Fatal(err)
 			}
 			if h.Step() != StepDone {
 				t.Fatalf("role %d %s: %v", side.role, m.name, h.Step())
@@ -332,28 +283,7 @@ func TestHandshakeInputStopsAtMessages(t *testing.T) {
 func TestHandshakeByteByByte(t *testing.T) {
 	key := testKey()
 	c, s := newPair(t, &key, normal.cfg(), normal.cfg())
-	var toC, toS []byte
-	for range 5000 {
-		for _, x := range []struct {
-			h      *Handshake
-			in, ou *[]byte
-		}{{c, &toC, &toS}, {s, &toS, &toC}} {
-			switch x.h.Step() {
-			case StepWrite:
-				*x.ou = append(*x.ou, x.h.Output()[0])
-				x.h.Wrote(1)
-			case StepCompute:
-				x.h.Compute()
-			case StepRead:
-				if len(*x.in) > 0 {
-					if n, err := x.h.Input((*x.in)[:1]); n != 1 || err != nil {
-						t.Fatalf("Input of one byte: %d %v", n, err)
-					}
-					*x.in = (*x.in)[1:]
-				}
-			}
-		}
-	}
+	exchange(t, c, s, 5000, 1, nil)
 	if c.Step() != StepDone || s.Step() != StepDone {
 		t.Fatalf("steps %v %v", c.Step(), s.Step())
 	}

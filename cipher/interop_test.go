@@ -5,40 +5,22 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/spiped-go/spiped/internal/spipedtest"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // These tests speak to the reference spiped 1.6 over loopback with this
 // package alone: our handshake and packets against its -d (we are the
 // client) and its -e (we are the server).
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // writeKey writes a key file and returns its path and K.
 func writeKey(t *testing.T) (string, [32]byte) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "key")
-	secret := make([]byte, 40)
-	rand.Read(secret)
-	if err := os.WriteFile(path, secret, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := spipedtest.WriteKeyFile(t, t.TempDir(), "key", string(spipedtest.RandomBytes(1, t.Name(), 40)))
 	k, err := ReadKey(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -46,35 +28,26 @@ func writeKey(t *testing.T) (string, [32]byte) {
 	return path, k
 }
 
-// startReference runs spiped in the foreground listening on addr and waits
-// until it accepts connections; it is killed when the test ends.
-func startReference(t *testing.T, addr string, args ...string) {
+// startReference runs the reference spiped with args on a fresh loopback
+// port and returns that port's address once it listens.
+func startReference(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(spipedtest.ReferenceSpiped, append([]string{"-s", addr, "-F"}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	addr := fmt.Sprintf("127.0.0.1:%d", spipedtest.FreeTCPPort(t))
+	spipedtest.StartReferenceSpiped(t, "tcp", addr, args...)
+	return addr
+}
+
+// dial connects to addr for at most 10 seconds of talk; the connection is
+// closed when the test ends.
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("reference stderr: %s", stderr.String())
-		}
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("reference never listened on %s: %v", addr, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	return conn
 }
 
 // listen starts a loopback listener closed at the end of the test.
@@ -90,21 +63,7 @@ func listen(t *testing.T) net.Listener {
 
 // startEcho serves an echo service on a fresh port and returns its address.
 func startEcho(t *testing.T) string {
-	t.Helper()
-	l := listen(t)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
-	return l.Addr().String()
+	return spipedtest.ServeConns(t, "tcp", "127.0.0.1:0", spipedtest.Echo)
 }
 
 // runHandshake drives h over a blocking connection, reading exactly what
@@ -144,8 +103,8 @@ type packetConn struct {
 	o    *Opener
 }
 
-func newPacketConn(t *testing.T, conn net.Conn, h *Handshake) *packetConn {
-	t.Helper()
+// newPacketConn starts the data phase with h's keys and wipes h.
+func newPacketConn(conn net.Conn, h *Handshake) *packetConn {
 	send, recv := h.Keys()
 	pc := &packetConn{conn: conn, s: NewSealer(send), o: NewOpener(recv)}
 	h.Wipe()
@@ -190,31 +149,28 @@ func interopMessages() [][]byte {
 	return [][]byte{[]byte("hello"), {0}, bytes.Repeat([]byte{0xa5}, MaxMessage), big}
 }
 
+// interopCases pair our handshake options with the reference's flags,
+// including the mixes the protocol allows.
+var interopCases = []struct {
+	name     string
+	ours     HandshakeConfig
+	refFlags []string
+}{
+	{"dh", HandshakeConfig{}, nil},
+	{"dh-g", HandshakeConfig{RequireFS: true}, []string{"-g"}},
+	{"-f", HandshakeConfig{Fast: true}, []string{"-f"}},
+	{"ours -f, reference dh", HandshakeConfig{Fast: true}, nil},
+	{"ours dh, reference -f", HandshakeConfig{}, []string{"-f"}},
+}
+
 // TestInteropClient: we are spiped -e; the reference -d forwards our data
 // to an echo service and seals the echo back.
 func TestInteropClient(t *testing.T) {
 	spipedtest.NeedReference(t)
-	for _, c := range []struct {
-		name     string
-		ours     HandshakeConfig
-		refFlags []string
-	}{
-		{"dh", HandshakeConfig{}, nil},
-		{"dh-g", HandshakeConfig{RequireFS: true}, []string{"-g"}},
-		{"-f", HandshakeConfig{Fast: true}, []string{"-f"}},
-		{"ours -f, reference dh", HandshakeConfig{Fast: true}, nil},
-		{"ours dh, reference -f", HandshakeConfig{}, []string{"-f"}},
-	} {
+	for _, c := range interopCases {
 		t.Run(c.name, func(t *testing.T) {
 			keyPath, key := writeKey(t)
-			addr := freePort(t)
-			startReference(t, addr, append([]string{"-d", "-t", startEcho(t), "-k", keyPath}, c.refFlags...)...)
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			conn := dial(t, startReference(t, append([]string{"-d", "-t", startEcho(t), "-k", keyPath}, c.refFlags...)...))
 			cfg := c.ours
 			cfg.Key, cfg.Role = &key, Client
 			h, err := NewHandshake(cfg)
@@ -224,7 +180,7 @@ func TestInteropClient(t *testing.T) {
 			if err := runHandshake(conn, h); err != nil {
 				t.Fatalf("handshake with the reference: %v", err)
 			}
-			pc := newPacketConn(t, conn, h)
+			pc := newPacketConn(conn, h)
 			for _, msg := range interopMessages() {
 				if err := pc.send(msg); err != nil {
 					t.Fatal(err)
@@ -245,22 +201,11 @@ func TestInteropClient(t *testing.T) {
 // client talks through it to us.
 func TestInteropServer(t *testing.T) {
 	spipedtest.NeedReference(t)
-	for _, c := range []struct {
-		name     string
-		ours     HandshakeConfig
-		refFlags []string
-	}{
-		{"dh", HandshakeConfig{}, nil},
-		{"dh-g", HandshakeConfig{RequireFS: true}, []string{"-g"}},
-		{"-f", HandshakeConfig{Fast: true}, []string{"-f"}},
-		{"ours -f, reference dh", HandshakeConfig{Fast: true}, nil},
-		{"ours dh, reference -f", HandshakeConfig{}, []string{"-f"}},
-	} {
+	for _, c := range interopCases {
 		t.Run(c.name, func(t *testing.T) {
 			keyPath, key := writeKey(t)
 			ours := listen(t)
-			addr := freePort(t)
-			startReference(t, addr, append([]string{"-e", "-t", ours.Addr().String(), "-k", keyPath}, c.refFlags...)...)
+			addr := startReference(t, append([]string{"-e", "-t", ours.Addr().String(), "-k", keyPath}, c.refFlags...)...)
 
 			// Our side: handshake, then answer each message with its reverse.
 			msgs := interopMessages()
@@ -269,12 +214,7 @@ func TestInteropServer(t *testing.T) {
 				done <- serveReversed(ours, key, c.ours, msgs)
 			}()
 
-			plain, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer plain.Close()
-			plain.SetDeadline(time.Now().Add(10 * time.Second))
+			plain := dial(t, addr)
 			for _, msg := range msgs {
 				if _, err := plain.Write(msg); err != nil {
 					t.Fatal(err)
@@ -340,10 +280,7 @@ func serverHandshake(conn net.Conn, cfg HandshakeConfig) (*packetConn, error) {
 	if err := runHandshake(conn, h); err != nil {
 		return nil, err
 	}
-	send, recv := h.Keys()
-	pc := &packetConn{conn: conn, s: NewSealer(send), o: NewOpener(recv)}
-	h.Wipe()
-	return pc, nil
+	return newPacketConn(conn, h), nil
 }
 
 // answerReversed checks that msgs arrive in order and answers each with its
@@ -373,43 +310,22 @@ func TestInteropRefusals(t *testing.T) {
 
 	// Reference -d -g against our -f client: it reads our y = 1 and closes
 	// without sending y_S.
-	addr := freePort(t)
-	startReference(t, addr, "-d", "-g", "-t", startEcho(t), "-k", keyPath)
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	conn := dial(t, startReference(t, "-d", "-g", "-t", startEcho(t), "-k", keyPath))
 	h, _ := NewHandshake(HandshakeConfig{Key: &key, Role: Client, Fast: true})
-	err = runHandshake(conn, h)
+	err := runHandshake(conn, h)
 	if !errors.Is(err, io.EOF) || h.Step() != StepRead || h.Need() != dhMsgLen {
 		t.Fatalf("-g reference server vs our -f client: %v, step %v, need %d", err, h.Step(), h.Need())
 	}
 
 	// Reference -d -f against our -g client: we refuse its y_S = 1.
-	addr = freePort(t)
-	startReference(t, addr, "-d", "-f", "-t", startEcho(t), "-k", keyPath)
-	conn2, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn2.Close()
-	conn2.SetDeadline(time.Now().Add(10 * time.Second))
+	conn2 := dial(t, startReference(t, "-d", "-f", "-t", startEcho(t), "-k", keyPath))
 	h, _ = NewHandshake(HandshakeConfig{Key: &key, Role: Client, RequireFS: true})
 	if err := runHandshake(conn2, h); !errors.Is(err, ErrNoForwardSecrecy) {
 		t.Fatalf("our -g client vs the -f reference: %v", err)
 	}
 
 	// A wrong key: the reference drops us after our MAC.
-	addr = freePort(t)
-	startReference(t, addr, "-d", "-t", startEcho(t), "-k", keyPath)
-	conn3, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn3.Close()
-	conn3.SetDeadline(time.Now().Add(10 * time.Second))
+	conn3 := dial(t, startReference(t, "-d", "-t", startEcho(t), "-k", keyPath))
 	wrong := key
 	wrong[0] ^= 1
 	h, _ = NewHandshake(HandshakeConfig{Key: &wrong, Role: Client})

@@ -20,38 +20,36 @@ func FuzzParseAddr(f *testing.F) {
 		f.Add(c.spec)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
-		p, err := ParseAddr(spec)
+		a, err := ParseAddr(spec)
 		if err != nil {
-			if p.Addr.Network != "" || p.Host != "" || p.Service != "" || !knownParseError(err.Error(), spec) {
-				t.Fatalf("ParseAddr(%q) = %+v, %q", spec, p, err)
+			if a != (Addr{}) || !knownParseError(err.Error(), spec) {
+				t.Fatalf("ParseAddr(%q) = %+v, %q", spec, a, err)
 			}
 			return
 		}
-		a := p.Addr
-		switch a.Network {
-		case "unix":
-			if a.Path != spec || !strings.HasPrefix(a.Path, "/") || len(a.Path) > maxUnixPath {
+		switch a.Kind {
+		case KindUnix:
+			if a != UnixAddr(spec) || !strings.HasPrefix(a.Path, "/") || len(a.Path) > maxUnixPath {
 				t.Fatalf("ParseAddr(%q): path %q", spec, a.Path)
 			}
-		case "tcp4", "tcp6":
-			ip, ok := netip.AddrFromSlice(a.IP)
-			if !ok || ip.Is4() != (a.Network == "tcp4") || a.Port < 1 || a.Port > 65535 ||
-				a.Zone != 0 || !strings.HasPrefix(spec, "[") {
+		case KindIPv4, KindIPv6:
+			ip := a.AddrPort.Addr()
+			if ip.Is4() != (a.Kind == KindIPv4) || a.AddrPort.Port() < 1 || ip.Zone() != "" ||
+				a.Path != "" || a.Host != "" || a.Service != "" || !strings.HasPrefix(spec, "[") {
 				t.Fatalf("ParseAddr(%q) = %+v", spec, a)
 			}
 			// The canonical form parses back to the same address.
-			q, err := ParseAddr(a.String())
-			if err != nil || q.Addr.Network != a.Network || !bytes.Equal(q.Addr.IP, a.IP) || q.Addr.Port != a.Port {
+			if q, err := ParseAddr(a.String()); err != nil || q != a {
 				t.Fatalf("ParseAddr(%q) = %+v; its String %q gives %+v, %v", spec, a, a.String(), q, err)
 			}
-		case "":
-			if p.Host+":"+p.Service != spec || strings.Contains(p.Service, ":") ||
-				strings.HasPrefix(p.Host, "[") || strings.HasPrefix(p.Host, "/") {
-				t.Fatalf("ParseAddr(%q): host %q service %q", spec, p.Host, p.Service)
+		case KindHost:
+			if a.String() != spec || strings.Contains(a.Service, ":") || a.AddrPort.IsValid() ||
+				strings.HasPrefix(a.Host, "[") || strings.HasPrefix(a.Host, "/") {
+				t.Fatalf("ParseAddr(%q): host %q service %q", spec, a.Host, a.Service)
 			}
-			checkHostForm(t, p.Host, p.Service)
+			checkHostForm(t, a.Host, a.Service)
 		default:
-			t.Fatalf("ParseAddr(%q): network %q", spec, a.Network)
+			t.Fatalf("ParseAddr(%q): kind %d", spec, a.Kind)
 		}
 	})
 }

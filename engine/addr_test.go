@@ -1,13 +1,14 @@
 package engine
 
 import (
-	"bytes"
-	"net"
+	"net/netip"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spiped-go/spiped/internal/spipedtest"
+	"golang.org/x/sys/unix"
 )
 
 var longPath = "/" + strings.Repeat("a", maxUnixPath) // one byte too long
@@ -98,10 +99,10 @@ func TestResolveErrors(t *testing.T) {
 	}
 }
 
-var (
-	v4lo = []byte{127, 0, 0, 1}
-	v6lo = net.IPv6loopback
-)
+// tcp is the TCP address ip (with its "%zone", if any) and port.
+func tcp(ip string, port uint16) Addr {
+	return IPAddr(netip.AddrPortFrom(netip.MustParseAddr(ip), port))
+}
 
 // The addresses the reference accepts, with the port it listened on
 // (seen with ss -ltn) where that is fixed.
@@ -109,43 +110,43 @@ var resolveForms = []struct {
 	spec string
 	want []Addr
 }{
-	{"/", []Addr{{Network: "unix", Path: "/"}}},
-	{"/tmp/x.sock", []Addr{{Network: "unix", Path: "/tmp/x.sock"}}},
-	{longPath[:maxUnixPath], []Addr{{Network: "unix", Path: longPath[:maxUnixPath]}}},
-	{"[127.0.0.1]:8025", []Addr{{Network: "tcp4", IP: v4lo, Port: 8025}}},
-	{"[::1]:1", []Addr{{Network: "tcp6", IP: v6lo, Port: 1}}},
-	{"[1.2.3.4]: \t+65535", []Addr{{Network: "tcp4", IP: []byte{1, 2, 3, 4}, Port: 65535}}},
-	{"[127.0.0.1]:010", []Addr{{Network: "tcp4", IP: v4lo, Port: 10}}},
-	{"[127.0.0.1]: 12", []Addr{{Network: "tcp4", IP: v4lo, Port: 12}}},
-	{"[127.0.0.1]:+13", []Addr{{Network: "tcp4", IP: v4lo, Port: 13}}},
-	{"[::ffff:1.2.3.4]:46", []Addr{{Network: "tcp6", IP: net.ParseIP("::ffff:1.2.3.4"), Port: 46}}},
-	{"127.0.0.1:80", []Addr{{Network: "tcp4", IP: v4lo, Port: 80}}},
-	{"127.1:16", []Addr{{Network: "tcp4", IP: v4lo, Port: 16}}},
-	{"0x7f.0.0.1:17", []Addr{{Network: "tcp4", IP: v4lo, Port: 17}}},
-	{"2130706433:18", []Addr{{Network: "tcp4", IP: v4lo, Port: 18}}},
-	{"0127.0.0.1:48", []Addr{{Network: "tcp4", IP: []byte{87, 0, 0, 1}, Port: 48}}},
-	{"0:47", []Addr{{Network: "tcp4", IP: []byte{0, 0, 0, 0}, Port: 47}}},
-	{"::1:19", []Addr{{Network: "tcp6", IP: v6lo, Port: 19}}},
-	{"::ffff:127.0.0.1:21", []Addr{{Network: "tcp6", IP: net.ParseIP("::ffff:127.0.0.1"), Port: 21}}},
-	{"::1%1:35", []Addr{{Network: "tcp6", IP: v6lo, Port: 35, Zone: 1}}},
-	{"fe80::1%99:32", []Addr{{Network: "tcp6", IP: net.ParseIP("fe80::1"), Port: 32, Zone: 99}}},
-	{"fe80::1%lo:23", []Addr{{Network: "tcp6", IP: net.ParseIP("fe80::1"), Port: 23, Zone: 1}}},
-	{"fe80::1%lo:alias:23", []Addr{{Network: "tcp6", IP: net.ParseIP("fe80::1"), Port: 23, Zone: 1}}},
-	{"*:30", []Addr{{Network: "tcp6", IP: v6lo, Port: 30}, {Network: "tcp4", IP: v4lo, Port: 30}}},
-	{"localhost:0", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
-	{"localhost:", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
-	{"localhost:-0", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
-	{"localhost:99999", []Addr{{Network: "tcp4", IP: v4lo, Port: 34463}}},
-	{"localhost:65536", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
-	{"localhost:4294967296", []Addr{{Network: "tcp4", IP: v4lo, Port: 0}}},
-	{"localhost:-4294967295", []Addr{{Network: "tcp4", IP: v4lo, Port: 1}}},
-	{"localhost:-18446744073709551615", []Addr{{Network: "tcp4", IP: v4lo, Port: 1}}},
-	{"localhost:010", []Addr{{Network: "tcp4", IP: v4lo, Port: 10}}},
-	{"localhost:+14", []Addr{{Network: "tcp4", IP: v4lo, Port: 14}}},
-	{"localhost: 15", []Addr{{Network: "tcp4", IP: v4lo, Port: 15}}},
-	{"localhost:http", []Addr{{Network: "tcp4", IP: v4lo, Port: 80}}},
-	{"localhost:www", []Addr{{Network: "tcp4", IP: v4lo, Port: 80}}},
-	{"LOCALHOST:25", []Addr{{Network: "tcp4", IP: v4lo, Port: 25}}},
+	{"/", []Addr{UnixAddr("/")}},
+	{"/tmp/x.sock", []Addr{UnixAddr("/tmp/x.sock")}},
+	{longPath[:maxUnixPath], []Addr{UnixAddr(longPath[:maxUnixPath])}},
+	{"[127.0.0.1]:8025", []Addr{tcp("127.0.0.1", 8025)}},
+	{"[::1]:1", []Addr{tcp("::1", 1)}},
+	{"[1.2.3.4]: \t+65535", []Addr{tcp("1.2.3.4", 65535)}},
+	{"[127.0.0.1]:010", []Addr{tcp("127.0.0.1", 10)}},
+	{"[127.0.0.1]: 12", []Addr{tcp("127.0.0.1", 12)}},
+	{"[127.0.0.1]:+13", []Addr{tcp("127.0.0.1", 13)}},
+	{"[::ffff:1.2.3.4]:46", []Addr{tcp("::ffff:1.2.3.4", 46)}},
+	{"127.0.0.1:80", []Addr{tcp("127.0.0.1", 80)}},
+	{"127.1:16", []Addr{tcp("127.0.0.1", 16)}},
+	{"0x7f.0.0.1:17", []Addr{tcp("127.0.0.1", 17)}},
+	{"2130706433:18", []Addr{tcp("127.0.0.1", 18)}},
+	{"0127.0.0.1:48", []Addr{tcp("87.0.0.1", 48)}},
+	{"0:47", []Addr{tcp("0.0.0.0", 47)}},
+	{"::1:19", []Addr{tcp("::1", 19)}},
+	{"::ffff:127.0.0.1:21", []Addr{tcp("::ffff:127.0.0.1", 21)}},
+	{"::1%1:35", []Addr{tcp("::1%1", 35)}},
+	{"fe80::1%99:32", []Addr{tcp("fe80::1%99", 32)}},
+	{"fe80::1%lo:23", []Addr{tcp("fe80::1%1", 23)}},
+	{"fe80::1%lo:alias:23", []Addr{tcp("fe80::1%1", 23)}},
+	{"*:30", []Addr{tcp("::1", 30), tcp("127.0.0.1", 30)}},
+	{"localhost:0", []Addr{tcp("127.0.0.1", 0)}},
+	{"localhost:", []Addr{tcp("127.0.0.1", 0)}},
+	{"localhost:-0", []Addr{tcp("127.0.0.1", 0)}},
+	{"localhost:99999", []Addr{tcp("127.0.0.1", 34463)}},
+	{"localhost:65536", []Addr{tcp("127.0.0.1", 0)}},
+	{"localhost:4294967296", []Addr{tcp("127.0.0.1", 0)}},
+	{"localhost:-4294967295", []Addr{tcp("127.0.0.1", 1)}},
+	{"localhost:-18446744073709551615", []Addr{tcp("127.0.0.1", 1)}},
+	{"localhost:010", []Addr{tcp("127.0.0.1", 10)}},
+	{"localhost:+14", []Addr{tcp("127.0.0.1", 14)}},
+	{"localhost: 15", []Addr{tcp("127.0.0.1", 15)}},
+	{"localhost:http", []Addr{tcp("127.0.0.1", 80)}},
+	{"localhost:www", []Addr{tcp("127.0.0.1", 80)}},
+	{"LOCALHOST:25", []Addr{tcp("127.0.0.1", 25)}},
 }
 
 func TestResolveForms(t *testing.T) {
@@ -155,24 +156,10 @@ func TestResolveForms(t *testing.T) {
 			t.Errorf("Resolve(%q): %v", c.spec, err)
 			continue
 		}
-		if !sameAddrs(got, c.want) {
+		if !slices.Equal(got, c.want) {
 			t.Errorf("Resolve(%q) = %+v, want %+v", c.spec, got, c.want)
 		}
 	}
-}
-
-func sameAddrs(a, b []Addr) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if x.Network != y.Network || x.Path != y.Path || x.Port != y.Port || x.Zone != y.Zone ||
-			!bytes.Equal(x.IP, y.IP) {
-			return false
-		}
-	}
-	return true
 }
 
 // TestResolveMatchesReference gives every case above to /usr/bin/spiped
@@ -213,8 +200,42 @@ func TestAddrString(t *testing.T) {
 			t.Errorf("String() = %q, want %q", got, s)
 		}
 	}
-	a := Addr{Network: "tcp6", IP: net.ParseIP("fe80::1"), Port: 80, Zone: 2}
-	if got := a.String(); got != "[fe80::1%2]:80" {
-		t.Errorf("String() = %q", got)
+	for a, want := range map[Addr]string{
+		tcp("fe80::1%2", 80): "[fe80::1%2]:80",
+		{Kind: KindHost, Host: "localhost", Service: "http"}: "localhost:http",
+		{}: "<invalid address>",
+	} {
+		if got := a.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}
+
+// TestAddrSockaddr: each kind becomes its family's sockaddr, the scope id
+// from the zone included; a kind that does not match its address, or a
+// zone that is no scope id, is refused rather than dialled.
+func TestAddrSockaddr(t *testing.T) {
+	sa, family, err := tcp("fe80::1%7", 80).WithPort(443).sockaddr()
+	if in6, ok := sa.(*unix.SockaddrInet6); err != nil || family != unix.AF_INET6 || !ok ||
+		in6.ZoneId != 7 || in6.Port != 443 || in6.Addr != netip.MustParseAddr("fe80::1").As16() {
+		t.Fatalf("[fe80::1%%7]:443: %#v, %d, %v", sa, family, err)
+	}
+	sa, family, err = tcp("127.0.0.1", 25).sockaddr()
+	if in4, ok := sa.(*unix.SockaddrInet4); err != nil || family != unix.AF_INET || !ok || in4.Port != 25 || in4.Addr != [4]byte{127, 0, 0, 1} {
+		t.Fatalf("[127.0.0.1]:25: %#v, %d, %v", sa, family, err)
+	}
+	sa, family, err = UnixAddr("/x").sockaddr()
+	if un, ok := sa.(*unix.SockaddrUnix); err != nil || family != unix.AF_UNIX || !ok || un.Name != "/x" {
+		t.Fatalf("/x: %#v, %d, %v", sa, family, err)
+	}
+	for _, a := range []Addr{
+		IPAddr(netip.MustParseAddrPort("[fe80::1%lo]:80")),
+		{Kind: KindIPv4, AddrPort: netip.MustParseAddrPort("[::1]:80")},
+		{Kind: KindHost, Host: "localhost", Service: "80"},
+		{},
+	} {
+		if _, _, err := a.sockaddr(); err == nil || err.Error() != "invalid address: "+a.String() {
+			t.Errorf("%+v: %v, want invalid address", a, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,7 +102,7 @@ func TestRunClientBadPacket(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		s, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", server.Port))
+		s, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", server.AddrPort.Port()))
 		if err != nil {
 			return
 		}
@@ -162,8 +163,8 @@ func TestClientBindWithUnixTarget(t *testing.T) {
 			c.Close()
 		}
 	}()
-	bind := Addr{Network: "tcp4", IP: net.IPv4(127, 0, 0, 1).To4()}
-	cfg := ClientConfig{Target: []Addr{{Network: "unix", Path: path}}, Bind: &bind, Timeout: time.Second}
+	bind := IPAddr(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 0))
+	cfg := ClientConfig{Target: []Addr{UnixAddr(path)}, Bind: &bind, Timeout: time.Second}
 	if err := RunClient(cfg, strings.NewReader("x"), io.Discard); err != ErrConnect {
 		t.Errorf("spipe -b with a Unix target: %v, want %v", err, ErrConnect)
 	}

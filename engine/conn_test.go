@@ -66,7 +66,7 @@ func TestConnWaitsForSlowTarget(t *testing.T) {
 		fmt.Fprintf(c, "target got %q", got)
 	})
 	key := sha256.Sum256([]byte("slow target"))
-	srv, spec, _ := startOurs(t, Config{Key: key, Timeout: 5 * time.Second}, tcp4, fmt.Sprintf("[127.0.0.1]:%d", target.Port))
+	srv, spec, _ := startOurs(t, Config{Key: key, Timeout: 5 * time.Second}, tcp4, fmt.Sprintf("[127.0.0.1]:%d", target.AddrPort.Port()))
 	src, _ := Resolve(spec)
 
 	var out bytes.Buffer

@@ -123,7 +123,7 @@ func TestEndCauses(t *testing.T) {
 		{"handshake timeout", CauseHandshakeTimeout, "d", setup{d: Config{Timeout: 300 * time.Millisecond}, target: echoSpec}, func(t *testing.T, addr string, e, d *Server) {
 			// A client of -d that never speaks.
 			src := d.cfg.Source
-			c := dialTCP(t, fmt.Sprintf("127.0.0.1:%d", src.Port))
+			c := dialTCP(t, fmt.Sprintf("127.0.0.1:%d", src.AddrPort.Port()))
 			defer c.Close()
 			io.Copy(io.Discard, c)
 		}},
@@ -160,7 +160,7 @@ func TestEndCauses(t *testing.T) {
 			var elog, dlog endLog
 			s := tc.setup
 			if s.target == "" {
-				s.target = fmt.Sprintf("[127.0.0.1]:%d", slowTarget(t, echo).Port)
+				s.target = fmt.Sprintf("[127.0.0.1]:%d", slowTarget(t, echo).AddrPort.Port())
 			}
 			s.d.OnEnd, s.e.OnEnd = dlog.add, elog.add
 			if s.e.Key == ([32]byte{}) {
@@ -220,7 +220,7 @@ func TestEndRecord(t *testing.T) {
 		if end.ToTarget != 3000 || end.ToSource != 70000 {
 			t.Errorf("%s: %d bytes to target, %d back; want 3000 and 70000", x.who, end.ToTarget, end.ToSource)
 		}
-		if end.Target == nil || fmt.Sprintf("[127.0.0.1]:%d", end.Target.Port) != x.target {
+		if end.Target == nil || fmt.Sprintf("[127.0.0.1]:%d", end.Target.AddrPort.Port()) != x.target {
 			t.Errorf("%s: target %+v, want %s", x.who, end.Target, x.target)
 		}
 		if end.Duration <= 0 || end.Duration > 5*time.Second {
@@ -298,7 +298,7 @@ func TestProxyHeader(t *testing.T) {
 				dst := espec[len("[127.0.0.1]:"):]
 				want = fmt.Sprintf("PROXY TCP4 127.0.0.1 127.0.0.1 %d %s\r\npayload", cl.Port, dst)
 			} else {
-				want = fmt.Sprintf("PROXY TCP4 127.0.0.1 127.0.0.1 PORT %d\r\npayload", d.cfg.Source.Port)
+				want = fmt.Sprintf("PROXY TCP4 127.0.0.1 127.0.0.1 PORT %d\r\npayload", d.cfg.Source.AddrPort.Port())
 			}
 			select {
 			case s := <-got:
@@ -306,7 +306,7 @@ func TestProxyHeader(t *testing.T) {
 					// -d's peer is -e's outgoing socket, whose port is not known here.
 					var sport int
 					fmt.Sscanf(s, "PROXY TCP4 127.0.0.1 127.0.0.1 %d", &sport)
-					want = fmt.Sprintf("PROXY TCP4 127.0.0.1 127.0.0.1 %d %d\r\npayload", sport, d.cfg.Source.Port)
+					want = fmt.Sprintf("PROXY TCP4 127.0.0.1 127.0.0.1 %d %d\r\npayload", sport, d.cfg.Source.AddrPort.Port())
 					if sport == 0 {
 						t.Fatalf("target read %q", s)
 					}

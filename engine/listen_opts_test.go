@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 // from the listener, so the data phase only sets them on the dialled one.
 func TestAcceptedSocketOptions(t *testing.T) {
 	for _, keepalive := range []bool{true, false} {
-		lfd, err := listenSocket(Addr{Network: "tcp4", IP: []byte{127, 0, 0, 1}}, keepalive)
+		lfd, err := listenSocket(IPAddr(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 0)), keepalive)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,13 +10,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
-	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/cmd/internal/bindaddr"
 	"github.com/spiped-go/spiped/cmd/internal/getopt"
 	"github.com/spiped-go/spiped/cmd/internal/keyfile"
-	"github.com/spiped-go/spiped/cmd/internal/parsenum"
+	"github.com/spiped-go/spiped/cmd/internal/pipeopts"
 	"github.com/spiped-go/spiped/cmd/internal/version"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/engine"
@@ -33,28 +31,9 @@ func main() {
 	os.Exit(spipe())
 }
 
-// options is the parsed command line.
-type options struct {
-	bind        string        // -b
-	hasBind     bool          // -b was given
-	fast        bool          // -f
-	requireFS   bool          // -g
-	noKeepalive bool          // -j
-	keyFile     string        // -k
-	timeout     time.Duration // -o
-	target      string        // -t
-}
-
-var optionList = []getopt.Option{
-	{Name: "-b", HasArg: true},
-	{Name: "-f"},
-	{Name: "-g"},
-	{Name: "-j"},
-	{Name: "-k", HasArg: true},
-	{Name: "-o", HasArg: true},
-	{Name: "-t", HasArg: true},
-	{Name: "-v"},
-}
+// optionList is spipe's command line: the options it shares with spiped,
+// and -v.
+var optionList = append(pipeopts.List(), getopt.Option{Name: "-v"})
 
 func spipe() int {
 	w := warnp.New(filepath.Base(os.Args[0]), os.Stderr)
@@ -62,19 +41,19 @@ func spipe() int {
 	if o == nil {
 		return code
 	}
-	tgt, err := engine.Resolve(o.target)
+	tgt, err := engine.Resolve(o.Target)
 	if err != nil {
 		w.Warn(libc.Strerror(err))
-		w.Warnf("Error resolving socket address: %s", o.target)
+		w.Warnf("Error resolving socket address: %s", o.Target)
 		return 1
 	}
 	if len(tgt) == 0 {
-		w.Warnf("No addresses found for %s", o.target)
+		w.Warnf("No addresses found for %s", o.Target)
 		return 1
 	}
 	var bind *engine.Addr
-	if o.hasBind {
-		a, name, err := bindaddr.Resolve(o.bind)
+	if o.HasBind {
+		a, name, err := bindaddr.Resolve(o.Bind)
 		if err != nil {
 			w.Warn(libc.Strerror(err))
 			w.Warnf("Error resolving socket address: %s", name)
@@ -86,21 +65,18 @@ func spipe() int {
 		}
 		bind = a
 	}
-	key, err := cipher.ReadKey(o.keyFile, os.Stdin)
-	if err != nil {
-		w.Warn(keyfile.Message(err))
-		w.Warn("Error reading shared secret")
+	key, ok := keyfile.Load(o.KeyFile, os.Stdin, w.Warn)
+	if !ok {
 		return 1
 	}
-	keyfile.Warn(o.keyFile, w.Warn)
 	cfg := engine.ClientConfig{
 		Target:      tgt,
 		Bind:        bind,
 		Key:         key,
-		Fast:        o.fast,
-		RequireFS:   o.requireFS,
-		NoKeepalive: o.noKeepalive,
-		Timeout:     o.timeout,
+		Fast:        o.Fast,
+		RequireFS:   o.RequireFS,
+		NoKeepalive: o.NoKeepalive,
+		Timeout:     o.Timeout,
 	}
 	clear(key[:])
 
@@ -123,60 +99,22 @@ func spipe() int {
 
 // parse reads args as the reference spipe does. It returns the options,
 // or nil and the status to exit with once usage or an error is printed.
-func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
-	o := &options{}
-	usage := func() (*options, int) {
-		io.WriteString(stderr, usageText)
-		return nil, 1
-	}
-	seen := map[string]bool{}
-	var secs float64
-	p := getopt.New(args, optionList)
-	for {
-		name, arg, done, bad := p.NextOption(w.Warnf)
-		if bad {
-			return usage()
-		}
-		if done {
-			break
-		}
-		if seen[name] {
-			return usage()
-		}
-		seen[name] = true
-		switch name {
-		case "-b":
-			o.bind, o.hasBind = arg, true
-		case "-f":
-			o.fast = true
-		case "-g":
-			o.requireFS = true
-		case "-j":
-			o.noKeepalive = true
-		case "-k":
-			o.keyFile = arg
-		case "-o":
-			var err error
-			if secs, err = parsenum.Seconds(arg); err != nil {
-				w.Warnf("Error parsing argument: %s %s: %s", name, arg, libc.Strerror(err))
-				return nil, 1
-			}
-		case "-t":
-			o.target = arg
-		case "-v":
+func parse(args []string, w *warnp.Warner, stderr io.Writer) (*pipeopts.Options, int) {
+	o := &pipeopts.Options{}
+	cmd := getopt.Command{Options: optionList, Usage: usageText, Stderr: stderr, Warnf: w.Warnf}
+	seen, code, ok := cmd.Parse(args, func(name, arg string) error {
+		if name == "-v" {
 			io.WriteString(stderr, "spipe "+version.Version+"\n")
-			return nil, 0
+			return getopt.ErrExit
 		}
+		_, err := o.Take(name, arg)
+		return err
+	})
+	if !ok {
+		return nil, code
 	}
-	if len(p.Rest()) != 0 {
-		return usage()
+	if !o.Complete(seen) {
+		return nil, cmd.UsageError()
 	}
-	if secs == 0 {
-		secs = 5
-	}
-	if (o.fast && o.requireFS) || !seen["-k"] || !(secs > 0) || !seen["-t"] {
-		return usage()
-	}
-	o.timeout = parsenum.Duration(secs)
 	return o, 0
 }

@@ -69,13 +69,10 @@ func (l *connLog) onEnd(e *engine.ConnEnd) {
 	}
 	r := connRecord{peer: e.Peer, dur: e.Duration, toTarget: e.ToTarget, toSource: e.ToSource, cause: e.Cause}
 	if t := e.Target; t != nil {
-		if t.Network == "unix" {
+		if t.Kind == engine.KindUnix {
 			r.path = t.Path
-		} else if ip, ok := netip.AddrFromSlice(t.IP); ok {
-			if t.Zone != 0 {
-				ip = ip.WithZone(strconv.FormatUint(uint64(t.Zone), 10))
-			}
-			r.target = netip.AddrPortFrom(ip.Unmap(), uint16(t.Port))
+		} else {
+			r.target = netip.AddrPortFrom(t.AddrPort.Addr().Unmap(), t.AddrPort.Port())
 		}
 	}
 	select {

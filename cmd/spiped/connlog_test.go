@@ -27,10 +27,10 @@ func (l *lines) add(prefix string) func(string) {
 // Each kind of peer and target, in text and in JSON.
 func TestConnLogFormat(t *testing.T) {
 	ends := []engine.ConnEnd{
-		{Peer: netip.MustParseAddrPort("192.0.2.7:51234"), Target: &engine.Addr{Network: "tcp4", IP: []byte{127, 0, 0, 1}, Port: 25},
+		{Peer: netip.MustParseAddrPort("192.0.2.7:51234"), Target: new(engine.IPAddr(netip.MustParseAddrPort("127.0.0.1:25"))),
 			Duration: 1234567 * time.Microsecond, ToTarget: 512, ToSource: 2048, Cause: engine.CauseDone},
-		{Target: &engine.Addr{Network: "unix", Path: "/run/app.sock"}, Duration: time.Millisecond, Cause: engine.CauseTargetRefused},
-		{Peer: netip.MustParseAddrPort("[2001:db8::1]:443"), Target: &engine.Addr{Network: "tcp6", IP: netip.MustParseAddr("fe80::1").AsSlice(), Port: 8025, Zone: 2},
+		{Target: new(engine.UnixAddr("/run/app.sock")), Duration: time.Millisecond, Cause: engine.CauseTargetRefused},
+		{Peer: netip.MustParseAddrPort("[2001:db8::1]:443"), Target: new(engine.IPAddr(netip.MustParseAddrPort("[fe80::1%2]:8025"))),
 			Duration: 5 * time.Second, Cause: engine.CauseHandshakeTimeout},
 		{Cause: engine.CauseLimit},
 	}

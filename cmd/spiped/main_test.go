@@ -1,74 +1,23 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // bin is our spiped, built once for every test.
 var bin string
 
-const refSpiped = "/usr/bin/spiped"
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "spiped-cmd-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Chmod(dir, 0o755) // for the tests that run it unprivileged
-	bin = filepath.Join(dir, "spiped")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// runProg runs prog to completion with stdin and returns its output and status.
-func runProg(t *testing.T, prog, dir, stdin string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, prog, args...)
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%s %q did not finish: stderr %q", prog, args, stderr.String())
-	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s %q: %v", prog, args, err)
-	}
-	return result{stdout.String(), stderr.String(), code}
-}
+func TestMain(m *testing.M) { spipedtest.BuildMain(m, "spiped", &bin) }
 
 // usage is the reference's usage text with -b added, as ours prints it.
 const usage = `usage: spiped {-e | -d} -s <source socket> -t <target socket> [-b <bind address>] -k <key file>
@@ -77,13 +26,6 @@ const usage = `usage: spiped {-e | -d} -s <source socket> -t <target socket> [-b
     [-u {<username> | <:groupname> | <username:groupname>}]
        spiped -v
 `
-
-// fromReference turns the reference's output into what ours must print:
-// our usage has -b and our version is marked -go.
-func fromReference(s string) string {
-	s = strings.Replace(s, "-t <target socket> -k <key file>", "-t <target socket> [-b <bind address>] -k <key file>", 1)
-	return strings.Replace(s, "spiped 1.6.2\n", "spiped 1.6.2-go\n", 1)
-}
 
 // fixture fills dir with what the cases use: a key file and a regular file
 // where a socket should go.
@@ -188,32 +130,19 @@ func TestErrorsMatchReference(t *testing.T) {
 			"spiped: fopen(@D): Is a directory\nspiped: Failed to daemonize\n"},
 	}
 	dir := t.TempDir()
-	ref := ""
-	if _, err := os.Stat(refSpiped); err == nil {
-		ref = refSpiped
-	} else if os.Getenv("CI") != "" {
-		t.Fatalf("reference %s is required under CI", refSpiped)
-	} else {
-		t.Logf("reference %s not installed: checking our own expectations only", refSpiped)
-	}
+	ref := spipedtest.ReferenceAt(t, spipedtest.ReferenceSpiped)
 	for _, tc := range cases {
 		args := expand(tc.args, dir)
 		want := strings.ReplaceAll(tc.stderr, "@D", dir)
 		fixture(t, dir)
-		got := runProg(t, bin, dir, "", args...)
-		if got.code != tc.code || got.stderr != want || got.stdout != "" {
-			t.Errorf("spiped %q:\n got status %d, stderr %q, stdout %q\nwant status %d, stderr %q",
-				args, got.code, got.stderr, got.stdout, tc.code, want)
-		}
+		got := spipedtest.RunProgram(t, bin, dir, "", args...)
+		spipedtest.ExpectResult(t, args, got, tc.code, want)
 		if ref == "" {
 			continue
 		}
 		fixture(t, dir)
-		r := runProg(t, ref, dir, "", args...)
-		if r.code != got.code || fromReference(r.stderr) != got.stderr || r.stdout != got.stdout {
-			t.Errorf("spiped %q differs from the reference:\n ours status %d, stderr %q\n  ref status %d, stderr %q",
-				args, got.code, got.stderr, r.code, r.stderr)
-		}
+		r := spipedtest.RunProgram(t, ref, dir, "", args...)
+		spipedtest.ExpectSameAs(t, args, got, r)
 	}
 }
 
@@ -222,477 +151,10 @@ func TestErrorsMatchReference(t *testing.T) {
 func TestBindAddressErrors(t *testing.T) {
 	dir := t.TempDir()
 	fixture(t, dir)
-	got := runProg(t, bin, dir, "", expand([]string{"-e", "-s", "@D/s", "-t", "@D/t", "-k", "@D/key", "-F", "-b", "[1.2.3.4]:0"}, dir)...)
+	got := spipedtest.RunProgram(t, bin, dir, "", expand([]string{"-e", "-s", "@D/s", "-t", "@D/t", "-k", "@D/key", "-F", "-b", "[1.2.3.4]:0"}, dir)...)
 	want := "spiped: Invalid port number: 0\nspiped: Error resolving socket address: [1.2.3.4]:0\n"
-	if got.code != 1 || got.stderr != want {
-		t.Fatalf("got status %d, stderr %q; want 1, %q", got.code, got.stderr, want)
-	}
-}
-
-// background is a daemon or -F process the test started; cleanup kills
-// what is left.
-type background struct {
-	cmd    *exec.Cmd
-	stderr string // path of the file holding its standard error
-}
-
-// start runs spiped with standard output and error in files (a daemon
-// keeps them open, so pipes would never reach EOF).
-func start(t *testing.T, prog, dir, stdin string, args ...string) *background {
-	t.Helper()
-	errPath := filepath.Join(t.TempDir(), "stderr")
-	errFile, err := os.Create(errPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer errFile.Close()
-	cmd := exec.Command(prog, args...)
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Stdout, cmd.Stderr = errFile, errFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	b := &background{cmd: cmd, stderr: errPath}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return b
-}
-
-// wait waits for the process to exit and returns its status.
-func (b *background) wait(t *testing.T) int {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- b.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%q did not exit; stderr %q", b.cmd.Args, b.output())
-	}
-	return -1
-}
-
-func (b *background) output() string {
-	out, _ := os.ReadFile(b.stderr)
-	return string(out)
-}
-
-// waitFor polls cond until it holds, for up to 5 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// listening reports whether something accepts connections at addr.
-func listening(network, addr string) bool {
-	c, err := net.DialTimeout(network, addr, time.Second)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
-}
-
-// daemonPid reads a pidfile, which must hold only the decimal pid, and
-// arranges for the daemon to be killed at the end of the test.
-func daemonPid(t *testing.T, path string) int {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("pidfile: %v", err)
-	}
-	if !regexp.MustCompile(`^[1-9][0-9]*$`).Match(b) {
-		t.Fatalf("pidfile %s holds %q, want a decimal pid without newline", path, b)
-	}
-	pid, _ := strconv.Atoi(string(b))
-	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
-	return pid
-}
-
-// procStat returns fields of /proc/pid/stat after the command name:
-// [0] state, [1] ppid, [2] pgrp, [3] session.
-func procStat(pid int) []string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return nil
-	}
-	s := string(b)
-	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-}
-
-// gone reports whether pid has exited (it may linger as a zombie until its
-// new parent reaps it).
-func gone(pid int) bool {
-	st := procStat(pid)
-	return st == nil || st[0] == "Z" || st[0] == "X"
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func writeKey(t *testing.T, dir string) string {
-	t.Helper()
-	p := filepath.Join(dir, "key")
-	if err := os.WriteFile(p, []byte("secret"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// The parent exits 0 once the child listens and has written its pidfile,
-// named after the -s string in the working directory by default; the
-// child leads its own session; SIGTERM ends it.
-func TestDaemonize(t *testing.T) {
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	port := freePort(t)
-	src := fmt.Sprintf("[127.0.0.1]:%d", port)
-	d := start(t, bin, dir, "", "-e", "-s", src, "-t", "[127.0.0.1]:9", "-k", key)
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("parent exited %d: %q", code, d.output())
-	}
-	pid := daemonPid(t, filepath.Join(dir, src+".pid"))
-	if !listening("tcp", fmt.Sprintf("127.0.0.1:%d", port)) {
-		t.Fatal("the daemon is not listening when its parent has exited")
-	}
-	st := procStat(pid)
-	if st == nil || st[3] != strconv.Itoa(pid) {
-		t.Fatalf("daemon %d: stat %q, want it to lead its own session", pid, st)
-	}
-	if pid == d.cmd.Process.Pid {
-		t.Fatal("the pidfile names the parent")
-	}
-	syscall.Kill(pid, syscall.SIGTERM)
-	waitFor(t, "the daemon to exit on SIGTERM", func() bool { return gone(pid) })
-	if out := d.output(); out != "" {
-		t.Fatalf("unexpected output %q", out)
-	}
-}
-
-// -p names the pidfile; with -F there is none at all.
-func TestPidfileOptionAndForeground(t *testing.T) {
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	sock := filepath.Join(dir, "sock")
-	d := start(t, bin, dir, "", "-d", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-p", filepath.Join(dir, "my.pid"))
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("parent exited %d: %q", code, d.output())
-	}
-	pid := daemonPid(t, filepath.Join(dir, "my.pid"))
-	if _, err := os.Stat(sock + ".pid"); err == nil {
-		t.Fatal("with -p, the default pidfile was written too")
-	}
-	syscall.Kill(pid, syscall.SIGTERM)
-	waitFor(t, "the daemon to exit", func() bool { return gone(pid) })
-
-	sock2 := filepath.Join(dir, "sock2")
-	f := start(t, bin, dir, "", "-F", "-d", "-s", sock2, "-t", "[127.0.0.1]:9", "-k", key, "-p", filepath.Join(dir, "f.pid"))
-	waitFor(t, "-F to listen", func() bool { return listening("unix", sock2) })
-	for _, p := range []string{filepath.Join(dir, "f.pid"), sock2 + ".pid"} {
-		if _, err := os.Stat(p); err == nil {
-			t.Errorf("-F wrote a pidfile %s", p)
-		}
-	}
-	f.cmd.Process.Signal(syscall.SIGTERM)
-	if code := f.wait(t); code != 0 {
-		t.Fatalf("SIGTERM: exit status %d, want 0; stderr %q", code, f.output())
-	}
-	if out := f.output(); out != "" {
-		t.Fatalf("unexpected output %q", out)
-	}
-}
-
-// The daemon, often root, does not follow a symlink at the pidfile's
-// path: whoever can write that directory could otherwise have it
-// overwrite or create any file. It fails as for any unwritable pidfile.
-func TestPidfileSymlinkNotFollowed(t *testing.T) {
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	victim := filepath.Join(dir, "victim")
-	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	absent := filepath.Join(dir, "absent")
-	for i, target := range []string{victim, absent} {
-		link := filepath.Join(dir, fmt.Sprintf("link%d", i))
-		if err := os.Symlink(target, link); err != nil {
-			t.Fatal(err)
-		}
-		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
-		d := start(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-p", link)
-		code := d.wait(t)
-		if code == 0 {
-			daemonPid(t, link) // a daemon started: end it with the test
-		}
-		want := "spiped: fopen(" + link + "): Too many levels of symbolic links\nspiped: Failed to daemonize\n"
-		if code != 1 || d.output() != want {
-			t.Errorf("-p symlink to %s: status %d, stderr %q; want 1, %q", target, code, d.output(), want)
-		}
-		if b, err := os.ReadFile(victim); err != nil || string(b) != "precious" {
-			t.Errorf("-p symlink to %s: the file behind it now holds %q (%v)", target, b, err)
-		}
-		if _, err := os.Lstat(absent); err == nil {
-			t.Errorf("-p symlink to %s: created the file it names", target)
-		}
-		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
-			t.Errorf("-p symlink to %s: the symlink was replaced (%v)", target, err)
-		}
-	}
-}
-
-// A failed -u happens after daemonizing, as in the reference: the parent
-// has already exited 0, and the daemon prints its error and exits.
-func TestDropFailureAfterDaemonizing(t *testing.T) {
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	sock := filepath.Join(dir, "sock")
-	d := start(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", "nosuchuser")
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("parent exited %d, want 0: %q", code, d.output())
-	}
-	pid := daemonPid(t, sock+".pid")
-	waitFor(t, "the daemon to fail", func() bool { return gone(pid) })
-	if got, want := d.output(), "spiped: No such user: nosuchuser\nspiped: Failed to drop privileges\n"; got != want {
-		t.Fatalf("stderr %q, want %q", got, want)
-	}
-}
-
-// -D daemonizes before looking anything up, then retries every second.
-func TestDNSRetryDaemonizesFirst(t *testing.T) {
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	sock := filepath.Join(dir, "sock")
-	d := start(t, bin, dir, "", "-D", "-e", "-s", sock, "-t", "x", "-k", key)
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("parent exited %d, want 0: %q", code, d.output())
-	}
-	pid := daemonPid(t, sock+".pid")
-	line := "spiped: Address must contain port number: x\n"
-	waitFor(t, "a second lookup", func() bool { return strings.Count(d.output(), line) >= 2 })
-	if gone(pid) {
-		t.Fatal("the daemon gave up")
-	}
-	if out := d.output(); strings.ReplaceAll(out, line, "") != "" {
-		t.Fatalf("stderr %q, want only %q lines", out, line)
-	}
-	if _, err := os.Stat(sock); err == nil {
-		t.Fatal("bound the source before the target resolved")
-	}
-}
-
-// statusIDs returns the Uid, Gid and Groups lines of /proc/pid/status.
-func statusIDs(t *testing.T, pid int) string {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "Uid:") || strings.HasPrefix(l, "Gid:") || strings.HasPrefix(l, "Groups:") {
-			out = append(out, strings.Join(strings.Fields(l), " "))
-		}
-	}
-	return strings.Join(out, "; ")
-}
-
-// -u drops to the user and/or group and leaves the supplementary groups.
-// A user alone keeps the group, exactly as the reference does.
-func TestDropPrivileges(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	cases := []struct{ spec, want string }{
-		{"65534:65534", "Uid: 65534 65534 65534 65534; Gid: 65534 65534 65534 65534; Groups:"},
-		{":65534", "Uid: 0 0 0 0; Gid: 65534 65534 65534 65534; Groups:"},
-	}
-	if u, err := user.Lookup("nobody"); err == nil {
-		gid := strconv.Itoa(os.Getegid())
-		cases = append(cases, struct{ spec, want string }{"nobody",
-			fmt.Sprintf("Uid: %[1]s %[1]s %[1]s %[1]s; Gid: %[2]s %[2]s %[2]s %[2]s; Groups:", u.Uid, gid)})
-	}
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	for i, tc := range cases {
-		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
-		d := start(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", tc.spec)
-		if code := d.wait(t); code != 0 {
-			t.Fatalf("-u %s: parent exited %d: %q", tc.spec, code, d.output())
-		}
-		pid := daemonPid(t, sock+".pid")
-		// The drop happens after the parent is told to go: wait for it.
-		var got string
-		waitFor(t, "the privilege drop", func() bool { got = statusIDs(t, pid); return got == tc.want })
-		if !listening("unix", sock) {
-			t.Errorf("-u %s: not listening after the drop", tc.spec)
-		}
-		syscall.Kill(pid, syscall.SIGTERM)
-		waitFor(t, "the daemon to exit", func() bool { return gone(pid) })
-	}
-}
-
-// Unprivileged, -u to another user fails with EPERM, and leaving
-// supplementary groups only warns: both as the reference prints them.
-func TestDropPrivilegesUnprivileged(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to start the unprivileged process")
-	}
-	// t.TempDir's parent is private to root: make one nobody can use.
-	dir, err := os.MkdirTemp("", "spiped-unprivileged")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o777)
-	key := writeKey(t, dir)
-	// nobody's own key, mode 0600: a key readable by others would add a
-	// warning of ours that the reference does not print.
-	if err := os.Chown(key, 65534, 65534); err != nil {
-		t.Fatal(err)
-	}
-	as := func(prog string, groups []uint32, args ...string) result {
-		cmd := exec.Command(prog, args...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: groups}}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%s: %v", prog, err)
-		}
-		return result{"", stderr.String(), code}
-	}
-	sock := filepath.Join(dir, "eperm")
-	got := as(bin, []uint32{}, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", "0")
-	if want := "spiped: Failed to drop privileges: Operation not permitted\n"; got.code != 1 || got.stderr != want {
-		t.Fatalf("got status %d, stderr %q; want 1, %q", got.code, got.stderr, want)
-	}
-	if _, err := os.Stat(refSpiped); err == nil {
-		os.Remove(sock)
-		r := as(refSpiped, []uint32{}, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "-u", "0")
-		if r != got {
-			t.Errorf("reference: status %d, stderr %q", r.code, r.stderr)
-		}
-	}
-	// Still in group 5, spiped cannot leave it: it warns, and the daemon
-	// carries on as the same user.
-	cmd := exec.Command(bin, "-e", "-s", filepath.Join(dir, "warn"), "-t", "[127.0.0.1]:9", "-k", key, "-u", "65534", "-p", filepath.Join(dir, "w.pid"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{5}}}
-	errPath := filepath.Join(dir, "w.err")
-	errFile, _ := os.Create(errPath)
-	cmd.Stderr = errFile
-	err = cmd.Run()
-	errFile.Close()
-	if err != nil {
-		t.Fatalf("parent: %v", err)
-	}
-	pid := daemonPid(t, filepath.Join(dir, "w.pid"))
-	want := "spiped: Warning: Failed to leave supplementary groups\n"
-	waitFor(t, "the warning", func() bool { b, _ := os.ReadFile(errPath); return string(b) == want })
-	if gone(pid) {
-		t.Fatal("the daemon exited after the warning")
-	}
-	syscall.Kill(pid, syscall.SIGTERM)
-	waitFor(t, "the daemon to exit", func() bool { return gone(pid) })
-}
-
-// --pprof serves the engine's counters under /debug/vars.
-func TestPprof(t *testing.T) {
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	sock := filepath.Join(dir, "sock")
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	d := start(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
-	waitFor(t, "the debug server", func() bool { return listening("tcp", addr) })
-	resp, err := http.Get("http://" + addr + "/debug/vars")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var vars struct {
-		Engine map[string]any `json:"engine"` // counters, and the Ended and histogram arrays
-	}
-	if err := json.Unmarshal(body, &vars); err != nil {
-		t.Fatalf("/debug/vars: %v: %s", err, body)
-	}
-	if v, ok := vars.Engine["Open"]; !ok || v != 0.0 {
-		t.Fatalf("/debug/vars engine counters %v, want Open: 0", vars.Engine)
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	if code := d.wait(t); code != 0 {
-		t.Fatalf("exit status %d: %q", code, d.output())
-	}
-}
-
-// --pprof is loopback-only: any other address (an empty host too) is
-// refused with status 1 before anything is bound; loopback addresses,
-// IPv4, IPv6 or by name, serve.
-func TestPprofLoopbackOnly(t *testing.T) {
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0", ":6060", "[::ffff:0.0.0.0]:0", "1.2.3.4:0"} {
-		sock := filepath.Join(dir, "refused")
-		got := runProg(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
-		want := "spiped: --pprof address must be a loopback address: " + addr + "\n"
-		if got.code != 1 || got.stderr != want {
-			t.Errorf("--pprof %s: status %d, stderr %q; want 1, %q", addr, got.code, got.stderr, want)
-		}
-		if _, err := os.Lstat(sock); err == nil {
-			t.Errorf("--pprof %s: the source socket was bound before the refusal", addr)
-			os.Remove(sock)
-		}
-		// Without -F, the parent refuses before it starts a daemon.
-		got = runProg(t, bin, dir, "", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
-		if got.code != 1 || got.stderr != want {
-			t.Errorf("--pprof %s (daemon): status %d, stderr %q; want 1, %q", addr, got.code, got.stderr, want)
-		}
-		if _, err := os.Lstat(sock + ".pid"); err == nil {
-			t.Errorf("--pprof %s (daemon): a daemon started", addr)
-		}
-	}
-	hosts := []string{"127.0.0.1", "localhost"}
-	if l, err := net.Listen("tcp", "[::1]:0"); err == nil {
-		l.Close()
-		hosts = append(hosts, "[::1]")
-	} else {
-		t.Logf("no IPv6 loopback here, not trying [::1]: %v", err)
-	}
-	for i, host := range hosts {
-		sock := filepath.Join(dir, fmt.Sprintf("ok%d", i))
-		port := freePort(t)
-		addr := fmt.Sprintf("%s:%d", host, port)
-		d := start(t, bin, dir, "", "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", key, "--pprof", addr)
-		waitFor(t, "the debug server on "+addr, func() bool { return listening("tcp", addr) || d.cmd.ProcessState != nil })
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		if code := d.wait(t); code != 0 || d.output() != "" {
-			t.Errorf("--pprof %s: exit status %d, stderr %q; want 0 and silence", addr, code, d.output())
-		}
+	if got.Code != 1 || got.Stderr != want {
+		t.Fatalf("got status %d, stderr %q; want 1, %q", got.Code, got.Stderr, want)
 	}
 }
 
@@ -730,36 +192,12 @@ func TestKeyFileWarnings(t *testing.T) {
 		{both, "", readable(both) + empty(both)},
 	} {
 		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
-		d := start(t, bin, dir, tc.stdin, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", tc.key)
-		waitFor(t, "spiped -k "+tc.key+" to listen", func() bool { return listening("unix", sock) || d.cmd.ProcessState != nil })
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		if code := d.wait(t); code != 0 || d.output() != tc.want {
-			t.Errorf("-k %s: exit status %d, stderr %q; want 0, %q", tc.key, code, d.output(), tc.want)
+		d := spipedtest.StartProgram(t, bin, dir, tc.stdin, "-F", "-e", "-s", sock, "-t", "[127.0.0.1]:9", "-k", tc.key)
+		spipedtest.WaitUntil(t, "spiped -k "+tc.key+" to listen", func() bool { return spipedtest.Accepting("unix", sock) || d.Cmd.ProcessState != nil })
+		if out := d.Stop(t); out != tc.want {
+			t.Errorf("-k %s: stderr %q; want %q", tc.key, out, tc.want)
 		}
 	}
-}
-
-// echoServer copies every connection back to itself on a Unix socket.
-func echoServer(t *testing.T, path string) {
-	t.Helper()
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				io.Copy(c, c)
-				c.(*net.UnixConn).CloseWrite()
-				c.Close()
-			}()
-		}
-	}()
 }
 
 // A smoke test through both of our daemons: plaintext client -> spiped -e
@@ -767,16 +205,16 @@ func echoServer(t *testing.T, path string) {
 // -> echo.
 func TestTunnel(t *testing.T) {
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	echo, dsock, esock := filepath.Join(dir, "echo"), filepath.Join(dir, "d"), filepath.Join(dir, "e")
-	echoServer(t, echo)
-	dec := start(t, bin, dir, "secret", "-d", "-s", dsock, "-t", echo, "-k", "-")
-	if code := dec.wait(t); code != 0 {
-		t.Fatalf("spiped -d: parent exited %d: %q", code, dec.output())
+	spipedtest.ServeConns(t, "unix", echo, spipedtest.Echo)
+	dec := spipedtest.StartProgram(t, bin, dir, "secret", "-d", "-s", dsock, "-t", echo, "-k", "-")
+	if code := dec.Wait(t); code != 0 {
+		t.Fatalf("spiped -d: parent exited %d: %q", code, dec.Output())
 	}
 	decPid := daemonPid(t, dsock+".pid")
-	enc := start(t, bin, dir, "", "-F", "-e", "-s", esock, "-t", dsock, "-k", key)
-	waitFor(t, "spiped -e to listen", func() bool { return listening("unix", esock) })
+	enc := spipedtest.StartProgram(t, bin, dir, "", "-F", "-e", "-s", esock, "-t", dsock, "-k", key)
+	spipedtest.WaitUntil(t, "spiped -e to listen", func() bool { return spipedtest.Accepting("unix", esock) })
 
 	c, err := net.Dial("unix", esock)
 	if err != nil {
@@ -793,77 +231,10 @@ func TestTunnel(t *testing.T) {
 	if err != nil || string(got) != msg {
 		t.Fatalf("echo through the tunnel: %d bytes, %v; want %d bytes", len(got), err, len(msg))
 	}
-	enc.cmd.Process.Signal(syscall.SIGTERM)
-	if code := enc.wait(t); code != 0 {
-		t.Errorf("spiped -e: exit status %d after SIGTERM: %q", code, enc.output())
-	}
+	enc.Stop(t)
 	syscall.Kill(decPid, syscall.SIGTERM)
-	waitFor(t, "spiped -d to exit", func() bool { return gone(decPid) })
-	if out := dec.output() + enc.output(); out != "" {
+	spipedtest.WaitUntil(t, "spiped -d to exit", func() bool { return gone(decPid) })
+	if out := dec.Output() + enc.Output(); out != "" {
 		t.Errorf("unexpected output %q", out)
-	}
-}
-
-// engineTotal reads the engine's count of accepted connections from --pprof.
-func engineTotal(addr string) int64 {
-	resp, err := http.Get("http://" + addr + "/debug/vars")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	var vars struct {
-		Engine map[string]any `json:"engine"` // counters, and the Ended and histogram arrays
-	}
-	if json.NewDecoder(resp.Body).Decode(&vars) != nil {
-		return -1
-	}
-	total, ok := vars.Engine["Total"].(float64)
-	if !ok {
-		return -1
-	}
-	return int64(total)
-}
-
-// Warnings go to standard error; --syslog sends them to syslog instead,
-// in a daemon and (ours: the reference keeps standard error) under -F.
-func TestSyslogAfterDaemonizing(t *testing.T) {
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	silent, err := net.Listen("unix", filepath.Join(dir, "silent"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	const warning = "spiped: Maximum number of connections (1) reached\n"
-	for i, tc := range []struct {
-		flags  []string
-		stderr bool
-	}{
-		{[]string{"-F", "--syslog"}, false},
-		{[]string{"-F"}, true},
-		{nil, true},
-		{[]string{"--syslog"}, false},
-	} {
-		sock := filepath.Join(dir, fmt.Sprintf("s%d", i))
-		debug := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-		args := append([]string{"-e", "-n", "1", "-s", sock, "-t", silent.Addr().String(), "-k", key, "--pprof", debug}, tc.flags...)
-		d := start(t, bin, dir, "", args...)
-		if len(tc.flags) == 0 || tc.flags[0] != "-F" {
-			if code := d.wait(t); code != 0 {
-				t.Fatalf("%q: parent exited %d: %q", tc.flags, code, d.output())
-			}
-			daemonPid(t, sock+".pid")
-		}
-		waitFor(t, "the socket", func() bool { return listening("unix", sock) })
-		// That probe was the first connection: the limit is reached.
-		waitFor(t, "the connection to be counted", func() bool { return engineTotal(debug) == 1 })
-		if tc.stderr {
-			waitFor(t, "the warning on standard error", func() bool { return d.output() == warning })
-		} else {
-			time.Sleep(100 * time.Millisecond)
-			if out := d.output(); out != "" {
-				t.Errorf("%q: standard error got %q", tc.flags, out)
-			}
-		}
 	}
 }

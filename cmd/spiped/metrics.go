@@ -43,7 +43,7 @@ type readiness struct {
 
 func newMetricsServer(o *options) *metricsServer {
 	return &metricsServer{encrypt: o.encrypt, maxConns: o.maxConns,
-		ready: readiness{target: o.target, resolve: engine.Resolve}}
+		ready: readiness{target: o.Target, resolve: engine.Resolve}}
 }
 
 // serve answers on ln until the process exits.

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"math"
 	"syscall"
 	"time"
 
 	"github.com/spiped-go/spiped/cmd/internal/getopt"
-	"github.com/spiped-go/spiped/cmd/internal/parsenum"
+	"github.com/spiped-go/spiped/cmd/internal/pipeopts"
 	"github.com/spiped-go/spiped/cmd/internal/version"
 	"github.com/spiped-go/spiped/cmd/internal/warnp"
 	"github.com/spiped-go/spiped/internal/libc"
@@ -23,52 +24,42 @@ const usageText = `usage: spiped {-e | -d} -s <source socket> -t <target socket>
 
 // options is the parsed command line, with the reference's defaults applied.
 type options struct {
-	bind           string        // -b
-	hasBind        bool          // -b was given
-	decrypt        bool          // -d
-	dnsRetry       bool          // -D: daemonize first, retry lookups
-	encrypt        bool          // -e
-	fast           bool          // -f
-	foreground     bool          // -F
-	requireFS      bool          // -g
-	noKeepalive    bool          // -j
-	keyFile        string        // -k
-	maxConns       int           // -n; 0 = unlimited
-	timeout        time.Duration // -o
-	pidfile        string        // -p, else the -s string plus ".pid"
-	reResolve      time.Duration // -r; 0 = never (-R)
-	source, target string        // -s, -t
-	syslog         bool          // --syslog
-	user           string        // -u
-	hasUser        bool          // -u was given
-	pprof          string        // --pprof, "" if none
-	drain          time.Duration // --drain-timeout; meaningful if hasDrain
-	hasDrain       bool          // --drain-timeout was given (else no limit)
-	proxyHeader    bool          // -P
-	listenFD       int           // a listener passed by socket activation, 0 if none (not an option)
-	logConns       bool          // --log-connections
-	logJSON        bool          // --log-format json (else text)
-	metrics        string        // --metrics, "" if none
+	pipeopts.Options // -b, -f, -g, -j, -k, -o, -t
+
+	decrypt     bool          // -d
+	dnsRetry    bool          // -D: daemonize first, retry lookups
+	encrypt     bool          // -e
+	foreground  bool          // -F
+	maxConns    int           // -n; 0 = unlimited
+	pidfile     string        // -p, else the -s string plus ".pid"
+	reResolve   time.Duration // -r; 0 = never (-R)
+	source      string        // -s
+	syslog      bool          // --syslog
+	user        string        // -u
+	hasUser     bool          // -u was given
+	pprof       string        // --pprof, "" if none
+	drain       time.Duration // --drain-timeout; meaningful if hasDrain
+	hasDrain    bool          // --drain-timeout was given (else no limit)
+	proxyHeader bool          // -P
+	listenFD    int           // a listener passed by socket activation, 0 if none (not an option)
+	logConns    bool          // --log-connections
+	logJSON     bool          // --log-format json (else text)
+	metrics     string        // --metrics, "" if none
 }
 
-var optionList = []getopt.Option{
-	{Name: "-b", HasArg: true},
+// optionList is spiped's command line: the options it shares with spipe,
+// and its own.
+var optionList = append(pipeopts.List(), []getopt.Option{
 	{Name: "-d"},
 	{Name: "-D"},
 	{Name: "-e"},
-	{Name: "-f"},
 	{Name: "-F"},
-	{Name: "-g"},
-	{Name: "-j"},
-	{Name: "-k", HasArg: true},
 	{Name: "-n", HasArg: true},
-	{Name: "-o", HasArg: true},
 	{Name: "-p", HasArg: true},
 	{Name: "-r", HasArg: true},
 	{Name: "-R"},
 	{Name: "-s", HasArg: true},
 	{Name: "--syslog"},
-	{Name: "-t", HasArg: true},
 	{Name: "-u", HasArg: true},
 	{Name: "-v"},
 	{Name: "--pprof", HasArg: true},
@@ -77,87 +68,60 @@ var optionList = []getopt.Option{
 	{Name: "--log-connections"},
 	{Name: "--log-format", HasArg: true},
 	{Name: "--metrics", HasArg: true},
-}
+}...)
 
 // parse reads args (without argv[0]) as the reference's main() does,
 // printing usage and errors to stderr through w. It returns the options,
 // or nil and the status to exit with once usage, -v or an error is printed.
 func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	o := &options{}
-	usage := func() (*options, int) {
-		io.WriteString(stderr, usageText)
-		return nil, 1
-	}
-	// seen catches a repeated option, which is a usage error.
-	seen := map[string]bool{}
 	var n uint64
 	var nSet bool
-	var oSecs, rSecs float64
-	p := getopt.New(args, optionList)
-	for {
-		name, arg, done, bad := p.NextOption(w.Warnf)
-		if bad {
-			return usage()
+	var rSecs float64
+	cmd := getopt.Command{Options: optionList, Usage: usageText, Stderr: stderr, Warnf: w.Warnf}
+	seen, code, ok := cmd.Parse(args, func(name, arg string) (err error) {
+		if shared, err := o.Take(name, arg); shared {
+			return err
 		}
-		if done {
-			break
-		}
-		if seen[name] || (name == "-e" && seen["-d"]) || (name == "-d" && seen["-e"]) {
-			return usage()
-		}
-		seen[name] = true
-		var err error
 		switch name {
-		case "-b":
-			o.bind, o.hasBind = arg, true
-		case "-d":
-			o.decrypt = true
+		case "-d", "-e":
+			// One or the other (Parse has refused a repeat of either).
+			if o.encrypt || o.decrypt {
+				return getopt.ErrUsage
+			}
+			o.decrypt, o.encrypt = name == "-d", name == "-e"
 		case "-D":
 			o.dnsRetry = true
-		case "-e":
-			o.encrypt = true
-		case "-f":
-			o.fast = true
 		case "-F":
 			o.foreground = true
-		case "-g":
-			o.requireFS = true
-		case "-j":
-			o.noKeepalive = true
-		case "-k":
-			o.keyFile = arg
 		case "-n":
 			nSet = true
-			n, err = parsenum.Size(arg)
-		case "-o":
-			oSecs, err = parsenum.Seconds(arg)
+			n, err = libc.ParseSize(arg)
 		case "-p":
 			o.pidfile = arg
 		case "-r":
-			rSecs, err = parsenum.Seconds(arg)
+			rSecs, err = libc.ParseSeconds(arg)
 		case "-R":
 			// Recorded in seen; reResolve stays 0.
 		case "-s":
 			o.source = arg
 		case "--syslog":
 			o.syslog = true
-		case "-t":
-			o.target = arg
 		case "-u":
 			o.user, o.hasUser = arg, true
 		case "-v":
 			io.WriteString(stderr, "spiped "+version.Version+"\n")
-			return nil, 0
+			return getopt.ErrExit
 		case "--pprof":
 			o.pprof = arg
 		case "--drain-timeout":
 			var secs float64
 			// 0 closes what is open at once; inf is no limit, as without
 			// the option; NaN means nothing.
-			if secs, err = parsenum.Seconds(arg); err == nil && math.IsNaN(secs) {
+			if secs, err = libc.ParseSeconds(arg); err == nil && math.IsNaN(secs) {
 				err = syscall.EINVAL
 			} else if err == nil {
-				o.drain, o.hasDrain = parsenum.Duration(secs), !math.IsInf(secs, 1)
+				o.drain, o.hasDrain = libc.Duration(secs), !math.IsInf(secs, 1)
 			}
 		case "-P":
 			o.proxyHeader = true
@@ -165,8 +129,7 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			o.logConns = true
 		case "--log-format":
 			if arg != "text" && arg != "json" {
-				w.Warnf("Error parsing argument: %s %s: must be text or json", name, arg)
-				return nil, 1
+				return errors.New("must be text or json")
 			}
 			o.logJSON = arg == "json"
 		case "--metrics":
@@ -175,21 +138,16 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 			}
 			o.metrics = arg
 		}
-		if err != nil {
-			w.Warnf("Error parsing argument: %s %s: %s", name, arg, libc.Strerror(err))
-			return nil, 1
-		}
-	}
-	if len(p.Rest()) != 0 {
-		return usage()
+		return err
+	})
+	if !ok {
+		return nil, code
 	}
 
-	// Defaults, as the reference sets them: -n 100, -o 0 means 5, -r 0 means 60.
+	// Defaults, as the reference sets them: -n 100, -r 0 means 60 (and -o 0
+	// means 5, which Complete applies).
 	if !nSet {
 		n = 100
-	}
-	if oSecs == 0 {
-		oSecs = 5
 	}
 	if rSecs == 0 {
 		rSecs = 60
@@ -199,22 +157,18 @@ func parse(args []string, w *warnp.Warner, stderr io.Writer) (*options, int) {
 	// fails to open the file rather than printing usage.
 	switch {
 	case !o.decrypt && !o.encrypt,
-		o.fast && o.requireFS,
-		!seen["-k"],
-		!(oSecs > 0),
+		!o.Complete(seen),
 		rSecs != 60 && seen["-R"],
-		!seen["-s"],
-		!seen["-t"]:
-		return usage()
+		!seen["-s"]:
+		return nil, cmd.UsageError()
 	}
 
 	if n > math.MaxInt {
 		n = 0 // any limit past what memory allows is no limit
 	}
 	o.maxConns = int(n)
-	o.timeout = parsenum.Duration(oSecs)
 	if !seen["-R"] {
-		o.reResolve = parsenum.Duration(rSecs)
+		o.reResolve = libc.Duration(rSecs)
 		if math.IsInf(rSecs, 1) || math.IsNaN(rSecs) {
 			o.reResolve = 0
 		}

@@ -73,15 +73,15 @@ func checkOptions(t *testing.T, args []string, o *options) {
 	switch {
 	case o.encrypt == o.decrypt:
 		t.Fatalf("%q: encrypt %v decrypt %v", args, o.encrypt, o.decrypt)
-	case o.fast && o.requireFS:
+	case o.Fast && o.RequireFS:
 		t.Fatalf("%q: both -f and -g", args)
-	case o.timeout <= 0 || o.maxConns < 0 || o.reResolve < 0:
-		t.Fatalf("%q: timeout %v, max %d, re-resolve %v", args, o.timeout, o.maxConns, o.reResolve)
-	case !o.hasUser && o.user != "", !o.hasBind && o.bind != "":
-		t.Fatalf("%q: -u %q / -b %q without the option", args, o.user, o.bind)
+	case o.Timeout <= 0 || o.maxConns < 0 || o.reResolve < 0:
+		t.Fatalf("%q: timeout %v, max %d, re-resolve %v", args, o.Timeout, o.maxConns, o.reResolve)
+	case !o.hasUser && o.user != "", !o.HasBind && o.Bind != "":
+		t.Fatalf("%q: -u %q / -b %q without the option", args, o.user, o.Bind)
 	}
 	// Every value came from the command line: a word, or the tail of one.
-	for _, v := range []string{o.source, o.target, o.keyFile, o.bind, o.user, o.pidfile, o.pprof, o.metrics} {
+	for _, v := range []string{o.source, o.Target, o.KeyFile, o.Bind, o.user, o.pidfile, o.pprof, o.metrics} {
 		if v != "" && v != o.source+".pid" && !strings.Contains(strings.Join(args, "\x00"), v) {
 			t.Fatalf("%q: value %q is not in the arguments", args, v)
 		}

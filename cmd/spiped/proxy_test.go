@@ -31,7 +31,7 @@ func proxyConsumer(t *testing.T) int {
 	t.Helper()
 	prog := nginxBin(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := spipedtest.FreeTCPPort(t)
 	user := ""
 	if os.Geteuid() == 0 {
 		// Workers would otherwise switch to nobody, who cannot enter the
@@ -58,17 +58,7 @@ http {
 	}
 	cmd := exec.Command(prog, "-e", "stderr", "-p", dir, "-c", filepath.Join(dir, "nginx.conf"),
 		"-g", "daemon off; pid "+filepath.Join(dir, "nginx.pid")+"; error_log stderr;")
-	logPath := filepath.Join(dir, "nginx.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	nginxLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	nginxLog := spipedtest.StartExec(t, cmd).Output
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
@@ -81,7 +71,7 @@ http {
 		}
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); !listening("tcp", addr); {
+	for deadline := time.Now().Add(10 * time.Second); !spipedtest.Accepting("tcp", addr); {
 		select {
 		case <-exited:
 			t.Fatalf("nginx exited: %s", nginxLog())
@@ -123,18 +113,18 @@ func proxyGet(t *testing.T, addr string, from net.IP) (string, int) {
 // connection, which would make -e dial out, using up a fixed -b port.
 func proxyDaemon(t *testing.T, dir string, args ...string) int {
 	t.Helper()
-	port := freePort(t)
+	port := spipedtest.FreeTCPPort(t)
 	args = append([]string{"-F", "-s", fmt.Sprintf("[127.0.0.1]:%d", port)}, args...)
 	n, path := notifySocket(t, t.TempDir())
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+path)
-	d := startCmd(t, cmd)
+	d := spipedtest.StartExec(t, cmd)
 	if got := nextNotice(t, n, 5*time.Second); got != "READY=1" {
 		t.Fatalf("spiped %q: notified %q", args, got)
 	}
 	t.Cleanup(func() {
-		if out := d.output(); out != "" {
+		if out := d.Output(); out != "" {
 			t.Errorf("spiped %q: stderr %q", args, out)
 		}
 	})
@@ -149,7 +139,7 @@ func proxyDaemon(t *testing.T, dir string, args ...string) int {
 func TestProxyHeaderNginx(t *testing.T) {
 	nginx := proxyConsumer(t)
 	dir := t.TempDir()
-	key := writeKey(t, dir)
+	key := spipedtest.WriteKeyFile(t, dir, "key", "secret")
 	target := fmt.Sprintf("[127.0.0.1]:%d", nginx)
 	client := net.IPv4(127, 0, 0, 3)
 

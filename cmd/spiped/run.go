@@ -7,7 +7,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/cmd/internal/bindaddr"
 	"github.com/spiped-go/spiped/cmd/internal/daemon"
 	"github.com/spiped-go/spiped/cmd/internal/keyfile"
@@ -55,16 +54,16 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 	}
 
 	var bind *engine.Addr
-	if o.hasBind {
+	if o.HasBind {
 		var ok bool
 		bind, ok = resolve(w, o.dnsRetry, func() (*engine.Addr, string, error) {
-			return bindaddr.Resolve(o.bind)
+			return bindaddr.Resolve(o.Bind)
 		})
 		if !ok {
 			return 1
 		}
 		if bind == nil {
-			w.Warnf("No address found for %s", o.bind)
+			w.Warnf("No address found for %s", o.Bind)
 			return 1
 		}
 	}
@@ -72,33 +71,30 @@ func run(o *options, w *warnp.Warner, child *daemon.Child) int {
 	if !ok {
 		return 1
 	}
-	tgt, ok := resolveList(w, o.dnsRetry, o.target)
+	tgt, ok := resolveList(w, o.dnsRetry, o.Target)
 	if !ok {
 		return 1
 	}
 
-	key, err := cipher.ReadKey(o.keyFile, os.Stdin)
-	if err != nil {
-		w.Warn(keyfile.Message(err))
-		w.Warn("Error reading shared secret")
+	key, ok := keyfile.Load(o.KeyFile, os.Stdin, w.Warn)
+	if !ok {
 		return 1
 	}
-	keyfile.Warn(o.keyFile, w.Warn)
 	if len(src) > 1 && o.listenFD == 0 {
 		w.Warnf("Listening on first of multiple addresses found for %s", o.source)
 	}
 	cfg := engine.Config{
 		Encrypt:     o.encrypt,
 		Source:      src[0],
-		Target:      o.target,
+		Target:      o.Target,
 		TargetAddrs: tgt,
 		Bind:        bind,
 		Key:         key,
-		Fast:        o.fast,
-		RequireFS:   o.requireFS,
-		NoKeepalive: o.noKeepalive,
+		Fast:        o.Fast,
+		RequireFS:   o.RequireFS,
+		NoKeepalive: o.NoKeepalive,
 		MaxConns:    o.maxConns,
-		Timeout:     o.timeout,
+		Timeout:     o.Timeout,
 		ReResolve:   o.reResolve,
 		Warn:        w.Warn,
 		ListenFD:    o.listenFD,

@@ -43,7 +43,7 @@ func serve(o *options, w *warnp.Warner, srv *engine.Server, notify *systemd.Noti
 	go func() {
 		for range hup {
 			if !srv.ShuttingDown() {
-				reloadKey(o.keyFile, w, srv)
+				reloadKey(o.KeyFile, w, srv)
 			}
 		}
 	}()

@@ -31,7 +31,7 @@ func Resolve(spec string) (addr *engine.Addr, name string, err error) {
 	}
 	a := first(addrs)
 	if a != nil {
-		a.Port = 0
+		*a = a.WithPort(0)
 	}
 	return a, name, nil
 }

@@ -2,32 +2,34 @@ package bindaddr
 
 import (
 	"net/netip"
+
+	"github.com/spiped-go/spiped/engine"
 	"testing"
 )
 
 func TestResolve(t *testing.T) {
 	for _, tc := range []struct {
-		spec, network, ip string
-		port              int
-		name              string
+		spec string
+		kind engine.Kind
+		ap   string
+		name string
 	}{
-		{"127.0.0.1", "tcp4", "127.0.0.1", 0, "127.0.0.1:0"},
-		{"[127.0.0.1]", "tcp4", "127.0.0.1", 0, "[127.0.0.1]:0"},
-		{"[127.0.0.1]:4000", "tcp4", "127.0.0.1", 4000, "[127.0.0.1]:4000"},
-		{"127.0.0.1:4000", "tcp4", "127.0.0.1", 4000, "127.0.0.1:4000"},
-		{"::1", "tcp6", "::1", 0, "[::1]:0"},
-		{"[::1]", "tcp6", "::1", 0, "[::1]:0"},
-		{"[::1]:4000", "tcp6", "::1", 4000, "[::1]:4000"},
+		{"127.0.0.1", engine.KindIPv4, "127.0.0.1:0", "127.0.0.1:0"},
+		{"[127.0.0.1]", engine.KindIPv4, "127.0.0.1:0", "[127.0.0.1]:0"},
+		{"[127.0.0.1]:4000", engine.KindIPv4, "127.0.0.1:4000", "[127.0.0.1]:4000"},
+		{"127.0.0.1:4000", engine.KindIPv4, "127.0.0.1:4000", "127.0.0.1:4000"},
+		{"::1", engine.KindIPv6, "[::1]:0", "[::1]:0"},
+		{"[::1]", engine.KindIPv6, "[::1]:0", "[::1]:0"},
+		{"[::1]:4000", engine.KindIPv6, "[::1]:4000", "[::1]:4000"},
 	} {
 		a, name, err := Resolve(tc.spec)
 		if err != nil {
 			t.Errorf("Resolve(%q): %v", tc.spec, err)
 			continue
 		}
-		ip, _ := netip.AddrFromSlice(a.IP)
-		if a.Network != tc.network || ip.String() != tc.ip || a.Port != tc.port || name != tc.name {
-			t.Errorf("Resolve(%q) = %s %s port %d (%q), want %s %s port %d (%q)",
-				tc.spec, a.Network, ip, a.Port, name, tc.network, tc.ip, tc.port, tc.name)
+		if a.Kind != tc.kind || a.AddrPort != netip.MustParseAddrPort(tc.ap) || name != tc.name {
+			t.Errorf("Resolve(%q) = kind %d %s (%q), want kind %d %s (%q)",
+				tc.spec, a.Kind, a.AddrPort, name, tc.kind, tc.ap, tc.name)
 		}
 	}
 	if _, name, err := Resolve("[1.2.3.4]:0"); err == nil || err.Error() != "Invalid port number: 0" || name != "[1.2.3.4]:0" {

@@ -2,6 +2,7 @@ package keyfile
 
 import (
 	"errors"
+	"io"
 
 	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/internal/libc"
@@ -22,4 +23,19 @@ func Message(err error) string {
 		what = "Cannot open file: "
 	}
 	return what + ke.Path + ": " + libc.Strerror(ke.Err)
+}
+
+// Load reads the key at path ("-" for stdin) as both commands do before
+// they serve: where cipher.ReadKey fails it prints the reference's two
+// lines through warn and reports false; otherwise it prints the warnings
+// about the file (Warn) and returns K.
+func Load(path string, stdin io.Reader, warn func(string)) ([32]byte, bool) {
+	key, err := cipher.ReadKey(path, stdin)
+	if err != nil {
+		warn(Message(err))
+		warn("Error reading shared secret")
+		return key, false
+	}
+	Warn(path, warn)
+	return key, true
 }

@@ -44,3 +44,26 @@ func TestMessage(t *testing.T) {
 		t.Fatalf("not a KeyError: %q", got)
 	}
 }
+
+// TestLoad: a key that cannot be read draws the reference's two lines and
+// false; one that can is returned after its warnings.
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	var got []string
+	warn := func(s string) { got = append(got, s) }
+	missing := filepath.Join(dir, "nonexist")
+	if _, ok := Load(missing, nil, warn); ok || len(got) != 2 ||
+		got[0] != "Cannot open file: "+missing+": No such file or directory" || got[1] != "Error reading shared secret" {
+		t.Fatalf("missing file: %v, %q", ok, got)
+	}
+	got = nil
+	shared := filepath.Join(dir, "shared")
+	if err := os.WriteFile(shared, []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := cipher.ReadKey(shared, nil)
+	if k, ok := Load(shared, nil, warn); !ok || k != want ||
+		len(got) != 1 || got[0] != "WARNING: key file "+shared+" is readable by group or others" {
+		t.Fatalf("readable file: %v, %q", ok, got)
+	}
+}

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/spiped-go/spiped/cmd/internal/parsenum"
 	"github.com/spiped-go/spiped/internal/libc"
 )
 
@@ -119,7 +118,7 @@ func lookupGroup(name string) (int, error) {
 // number parses a uid or gid as the reference's PARSENUM does (strtoumax
 // with base 0 into a 32-bit id).
 func number(s string) (int, bool) {
-	n, err := parsenum.Size(s)
+	n, err := libc.ParseSize(s)
 	if err != nil || n > 1<<32-1 {
 		return 0, false
 	}
