@@ -2,8 +2,10 @@ package cipher
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 )
 
@@ -101,6 +103,7 @@ type Handshake struct {
 	// it zero: it would otherwise hold y_SC and the padded K.
 	mont montScratch
 	hmac hmacScratch
+	sha  hash.Hash // the PBKDF2 blocks' digest (pbkdf2 leaves it reset)
 }
 
 // NewHandshake draws the nonce (and the private exponent) and returns a
@@ -120,7 +123,7 @@ func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	h := &Handshake{role: cfg.Role, fast: cfg.Fast, requireFS: cfg.RequireFS, key: *cfg.Key}
+	h := &Handshake{role: cfg.Role, fast: cfg.Fast, requireFS: cfg.RequireFS, key: *cfg.Key, sha: sha256.New()}
 	mine := h.nonces[:nonceLen]
 	if h.role == Server {
 		mine = h.nonces[nonceLen:]

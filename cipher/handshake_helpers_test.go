@@ -2,6 +2,9 @@ package cipher
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/sha256"
 	"syscall"
 	"testing"
 	"time"
@@ -115,18 +118,21 @@ func cpuLoop(b *testing.B, f func()) {
 }
 
 // pbkdf2One fills out, whole 32-byte blocks, with PBKDF2-HMAC-SHA256(key,
-// salt) at one iteration, as the handshake derives dk1 and dk2.
+// salt) at one iteration, as the handshake derives dk1 and dk2; the
+// standard library's crypto/pbkdf2 computes it, not ours.
 func pbkdf2One(key *[32]byte, salt, out []byte) {
-	var s hmacScratch
-	for i := 0; 32*i < len(out); i++ {
-		pbkdf2Block((*[32]byte)(out[32*i:]), key, salt, nil, uint32(i+1), &s)
+	dk, err := pbkdf2.Key(sha256.New, string(key[:]), salt, 1, len(out))
+	if err != nil {
+		panic(err)
 	}
+	copy(out, dk)
 }
 
-// hmacOf returns HMAC-SHA256(key, msg).
+// hmacOf returns HMAC-SHA256(key, msg), from crypto/hmac.
 func hmacOf(key *[32]byte, msg []byte) (mac [32]byte) {
-	var s hmacScratch
-	hmacSHA256(&mac, key, msg, nil, nil, &s)
+	m := hmac.New(sha256.New, key[:])
+	m.Write(msg)
+	m.Sum(mac[:0])
 	return mac
 }
 

@@ -15,8 +15,7 @@ func (h *Handshake) gotNonce() {
 	}
 	copy(peer, h.in[:nonceLen])
 	// dk1 = PBKDF2(K, nonce_C || nonce_S, 64): dhmac_C, dhmac_S.
-	pbkdf2Block(&h.dhmac[0], &h.key, h.nonces[:], nil, 1, &h.hmac)
-	pbkdf2Block(&h.dhmac[1], &h.key, h.nonces[:], nil, 2, &h.hmac)
+	pbkdf2Blocks([]*[32]byte{&h.dhmac[0], &h.dhmac[1]}, &h.key, h.nonces[:], nil, h.sha, &h.hmac)
 	h.phase = phReadDH
 	if h.role == Client {
 		if h.fast {
@@ -35,7 +34,7 @@ func (h *Handshake) gotDH() error {
 	}
 	copy(h.peerY[:], h.in[:yLen])
 	var want [32]byte
-	hmacSHA256(&want, peerMAC, h.peerY[:], nil, nil, &h.hmac)
+	hmacSHA256(&want, peerMAC, h.peerY[:], &h.hmac)
 	if !hmac.Equal(want[:], h.in[yLen:dhMsgLen]) {
 		return errBadMAC
 	}
@@ -77,16 +76,14 @@ func (h *Handshake) sendDH() {
 		myMAC = &h.dhmac[1]
 	}
 	copy(h.out[:yLen], h.myY[:])
-	hmacSHA256((*[32]byte)(h.out[yLen:]), myMAC, h.myY[:], nil, nil, &h.hmac)
+	hmacSHA256((*[32]byte)(h.out[yLen:]), myMAC, h.myY[:], &h.hmac)
 	h.outOff, h.outLen = 0, dhMsgLen
 }
 
 // deriveKeys computes dk2 = PBKDF2(K, nonce_C || nonce_S || y_SC, 128)
 // straight into the four keys: E_C, H_C, E_S, H_S.
 func (h *Handshake) deriveKeys() {
-	for i, k := range [...]*[32]byte{&h.cs.Enc, &h.cs.Mac, &h.sc.Enc, &h.sc.Mac} {
-		pbkdf2Block(k, &h.key, h.nonces[:], h.ySC[:], uint32(i+1), &h.hmac)
-	}
+	pbkdf2Blocks([]*[32]byte{&h.cs.Enc, &h.cs.Mac, &h.sc.Enc, &h.sc.Mac}, &h.key, h.nonces[:], h.ySC[:], h.sha, &h.hmac)
 }
 
 // finish ends a successful handshake and drops what only it needed.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding"
 	"errors"
 	"fmt"
 	"math/big"
@@ -106,8 +107,10 @@ func TestHMACScratchCleared(t *testing.T) {
 	rand.Read(ySC[:])
 	var s hmacScratch
 	var dk2 [4][32]byte
-	for i := range dk2 {
-		pbkdf2Block(&dk2[i], &key, nonces[:], ySC[:], uint32(i+1), &s)
+	d := sha256.New()
+	pbkdf2Blocks([]*[32]byte{&dk2[0], &dk2[1], &dk2[2], &dk2[3]}, &key, nonces[:], ySC[:], d, &s)
+	if st, _ := d.(encoding.BinaryMarshaler).MarshalBinary(); !bytes.Equal(st, freshSHA256State(t)) {
+		t.Error("pbkdf2Blocks left its digest holding state")
 	}
 	salt := append(nonces[:], ySC[:]...)
 	var idx [4]byte
@@ -122,7 +125,7 @@ func TestHMACScratchCleared(t *testing.T) {
 		t.Fatalf("the HMAC scratch still holds y_SC: %v", err)
 	}
 	if s != (hmacScratch{}) {
-		t.Fatal("hmacSHA256 left its scratch non-zero")
+		t.Fatal("pbkdf2Blocks left its scratch non-zero")
 	}
 }
 
@@ -168,4 +171,13 @@ func TestHandshakeLeavesNoSharedSecret(t *testing.T) {
 			t.Errorf("%s after StepDone: scratch not zero", side.name)
 		}
 	}
+}
+
+// freshSHA256State is the marshaled state of a new SHA-256 digest.
+func freshSHA256State(t *testing.T) []byte {
+	st, err := sha256.New().(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
