@@ -18,10 +18,16 @@
 //	Z28-Z30 schedule scratch
 //	Z31     byte-swap mask while loading; gather offsets for the tail
 //	K2      lanes (packets) to compute; K1 its copy that a gather or
-//	        scatter consumes; K3 the mask of one row load
+//	        scatter consumes
 //	R11     next ciphertext block of lane 0; R12 block number 0..17
 //	0-511(SP)   working variables at block start, for the feed-forward
-//	512-543(SP) row masks: 0xffff for a lane in the mask, else 0
+//	512-575(SP) row offsets, dword i: i*PacketSize for a lane in the
+//	            mask, else 0
+//
+// A lane outside the mask reads lane 0's packet rather than use a masked
+// load: masked-off elements that fall on an unmapped page cost a
+// microcode assist each on this CPU (a partial group ran 20x slower), and
+// the batch may end right before one. Its results are never stored.
 
 // RND is SHA-256 round t (k = 4t) on the working variables a..h with
 // message word w: d += T1 and h = T1 + T2, so that h is the next a and d
@@ -61,21 +67,13 @@
 	VPTERNLOGD $0x96, Z30, Z29, Z28; \
 	VPADDD     Z28, wt, wt
 
-// GATHER loads message word W of every lane from off(R11) + lane offset,
-// as a big-endian word.
-#define GATHER(off, W) \
-	KMOVW      K2, K1; \
-	VPGATHERDD off(R11)(Z31*1), K1, W; \
-	VPSHUFB    Z24, W, W
 
-// LOAD_ROW loads the 64 bytes at R11 + i*PacketSize, lane i's next block,
-// as big-endian words (Z31 holds the byte-swap mask). The load is masked
-// with lane i's row mask so that a partial group reads no packet beyond
-// the batch.
+// LOAD_ROW loads lane i's next block, the 64 bytes at R11 plus its row
+// offset, as big-endian words (Z31 holds the byte-swap mask).
 #define LOAD_ROW(i, R) \
-	KMOVW       (512+2*i)(SP), K3; \
-	VMOVDQU32.Z (i*const_PacketSize)(R11), K3, R; \
-	VPSHUFB     Z31, R, R
+	MOVL      (512+4*i)(SP), AX; \
+	VMOVDQU32 (R11)(AX*1), R; \
+	VPSHUFB   Z31, R, R
 
 // TRANSPOSE4 interleaves the rows of lanes 4g..4g+3 in A-D so that word
 // 4k+m of those lanes lands in 128-bit lane k of register m (A=0 .. D=3).
@@ -150,24 +148,16 @@
 	VPXORD Z31, Z31, Z31
 
 // func macX16Asm(c *asmCipher, buf *byte, pnum uint64, mask uint16, out *byte, outStride int)
-TEXT ·macX16Asm(SB), 0, $544-48
+TEXT ·macX16Asm(SB), 0, $576-48
 	MOVQ      c+0(FP), DI
 	MOVQ      buf+8(FP), SI
 	KMOVW     mask+24(FP), K2
 
-	// Row masks at 512(SP): 0xffff for a lane in mask, else 0.
-	MOVWLZX mask+24(FP), AX
-	XORL    CX, CX
-
-x16RowMask:
-	MOVL  AX, BX
-	SHRL  CX, BX
-	ANDL  $1, BX
-	NEGL  BX
-	MOVW  BX, 512(SP)(CX*2)
-	INCL  CX
-	CMPL  CX, $16
-	JNE   x16RowMask
+	// Row offsets at 512(SP), lane numbers of the mask in Z30.
+	VMOVDQA32.Z lanes<>(SB), K2, Z30
+	BCAST32(const_PacketSize, Z31)
+	VPMULLD     Z30, Z31, Z31
+	VMOVDQU32   Z31, 512(SP)
 
 	// The ipad state, from its SHA256RNDS2 order {F,E,B,A}, {H,G,D,C}.
 	VPBROADCASTD asmCipher_inner+12(DI), Z0
@@ -217,10 +207,10 @@ x16Block:
 x16Tail:
 	// The last 4 bytes of ciphertext, be64(pnum + lane), 0x80 and zeros,
 	// and the inner length in bits: (64 + 1028 + 8) * 8 = 8800.
-	BCAST32(const_PacketSize, Z31)
-	VPMULLD      lanes<>(SB), Z31, Z31
-	VMOVDQU32    bswap32<>(SB), Z24
-	GATHER(0, Z8)
+	VMOVDQU32    512(SP), Z31
+	KXNORW       K1, K1, K1
+	VPGATHERDD   0(R11)(Z31*1), K1, Z8
+	VPSHUFB      bswap32<>(SB), Z8, Z8
 	VPBROADCASTQ pnum+16(FP), Z28
 	VPMOVZXDQ    lanes<>(SB), Z29
 	VPMOVZXDQ    lanes<>+32(SB), Z30
@@ -414,7 +404,8 @@ x16Compress:
 	MOVQ         out+32(FP), DX
 	MOVQ         outStride+40(FP), AX
 	VPBROADCASTD AX, Z30
-	VPMULLD      lanes<>(SB), Z30, Z30
+	VMOVDQA32.Z  lanes<>(SB), K2, Z31
+	VPMULLD      Z31, Z30, Z30
 	VMOVDQU32    bswap32<>(SB), Z24
 	SCATTER(Z0, 0)
 	SCATTER(Z1, 4)
