@@ -154,7 +154,7 @@ TEXT ·macX16Asm(SB), 0, $576-48
 	KMOVW     mask+24(FP), K2
 
 	// Row offsets at 512(SP), lane numbers of the mask in Z30.
-	VMOVDQA32.Z lanes<>(SB), K2, Z30
+	VMOVDQU32.Z lanes<>(SB), K2, Z30
 	BCAST32(const_PacketSize, Z31)
 	VPMULLD     Z30, Z31, Z31
 	VMOVDQU32   Z31, 512(SP)
@@ -404,7 +404,7 @@ x16Compress:
 	MOVQ         out+32(FP), DX
 	MOVQ         outStride+40(FP), AX
 	VPBROADCASTD AX, Z30
-	VMOVDQA32.Z  lanes<>(SB), K2, Z31
+	VMOVDQU32.Z  lanes<>(SB), K2, Z31
 	VPMULLD      Z31, Z30, Z30
 	VMOVDQU32    bswap32<>(SB), Z24
 	SCATTER(Z0, 0)
