@@ -31,7 +31,9 @@
 
 // RND is SHA-256 round t (k = 4t) on the working variables a..h with
 // message word w: d += T1 and h = T1 + T2, so that h is the next a and d
-// the next e.
+// the next e. The sums are ordered for the shortest dependency chains
+// from e and from a: h + W + K is added to d before Σ1(e) + Ch(e,f,g) is
+// known, and to Maj(a,b,c) before Σ0(a).
 #define RND(a, b, c, d, e, f, g, h, w, k) \
 	VPADDD.BCST ·sha256K+k(SB), w, Z24; \
 	VPADDD      h, Z24, Z24; \
@@ -41,17 +43,18 @@
 	VPTERNLOGD  $0x96, Z27, Z26, Z25; \
 	VMOVDQA32   e, Z26; \
 	VPTERNLOGD  $0xca, g, f, Z26; \
-	VPADDD      Z25, Z24, Z24; \
-	VPADDD      Z26, Z24, Z24; \
 	VPADDD      Z24, d, d; \
-	VPRORD      $2, a, h; \
-	VPRORD      $13, a, Z25; \
-	VPRORD      $22, a, Z26; \
-	VPTERNLOGD  $0x96, Z26, Z25, h; \
+	VPADDD      Z26, Z25, Z25; \
+	VPADDD      Z25, d, d; \
 	VMOVDQA32   a, Z27; \
 	VPTERNLOGD  $0xe8, c, b, Z27; \
-	VPADDD      Z27, h, h; \
-	VPADDD      Z24, h, h
+	VPADDD      Z27, Z24, Z24; \
+	VPRORD      $2, a, h; \
+	VPRORD      $13, a, Z26; \
+	VPRORD      $22, a, Z27; \
+	VPTERNLOGD  $0x96, Z27, Z26, h; \
+	VPADDD      Z24, h, h; \
+	VPADDD      Z25, h, h
 
 // SCHED turns wt = W[t] into W[t+16] = σ1(W[t+14]) + W[t+9] + σ0(W[t+1]) + W[t].
 #define SCHED(wt, wt1, wt9, wt14) \
