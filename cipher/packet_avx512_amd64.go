@@ -44,39 +44,41 @@ func laneMask(n int) uint16 {
 	return uint16(1)<<n - 1
 }
 
-// seal encrypts the packets first (the MAC is over the ciphertext), then
-// MACs them in groups of 16, writing each MAC after its packet.
+// seal encrypts then MACs (the MAC is over the ciphertext) one group of
+// 16 packets at a time, so that the MAC reads them from L1, and writes
+// each MAC after its packet.
 func (c *avx512Cipher) seal(buf []byte, n int, pnum uint64) {
 	buf = buf[:n*PacketSize]
 	m := c.mbCount(n)
-	if m > 0 {
-		ctrVAESAsm(&c.asmCipher, &buf[0], m, pnum)
-		for i := 0; i < m; i += 16 {
-			macX16Asm(&c.asmCipher, &buf[i*PacketSize], pnum+uint64(i), laneMask(m-i),
-				&buf[i*PacketSize+plainSize], PacketSize)
-		}
+	for i := 0; i < m; i += 16 {
+		g := min(16, m-i)
+		ctrVAESAsm(&c.asmCipher, &buf[i*PacketSize], g, pnum+uint64(i))
+		macX16Asm(&c.asmCipher, &buf[i*PacketSize], pnum+uint64(i), laneMask(g),
+			&buf[i*PacketSize+plainSize], PacketSize)
 	}
 	if m < n {
 		c.asmCipher.seal(buf[m*PacketSize:], n-m, pnum+uint64(m))
 	}
 }
 
-// openBatch checks every MAC in groups of 16 and decrypts only if all of
-// them matched; the comparison does not stop at the first mismatch.
+// openBatch checks the MACs of a group of 16 packets and decrypts it while
+// it is in L1, then goes on to the next group. As in the SHA-NI path the
+// decryption does not wait for the verdict on the whole batch: the Opener
+// clears the batch if any MAC failed. The comparison does not stop at the
+// first mismatch.
 func (c *avx512Cipher) openBatch(buf []byte, n int, pnum uint64) bool {
 	buf = buf[:n*PacketSize]
 	m := c.mbCount(n)
 	ok := 1
 	var macs [16][macSize]byte
 	for i := 0; i < m; i += 16 {
-		macX16Asm(&c.asmCipher, &buf[i*PacketSize], pnum+uint64(i), laneMask(m-i), &macs[0][0], macSize)
-		for j := 0; j < 16 && i+j < m; j++ {
+		g := min(16, m-i)
+		macX16Asm(&c.asmCipher, &buf[i*PacketSize], pnum+uint64(i), laneMask(g), &macs[0][0], macSize)
+		for j := 0; j < g; j++ {
 			p := buf[(i+j)*PacketSize:]
 			ok &= subtle.ConstantTimeCompare(macs[j][:], p[plainSize:PacketSize])
 		}
-	}
-	if ok == 1 && m > 0 {
-		ctrVAESAsm(&c.asmCipher, &buf[0], m, pnum)
+		ctrVAESAsm(&c.asmCipher, &buf[i*PacketSize], g, pnum+uint64(i))
 	}
 	if m < n && !c.asmCipher.openBatch(buf[m*PacketSize:], n-m, pnum+uint64(m)) {
 		ok = 0
