@@ -222,3 +222,15 @@ func BenchmarkMAC16(b *testing.B) {
 		})
 	}
 }
+
+func TestAVX512Wipe(t *testing.T) {
+	needAVX512(t)
+	c := newAVX512Cipher(&DirectionKeys{Enc: [32]byte{1}, Mac: [32]byte{2}})
+	if c.asmCipher == (asmCipher{}) {
+		t.Fatal("key schedule is empty")
+	}
+	c.wipe()
+	if c.asmCipher != (asmCipher{}) {
+		t.Fatal("wipe left key material")
+	}
+}
