@@ -88,8 +88,10 @@ func (c *avx512Cipher) openBatch(buf []byte, n int, pnum uint64) bool {
 
 // macX16Asm writes the HMACs of the packets that mask selects among the 16
 // consecutive packets at buf, numbered from pnum: packet i's to
-// out + i*outStride. It reads no packet outside the mask, and leaves no
-// state in vector registers or on its stack. It needs AVX-512F/BW/VL.
+// out + i*outStride. It reads packet 0 and the packets in mask, no other
+// (lanes outside the mask run on packet 0's bytes and store nothing), and
+// leaves no MAC state in vector registers or on its stack. It needs
+// AVX-512F/BW/VL.
 //
 //go:noescape
 func macX16Asm(c *asmCipher, buf *byte, pnum uint64, mask uint16, out *byte, outStride int)
