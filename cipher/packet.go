@@ -180,6 +180,6 @@ func (o *Opener) Wipe() {
 	o.c.wipe()
 }
 
-// Path reports the live implementation of Seal/Open: "amd64-aesni-shani"
-// or "generic".
+// Path reports the live implementation of Seal/Open: "amd64-avx512-vaes",
+// "amd64-aesni-shani" or "generic".
 func Path() string { return livePath }

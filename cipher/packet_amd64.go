@@ -13,20 +13,35 @@ import (
 // hasAsm reports whether the CPU runs the stitched AES-NI + SHA-NI path.
 var hasAsm = cpuid.CPU.Supports(cpuid.AESNI, cpuid.SHA, cpuid.SSE4, cpuid.SSSE3)
 
+// hasAVX512 reports whether it also runs the multi-buffer path. cpuid sets
+// AVX512F only when the OS saves the ZMM and mask registers (XCR0).
+var hasAVX512 = hasAsm && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.VAES)
+
 // livePath is fixed at start-up; SPIPED_NOASM=1 forces the portable path
 // (as does the purego build tag) so that it can be measured and trusted on
 // the same machine.
 var livePath = func() string {
-	if hasAsm && os.Getenv("SPIPED_NOASM") != "1" {
+	switch {
+	case os.Getenv("SPIPED_NOASM") == "1":
+		return "generic"
+	case hasAVX512:
+		return avx512Path
+	case hasAsm:
 		return asmPath
 	}
 	return "generic"
 }()
 
-const asmPath = "amd64-aesni-shani"
+const (
+	asmPath    = "amd64-aesni-shani"
+	avx512Path = "amd64-avx512-vaes"
+)
 
 func newCipher(k *DirectionKeys) packetCipher {
-	if livePath == asmPath {
+	switch livePath {
+	case avx512Path:
+		return newAVX512Cipher(k)
+	case asmPath:
 		return newAsmCipher(k)
 	}
 	return newGenericCipher(k)
@@ -45,6 +60,13 @@ type asmCipher struct {
 
 func newAsmCipher(k *DirectionKeys) *asmCipher {
 	c := new(asmCipher)
+	c.init(k)
+	return c
+}
+
+// init schedules k into c in place, so that an embedding cipher leaves no
+// copy of the keys behind.
+func (c *asmCipher) init(k *DirectionKeys) {
 	expandKeyAsm(&k.Enc, &c.rk)
 	inner, outer, istate, ostate := hmacPads(&k.Mac)
 	c.inner = shaniState(istate)
@@ -53,7 +75,6 @@ func newAsmCipher(k *DirectionKeys) *asmCipher {
 	clear(ostate)
 	inner.Reset()
 	outer.Reset()
-	return c
 }
 
 // shaniState reorders a marshaled crypto/sha256 state ("sha\x03" then the

@@ -86,7 +86,7 @@
 // Mn += alignr(Mc, Mp) then MSG2 into Mn, with T as scratch.
 #define Q0(k, S0, S1, Mc) \
 	MOVO        Mc, X0; \
-	PADDD       sha256K<>+k(SB), X0; \
+	PADDD       ·sha256K+k(SB), X0; \
 	SHA256RNDS2 X0, S0, S1; \
 	PSHUFD      $0x0e, X0, X0; \
 	SHA256RNDS2 X0, S1, S0
@@ -535,69 +535,70 @@ DATA outerTail<>+16(SB)/8, $0
 DATA outerTail<>+24(SB)/8, $0x0000030000000000
 GLOBL outerTail<>(SB), RODATA|NOPTR, $32
 
-// SHA-256 round constants, four per quad.
-DATA sha256K<>+0(SB)/4, $0x428a2f98
-DATA sha256K<>+4(SB)/4, $0x71374491
-DATA sha256K<>+8(SB)/4, $0xb5c0fbcf
-DATA sha256K<>+12(SB)/4, $0xe9b5dba5
-DATA sha256K<>+16(SB)/4, $0x3956c25b
-DATA sha256K<>+20(SB)/4, $0x59f111f1
-DATA sha256K<>+24(SB)/4, $0x923f82a4
-DATA sha256K<>+28(SB)/4, $0xab1c5ed5
-DATA sha256K<>+32(SB)/4, $0xd807aa98
-DATA sha256K<>+36(SB)/4, $0x12835b01
-DATA sha256K<>+40(SB)/4, $0x243185be
-DATA sha256K<>+44(SB)/4, $0x550c7dc3
-DATA sha256K<>+48(SB)/4, $0x72be5d74
-DATA sha256K<>+52(SB)/4, $0x80deb1fe
-DATA sha256K<>+56(SB)/4, $0x9bdc06a7
-DATA sha256K<>+60(SB)/4, $0xc19bf174
-DATA sha256K<>+64(SB)/4, $0xe49b69c1
-DATA sha256K<>+68(SB)/4, $0xefbe4786
-DATA sha256K<>+72(SB)/4, $0x0fc19dc6
-DATA sha256K<>+76(SB)/4, $0x240ca1cc
-DATA sha256K<>+80(SB)/4, $0x2de92c6f
-DATA sha256K<>+84(SB)/4, $0x4a7484aa
-DATA sha256K<>+88(SB)/4, $0x5cb0a9dc
-DATA sha256K<>+92(SB)/4, $0x76f988da
-DATA sha256K<>+96(SB)/4, $0x983e5152
-DATA sha256K<>+100(SB)/4, $0xa831c66d
-DATA sha256K<>+104(SB)/4, $0xb00327c8
-DATA sha256K<>+108(SB)/4, $0xbf597fc7
-DATA sha256K<>+112(SB)/4, $0xc6e00bf3
-DATA sha256K<>+116(SB)/4, $0xd5a79147
-DATA sha256K<>+120(SB)/4, $0x06ca6351
-DATA sha256K<>+124(SB)/4, $0x14292967
-DATA sha256K<>+128(SB)/4, $0x27b70a85
-DATA sha256K<>+132(SB)/4, $0x2e1b2138
-DATA sha256K<>+136(SB)/4, $0x4d2c6dfc
-DATA sha256K<>+140(SB)/4, $0x53380d13
-DATA sha256K<>+144(SB)/4, $0x650a7354
-DATA sha256K<>+148(SB)/4, $0x766a0abb
-DATA sha256K<>+152(SB)/4, $0x81c2c92e
-DATA sha256K<>+156(SB)/4, $0x92722c85
-DATA sha256K<>+160(SB)/4, $0xa2bfe8a1
-DATA sha256K<>+164(SB)/4, $0xa81a664b
-DATA sha256K<>+168(SB)/4, $0xc24b8b70
-DATA sha256K<>+172(SB)/4, $0xc76c51a3
-DATA sha256K<>+176(SB)/4, $0xd192e819
-DATA sha256K<>+180(SB)/4, $0xd6990624
-DATA sha256K<>+184(SB)/4, $0xf40e3585
-DATA sha256K<>+188(SB)/4, $0x106aa070
-DATA sha256K<>+192(SB)/4, $0x19a4c116
-DATA sha256K<>+196(SB)/4, $0x1e376c08
-DATA sha256K<>+200(SB)/4, $0x2748774c
-DATA sha256K<>+204(SB)/4, $0x34b0bcb5
-DATA sha256K<>+208(SB)/4, $0x391c0cb3
-DATA sha256K<>+212(SB)/4, $0x4ed8aa4a
-DATA sha256K<>+216(SB)/4, $0x5b9cca4f
-DATA sha256K<>+220(SB)/4, $0x682e6ff3
-DATA sha256K<>+224(SB)/4, $0x748f82ee
-DATA sha256K<>+228(SB)/4, $0x78a5636f
-DATA sha256K<>+232(SB)/4, $0x84c87814
-DATA sha256K<>+236(SB)/4, $0x8cc70208
-DATA sha256K<>+240(SB)/4, $0x90befffa
-DATA sha256K<>+244(SB)/4, $0xa4506ceb
-DATA sha256K<>+248(SB)/4, $0xbef9a3f7
-DATA sha256K<>+252(SB)/4, $0xc67178f2
-GLOBL sha256K<>(SB), RODATA|NOPTR, $256
+// SHA-256 round constants, four per quad; packet_avx512_amd64.s broadcasts
+// them one at a time.
+DATA ·sha256K+0(SB)/4, $0x428a2f98
+DATA ·sha256K+4(SB)/4, $0x71374491
+DATA ·sha256K+8(SB)/4, $0xb5c0fbcf
+DATA ·sha256K+12(SB)/4, $0xe9b5dba5
+DATA ·sha256K+16(SB)/4, $0x3956c25b
+DATA ·sha256K+20(SB)/4, $0x59f111f1
+DATA ·sha256K+24(SB)/4, $0x923f82a4
+DATA ·sha256K+28(SB)/4, $0xab1c5ed5
+DATA ·sha256K+32(SB)/4, $0xd807aa98
+DATA ·sha256K+36(SB)/4, $0x12835b01
+DATA ·sha256K+40(SB)/4, $0x243185be
+DATA ·sha256K+44(SB)/4, $0x550c7dc3
+DATA ·sha256K+48(SB)/4, $0x72be5d74
+DATA ·sha256K+52(SB)/4, $0x80deb1fe
+DATA ·sha256K+56(SB)/4, $0x9bdc06a7
+DATA ·sha256K+60(SB)/4, $0xc19bf174
+DATA ·sha256K+64(SB)/4, $0xe49b69c1
+DATA ·sha256K+68(SB)/4, $0xefbe4786
+DATA ·sha256K+72(SB)/4, $0x0fc19dc6
+DATA ·sha256K+76(SB)/4, $0x240ca1cc
+DATA ·sha256K+80(SB)/4, $0x2de92c6f
+DATA ·sha256K+84(SB)/4, $0x4a7484aa
+DATA ·sha256K+88(SB)/4, $0x5cb0a9dc
+DATA ·sha256K+92(SB)/4, $0x76f988da
+DATA ·sha256K+96(SB)/4, $0x983e5152
+DATA ·sha256K+100(SB)/4, $0xa831c66d
+DATA ·sha256K+104(SB)/4, $0xb00327c8
+DATA ·sha256K+108(SB)/4, $0xbf597fc7
+DATA ·sha256K+112(SB)/4, $0xc6e00bf3
+DATA ·sha256K+116(SB)/4, $0xd5a79147
+DATA ·sha256K+120(SB)/4, $0x06ca6351
+DATA ·sha256K+124(SB)/4, $0x14292967
+DATA ·sha256K+128(SB)/4, $0x27b70a85
+DATA ·sha256K+132(SB)/4, $0x2e1b2138
+DATA ·sha256K+136(SB)/4, $0x4d2c6dfc
+DATA ·sha256K+140(SB)/4, $0x53380d13
+DATA ·sha256K+144(SB)/4, $0x650a7354
+DATA ·sha256K+148(SB)/4, $0x766a0abb
+DATA ·sha256K+152(SB)/4, $0x81c2c92e
+DATA ·sha256K+156(SB)/4, $0x92722c85
+DATA ·sha256K+160(SB)/4, $0xa2bfe8a1
+DATA ·sha256K+164(SB)/4, $0xa81a664b
+DATA ·sha256K+168(SB)/4, $0xc24b8b70
+DATA ·sha256K+172(SB)/4, $0xc76c51a3
+DATA ·sha256K+176(SB)/4, $0xd192e819
+DATA ·sha256K+180(SB)/4, $0xd6990624
+DATA ·sha256K+184(SB)/4, $0xf40e3585
+DATA ·sha256K+188(SB)/4, $0x106aa070
+DATA ·sha256K+192(SB)/4, $0x19a4c116
+DATA ·sha256K+196(SB)/4, $0x1e376c08
+DATA ·sha256K+200(SB)/4, $0x2748774c
+DATA ·sha256K+204(SB)/4, $0x34b0bcb5
+DATA ·sha256K+208(SB)/4, $0x391c0cb3
+DATA ·sha256K+212(SB)/4, $0x4ed8aa4a
+DATA ·sha256K+216(SB)/4, $0x5b9cca4f
+DATA ·sha256K+220(SB)/4, $0x682e6ff3
+DATA ·sha256K+224(SB)/4, $0x748f82ee
+DATA ·sha256K+228(SB)/4, $0x78a5636f
+DATA ·sha256K+232(SB)/4, $0x84c87814
+DATA ·sha256K+236(SB)/4, $0x8cc70208
+DATA ·sha256K+240(SB)/4, $0x90befffa
+DATA ·sha256K+244(SB)/4, $0xa4506ceb
+DATA ·sha256K+248(SB)/4, $0xbef9a3f7
+DATA ·sha256K+252(SB)/4, $0xc67178f2
+GLOBL ·sha256K(SB), RODATA|NOPTR, $256

@@ -9,15 +9,27 @@ import (
 
 func TestPathIsLive(t *testing.T) {
 	want := "generic"
-	if hasAsm && os.Getenv("SPIPED_NOASM") != "1" {
+	switch {
+	case os.Getenv("SPIPED_NOASM") == "1":
+	case hasAVX512:
+		want = avx512Path
+	case hasAsm:
 		want = asmPath
 	}
 	if Path() != want {
 		t.Fatalf("Path() = %q, want %q", Path(), want)
 	}
-	_, isAsm := NewSealer(&DirectionKeys{}).c.(*asmCipher)
-	if isAsm != (want == asmPath) {
-		t.Fatalf("NewSealer uses the asm path: %v; Path() = %q", isAsm, Path())
+	var got string
+	switch NewSealer(&DirectionKeys{}).c.(type) {
+	case *avx512Cipher:
+		got = avx512Path
+	case *asmCipher:
+		got = asmPath
+	default:
+		got = "generic"
+	}
+	if got != want {
+		t.Fatalf("NewSealer uses the %s path; Path() = %q", got, Path())
 	}
 }
 
