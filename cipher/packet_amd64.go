@@ -4,7 +4,6 @@ package cipher
 
 import (
 	"crypto/subtle"
-	"encoding/binary"
 	"os"
 
 	"github.com/klauspost/cpuid/v2"
@@ -68,26 +67,15 @@ func newAsmCipher(k *DirectionKeys) *asmCipher {
 // copy of the keys behind.
 func (c *asmCipher) init(k *DirectionKeys) {
 	expandKeyAsm(&k.Enc, &c.rk)
-	inner, outer, istate, ostate := hmacPads(&k.Mac)
-	c.inner = shaniState(istate)
-	c.outer = shaniState(ostate)
-	clear(istate)
-	clear(ostate)
-	inner.Reset()
-	outer.Reset()
+	inner, outer := padStates(&k.Mac)
+	c.inner = shaniOrder(&inner)
+	c.outer = shaniOrder(&outer)
 }
 
-// shaniState reorders a marshaled crypto/sha256 state ("sha\x03" then the
-// eight big-endian chaining words) for SHA256RNDS2.
-func shaniState(m []byte) (s [8]uint32) {
-	if len(m) < 36 || string(m[:4]) != "sha\x03" {
-		panic("cipher: unexpected crypto/sha256 state encoding")
-	}
-	var h [8]uint32
-	for i := range h {
-		h[i] = binary.BigEndian.Uint32(m[4+4*i:])
-	}
-	s = [8]uint32{h[5], h[4], h[1], h[0], h[7], h[6], h[3], h[2]}
+// shaniOrder reorders chaining words a to h for SHA256RNDS2, and clears
+// the original.
+func shaniOrder(h *[8]uint32) [8]uint32 {
+	s := [8]uint32{h[5], h[4], h[1], h[0], h[7], h[6], h[3], h[2]}
 	clear(h[:])
 	return s
 }

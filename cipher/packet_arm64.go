@@ -4,7 +4,6 @@ package cipher
 
 import (
 	"crypto/subtle"
-	"encoding/binary"
 	"os"
 
 	"github.com/klauspost/cpuid/v2"
@@ -47,26 +46,8 @@ type arm64Cipher struct {
 func newArm64Cipher(k *DirectionKeys) *arm64Cipher {
 	c := new(arm64Cipher)
 	expandKeyArm64(&k.Enc, &c.rk)
-	inner, outer, istate, ostate := hmacPads(&k.Mac)
-	c.inner = sha2State(istate)
-	c.outer = sha2State(ostate)
-	clear(istate)
-	clear(ostate)
-	inner.Reset()
-	outer.Reset()
+	c.inner, c.outer = padStates(&k.Mac)
 	return c
-}
-
-// sha2State reads the chaining words of a marshaled crypto/sha256 state
-// ("sha\x03" then the eight big-endian words).
-func sha2State(m []byte) (s [8]uint32) {
-	if len(m) < 36 || string(m[:4]) != "sha\x03" {
-		panic("cipher: unexpected crypto/sha256 state encoding")
-	}
-	for i := range s {
-		s[i] = binary.BigEndian.Uint32(m[4+4*i:])
-	}
-	return s
 }
 
 // seal takes the packets two at a time (sealPairArm64), whose HMACs
