@@ -13,6 +13,7 @@ import (
 var (
 	hasADX  = cpuid.CPU.Supports(cpuid.BMI2, cpuid.ADX)
 	hasAVX2 = cpuid.CPU.Supports(cpuid.AVX2)
+	hasIFMA = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512IFMA)
 )
 
 // dhADX and dhAVX2 say whether montMul and ctSelect run their assembly,
