@@ -2,6 +2,8 @@
 
 package cipher
 
+import "sync"
+
 // nat52Limbs is the number of 52-bit limbs, one per 64-bit lane, that hold
 // a 2048-bit number for VPMADD52LUQ/VPMADD52HUQ: 40 limbs are 2080 bits, five
 // 512-bit registers.
@@ -51,3 +53,125 @@ func fromNat52(z *nat, x *nat52) (top uint64) {
 //
 //go:noescape
 func amm52(z, a, b, p *nat52)
+
+// ctSelect52 sets z = table[idx] for a table of n entries, reading every
+// entry under an AVX-512 mask so that neither the addresses nor the timing
+// depend on idx.
+//
+//go:noescape
+func ctSelect52(z *nat52, table *nat52, n int, idx uint64)
+
+// clearVec zeroes the vector registers amm52 and ctSelect52 use (Z0-Z15
+// and K1), which hold secret-derived values after an exponentiation.
+func clearVec()
+
+// group52 holds the constants of the IFMA exponentiations, in radix 2^52
+// and Montgomery form with R' = 2^2080.
+type group52 struct {
+	p   nat52
+	one nat52 // 2^2080 mod p
+	rr  nat52 // 2^4160 mod p
+	// comb is group.comb in radix 2^52: row 0 plain (below p), the other
+	// rows times R' instead of 2^2048 (below 2p).
+	comb [combRows][1 << combWindow]nat52
+}
+
+// dhGroup52 returns the IFMA constants, derived from dhGroup on first use
+// (about 1,030 multiplications: well under a millisecond).
+var dhGroup52 = sync.OnceValue(newGroup52)
+
+func newGroup52() *group52 {
+	g64 := dhGroup()
+	g := new(group52)
+	toNat52(&g.p, &groupP)
+	// c = 2^2112 mod p = amm52(2^4096, 2^96) turns x*2^2048 into x*2^2080.
+	var rr64, two96, c nat52
+	toNat52(&rr64, &g64.rr)
+	two96[1] = 1 << 44
+	amm52(&c, &rr64, &two96, &g.p)
+	var one64 nat52
+	toNat52(&one64, &g64.one)
+	amm52(&g.one, &c, &one64, &g.p) // 2^(2112+2048-2080)
+	var t nat52
+	amm52(&t, &c, &c, &g.p)       // 2^2144
+	amm52(&g.rr, &t, &rr64, &g.p) // 2^(2144+4096-2080)
+	for j := range g.comb {
+		for v := range g.comb[j] {
+			e := &g.comb[j][v]
+			toNat52(e, &g64.comb[j][v])
+			if j > 0 {
+				amm52(e, e, &c, &g.p)
+			}
+		}
+	}
+	return g
+}
+
+// finish52 sets z to the plain a (below 2p) reduced below p, as 256 bytes.
+func finish52(z *[256]byte, a *nat52) {
+	var t, r nat
+	top := fromNat52(&t, a)
+	subPIfCarryOrGeq(&t, &t, &r, top)
+	t.putBytes(z)
+	clear(t[:])
+	clear(r[:])
+}
+
+// dhPublicIFMA is dhPublicMont in radix 2^52 with amm52: the same comb, 63
+// multiplications of table entries chosen by the digits of x.
+func dhPublicIFMA(y *[256]byte, x *[32]byte) {
+	g := dhGroup52()
+	var acc, sel nat52
+	ctSelect52(&acc, &g.comb[0][0], len(g.comb[0]), expDigit(x, 0, combWindow))
+	for j := 1; j < combRows; j++ {
+		ctSelect52(&sel, &g.comb[j][0], len(g.comb[j]), expDigit(x, uint(j*combWindow), combWindow))
+		amm52(&acc, &acc, &sel, &g.p)
+	}
+	finish52(y, &acc)
+	clear(acc[:])
+	clear(sel[:])
+	clearVec()
+}
+
+// dhSharedIFMA is dhSharedMont in radix 2^52 with amm52: the same fixed
+// 4-bit window over the same table of powers, 256 squarings and 64
+// multiplications. z is the shared secret, written where the caller keeps
+// (and wipes) it.
+func dhSharedIFMA(z, yPeer *[256]byte, x *[32]byte) {
+	g := dhGroup52()
+	y := natFromBytes(yPeer)
+	var y52 nat52
+	toNat52(&y52, &y)
+	var tbl [16]nat52 // tbl[k] = y^k times R', below 2p
+	tbl[0] = g.one
+	amm52(&tbl[1], &y52, &g.rr, &g.p)
+	for k := 2; k < len(tbl); k++ {
+		if k%2 == 0 {
+			amm52(&tbl[k], &tbl[k/2], &tbl[k/2], &g.p)
+		} else {
+			amm52(&tbl[k], &tbl[k-1], &tbl[1], &g.p)
+		}
+	}
+	// The top digit of e, bits 256..259, is the public 4 (2^258).
+	acc := tbl[4]
+	var sel nat52
+	for j := 256/4 - 1; j >= 0; j-- {
+		amm52(&acc, &acc, &acc, &g.p)
+		amm52(&acc, &acc, &acc, &g.p)
+		amm52(&acc, &acc, &acc, &g.p)
+		amm52(&acc, &acc, &acc, &g.p)
+		ctSelect52(&sel, &tbl[0], len(tbl), expDigit(x, uint(4*j), 4))
+		amm52(&acc, &acc, &sel, &g.p)
+	}
+	// Out of Montgomery form: acc*1/R' is at most p, which finish52 maps to 0.
+	var plainOne nat52
+	plainOne[0] = 1
+	amm52(&acc, &acc, &plainOne, &g.p)
+	finish52(z, &acc)
+	clear(y[:])
+	clear(y52[:])
+	clear(tbl[:])
+	clear(acc[:])
+	clear(sel[:])
+	clearVec()
+}
