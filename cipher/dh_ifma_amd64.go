@@ -13,6 +13,7 @@ const nat52Limbs = 40
 // below 2^52 between operations.
 type nat52 [nat52Limbs]uint64
 
+// mask52 keeps the low 52 bits: one limb.
 const mask52 = 1<<52 - 1
 
 // toNat52 sets z to x in radix 2^52.
@@ -56,13 +57,13 @@ func amm52(z, a, b, p *nat52)
 
 // ctSelect52 sets z = table[idx] for a table of n entries, reading every
 // entry under an AVX-512 mask so that neither the addresses nor the timing
-// depend on idx.
+// depend on idx. n must be at least 1.
 //
 //go:noescape
 func ctSelect52(z *nat52, table *nat52, n int, idx uint64)
 
-// clearVec zeroes the vector registers amm52 and ctSelect52 use (Z0-Z15
-// and K1), which hold secret-derived values after an exponentiation.
+// clearVec zeroes the vector registers amm52 and ctSelect52 use (Z0-Z15,
+// K1 and K2), which hold secret-derived values after an exponentiation.
 func clearVec()
 
 // group52 holds the constants of the IFMA exponentiations, in radix 2^52

@@ -2,6 +2,25 @@
 
 #include "textflag.h"
 
+// amm52 is word-serial Montgomery multiplication in radix 2^52 (the layout
+// of OpenSSL's rsaz-4k-avx512, written anew for the one modulus). The
+// accumulator T is Z0-Z4, limb k in lane k, except limb 0, which R9 holds
+// exactly. Each of the 40 rows, for b[i]:
+//
+//	T += a*b[i] + m*p with m = T[0] mod 2^52, so that T[0] becomes 0 mod 2^52
+//	T /= 2^52: every lane moves down one (VALIGNQ), R9 takes the new limb 0
+//
+// The low 52 bits of the lane products (VPMADD52LUQ) go in before the
+// shift, the high ones (VPMADD52HUQ, worth one limb more) after it. m needs
+// no multiplication by -p^-1 mod 2^52, which is 1 (p = -1 mod 2^64), and
+// m*p[0] = m*2^52 - m folds into R9 without one. Lanes are not carried
+// until the end: each receives at most 4 products below 2^52 per row, 160
+// in all, below 2^60. Every instruction and address is the same whatever
+// the values.
+//
+// Registers: DI z, SI a, BX b (moving), CX p, R15 2^52-1, R14 the count,
+// Z5 zero, Z6 b[i] and Z7 m in every lane.
+
 // func amm52(z, a, b, p *nat52)
 TEXT ·amm52(SB), NOSPLIT, $0-32
 	MOVQ z+0(FP), DI
@@ -19,6 +38,8 @@ TEXT ·amm52(SB), NOSPLIT, $0-32
 	MOVQ $40, R14
 
 loop:
+	// R9 += a[0]*b[i] (R11:R10), m = R9 mod 2^52, then R9 = R9/2^52 + m:
+	// the exact limb 0 of T + m*p, shifted down.
 	MOVQ (BX), R13
 	VPBROADCASTQ R13, Z6
 	MOVQ (SI), DX
@@ -44,6 +65,7 @@ loop:
 	VPMADD52LUQ 192(CX), Z7, Z3
 	VPMADD52LUQ 256(CX), Z7, Z4
 
+	// T /= 2^52. Lane 0 (limb 0, which R9 has exactly) falls off.
 	VALIGNQ $1, Z0, Z1, Z0
 	VALIGNQ $1, Z1, Z2, Z1
 	VALIGNQ $1, Z2, Z3, Z2
@@ -52,6 +74,9 @@ loop:
 
 	VMOVQ X0, R13
 	ADDQ  R13, R9
+
+	// The high halves, one limb up: lane k of the shifted T. Lane 0's
+	// (a[0] and p[0]) are in R9 already and are overwritten at the end.
 
 	VPMADD52HUQ 0(SI), Z6, Z0
 	VPMADD52HUQ 64(SI), Z6, Z1
@@ -68,32 +93,108 @@ loop:
 	DECQ R14
 	JNZ  loop
 
+	// Normalize: lane k of Z0-Z4 is limb k (lane 0 is R9), each below
+	// 2^60. First add each lane's bits above 52 into the next lane...
+	MOVQ $1, AX
+	KMOVW AX, K2
+	VPBROADCASTQ R9, K2, Z0
+	VPBROADCASTQ R15, Z8
+	VPTERNLOGD $0xff, Z14, Z14, Z14
+	VPSRLQ $52, Z0, Z9
+	VPSRLQ $52, Z1, Z10
+	VPSRLQ $52, Z2, Z11
+	VPSRLQ $52, Z3, Z12
+	VPSRLQ $52, Z4, Z13
+	VPANDQ Z8, Z0, Z0
+	VPANDQ Z8, Z1, Z1
+	VPANDQ Z8, Z2, Z2
+	VPANDQ Z8, Z3, Z3
+	VPANDQ Z8, Z4, Z4
+	VALIGNQ $7, Z12, Z13, Z13
+	VALIGNQ $7, Z11, Z12, Z12
+	VALIGNQ $7, Z10, Z11, Z11
+	VALIGNQ $7, Z9, Z10, Z10
+	VALIGNQ $7, Z5, Z9, Z9
+	VPADDQ Z9, Z0, Z0
+	VPADDQ Z10, Z1, Z1
+	VPADDQ Z11, Z2, Z2
+	VPADDQ Z12, Z3, Z3
+	VPADDQ Z13, Z4, Z4
+
+	// ...which leaves lanes up to 2^52 + 2^12: what is left is a carry of
+	// one. Lanes above 2^52-1 generate one (bits of R10), lanes equal to it
+	// pass one on (R11), and ((R10 << 1) + R11) ^ R11 has a bit set for
+	// each lane that receives one, the way a binary addition ripples.
+	VPCMPUQ $6, Z8, Z4, K1
+	KMOVW K1, R10
+	VPCMPUQ $6, Z8, Z3, K1
+	SHLQ $8, R10
+	KMOVW K1, AX
+	ORQ  AX, R10
+	VPCMPUQ $6, Z8, Z2, K1
+	SHLQ $8, R10
+	KMOVW K1, AX
+	ORQ  AX, R10
+	VPCMPUQ $6, Z8, Z1, K1
+	SHLQ $8, R10
+	KMOVW K1, AX
+	ORQ  AX, R10
+	VPCMPUQ $6, Z8, Z0, K1
+	SHLQ $8, R10
+	KMOVW K1, AX
+	ORQ  AX, R10
+	VPCMPUQ $0, Z8, Z4, K1
+	KMOVW K1, R11
+	VPCMPUQ $0, Z8, Z3, K1
+	SHLQ $8, R11
+	KMOVW K1, AX
+	ORQ  AX, R11
+	VPCMPUQ $0, Z8, Z2, K1
+	SHLQ $8, R11
+	KMOVW K1, AX
+	ORQ  AX, R11
+	VPCMPUQ $0, Z8, Z1, K1
+	SHLQ $8, R11
+	KMOVW K1, AX
+	ORQ  AX, R11
+	VPCMPUQ $0, Z8, Z0, K1
+	SHLQ $8, R11
+	KMOVW K1, AX
+	ORQ  AX, R11
+	SHLQ $1, R10
+	ADDQ R11, R10
+	XORQ R11, R10
+	KMOVW R10, K1
+	VPSUBQ Z14, Z0, K1, Z0
+	VPANDQ Z8, Z0, Z0
+	SHRQ $8, R10
+	KMOVW R10, K1
+	VPSUBQ Z14, Z1, K1, Z1
+	VPANDQ Z8, Z1, Z1
+	SHRQ $8, R10
+	KMOVW R10, K1
+	VPSUBQ Z14, Z2, K1, Z2
+	VPANDQ Z8, Z2, Z2
+	SHRQ $8, R10
+	KMOVW R10, K1
+	VPSUBQ Z14, Z3, K1, Z3
+	VPANDQ Z8, Z3, Z3
+	SHRQ $8, R10
+	KMOVW R10, K1
+	VPSUBQ Z14, Z4, K1, Z4
+	VPANDQ Z8, Z4, Z4
+
 	VMOVDQU64 Z0, 0(DI)
 	VMOVDQU64 Z1, 64(DI)
 	VMOVDQU64 Z2, 128(DI)
 	VMOVDQU64 Z3, 192(DI)
 	VMOVDQU64 Z4, 256(DI)
-
-	MOVQ R9, AX
-	SHRQ $52, R9
-	ANDQ R15, AX
-	MOVQ AX, 0(DI)
-	MOVQ $39, R14
-	LEAQ 8(DI), R8
-
-norm:
-	MOVQ (R8), AX
-	ADDQ R9, AX
-	MOVQ AX, R9
-	SHRQ $52, R9
-	ANDQ R15, AX
-	MOVQ AX, (R8)
-	ADDQ $8, R8
-	DECQ R14
-	JNZ  norm
 	VZEROUPPER
 	RET
 
+// ctSelect52 ORs every entry of the table into Z0-Z4 under a mask (K1)
+// that is all ones for entry idx only; n must be at least 1.
+//
 // func ctSelect52(z *nat52, table *nat52, n int, idx uint64)
 TEXT ·ctSelect52(SB), NOSPLIT, $0-32
 	MOVQ z+0(FP), DI
@@ -137,5 +238,6 @@ sel:
 // func clearVec()
 TEXT ·clearVec(SB), NOSPLIT, $0-0
 	VZEROALL
-	KXORQ K1, K1, K1
+	KXORW K1, K1, K1
+	KXORW K2, K2, K2
 	RET
