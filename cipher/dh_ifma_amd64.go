@@ -62,8 +62,9 @@ func amm52(z, a, b, p *nat52)
 //go:noescape
 func ctSelect52(z *nat52, table *nat52, n int, idx uint64)
 
-// clearVec zeroes the vector registers amm52 and ctSelect52 use (Z0-Z15,
-// K1 and K2), which hold secret-derived values after an exponentiation.
+// clearVec zeroes the vector registers amm52 and ctSelect52 use (Z0-Z19,
+// K1 and K2), which hold secret-derived values after an exponentiation:
+// VZEROUPPER leaves their low halves, and nothing clears Z16-Z31.
 func clearVec()
 
 // group52 holds the constants of the IFMA exponentiations, in radix 2^52
