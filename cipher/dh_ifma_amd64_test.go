@@ -213,6 +213,34 @@ func TestDHIFMAAgainstADXAndBig(t *testing.T) {
 	}
 }
 
+// TestFinish52 checks the way out of radix 2^52 for values from 0 to 2p-1,
+// which the exponentiations' last products can be: the result is below p.
+func TestFinish52(t *testing.T) {
+	p := bigP(t)
+	p2 := new(big.Int).Lsh(p, 1)
+	for _, x := range []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Sub(p, big.NewInt(1)), p,
+		new(big.Int).Add(p, big.NewInt(1)), new(big.Int).Lsh(big.NewInt(1), 2048), new(big.Int).Sub(p2, big.NewInt(1))} {
+		var x52 nat52
+		for k := range x52 {
+			x52[k] = new(big.Int).Rsh(x, uint(52*k)).Uint64() & mask52
+		}
+		var out [256]byte
+		finish52(&out, &x52)
+		if got, want := new(big.Int).SetBytes(out[:]), new(big.Int).Mod(x, p); got.Cmp(want) != 0 {
+			t.Errorf("finish52(%x) = %x, want %x", x, got, want)
+		}
+	}
+}
+
+// TestDHScratchClearedADX is TestDHScratchCleared on the ADX path, which
+// that test does not reach where the IFMA path is live.
+func TestDHScratchClearedADX(t *testing.T) {
+	if !dhIFMA {
+		t.Skip("the IFMA path is not live: TestDHScratchCleared covers this path")
+	}
+	withIFMA(false, func() { TestDHScratchCleared(t) })
+}
+
 // BenchmarkDHPaths measures the exponentiations and a whole forward-secret
 // handshake pair on the IFMA path and on the ADX path in one run.
 func BenchmarkDHPaths(b *testing.B) {
