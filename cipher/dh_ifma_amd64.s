@@ -28,7 +28,7 @@
 // limb 0. Together that took a multiplication from about 550 to about 430
 // TSC ticks (minimum of 20,000).
 //
-// Registers: DI z, SI a, DX a[0], BX b (moving), CX p, R15 2^52-1, R14 the
+// Registers: DI z, SI a, DX a[0], BX b (moving), CX p, R15 2^52-1, R8 the
 // count, Z5 zero, Z6 b[i] and Z7 m in every lane.
 
 // func amm52(z, a, b, p *nat52)
@@ -51,7 +51,7 @@ TEXT ·amm52(SB), NOSPLIT, $0-32
 	VPXORQ Z18, Z18, Z18
 	VPXORQ Z19, Z19, Z19
 	XORQ R9, R9
-	MOVQ $40, R14
+	MOVQ $40, R8
 
 loop:
 	// AX = lane 1 of TA and TM before this row, plus a[1]*b[i] mod 2^52.
@@ -118,7 +118,7 @@ loop:
 	VPMADD52HUQ 256(CX), Z7, Z19
 
 	ADDQ $8, BX
-	DECQ R14
+	DECQ R8
 	JNZ  loop
 
 	VPADDQ Z15, Z0, Z0
