@@ -50,7 +50,9 @@ func fromNat52(z *nat, x *nat52) (top uint64) {
 }
 
 // amm52 sets z = a*b/2^2080 mod p, below 2p when a and b are below 2p,
-// limbs normalized: an almost Montgomery multiplication.
+// limbs normalized: an almost Montgomery multiplication, whose results feed
+// the next one without a reduction below p. Every limb of a, b and p must
+// be below 2^52 (VPMADD52 reads 52 bits); z may alias a or b.
 //
 //go:noescape
 func amm52(z, a, b, p *nat52)
