@@ -27,16 +27,21 @@ type group struct {
 }
 
 // DHPath reports the live implementation of the Diffie-Hellman arithmetic:
-// "amd64-adx-avx2" (multiplications with MULX/ADCX/ADOX, table lookups with
-// AVX2), "amd64-adx", "amd64-avx2" or "generic". It is fixed at start-up;
+// "amd64-ifma" (radix-2^52 Montgomery multiplication with AVX-512 IFMA and
+// AVX-512 table lookups, where the CPU has them), "amd64-adx-avx2"
+// (multiplications with MULX/ADCX/ADOX, table lookups with AVX2),
+// "amd64-adx", "amd64-avx2" or "generic". It is fixed at start-up;
 // SPIPED_NOASM=1, like the purego build tag, selects "generic", as it
 // selects the portable packet path (see Path).
-func DHPath() string { return dhPathName(dhADX, dhAVX2) }
+func DHPath() string { return dhPathName(dhIFMA, dhADX, dhAVX2) }
 
-// dhPathName names the implementation that uses the ADX multiplications
-// and the AVX2 table lookup or not.
-func dhPathName(adx, avx2 bool) string {
+// dhPathName names the implementation that runs the exponentiations with
+// IFMA, or else uses the ADX multiplications and the AVX2 table lookup or
+// not.
+func dhPathName(ifma, adx, avx2 bool) string {
 	switch {
+	case ifma:
+		return "amd64-ifma"
 	case adx && avx2:
 		return "amd64-adx-avx2"
 	case adx:
@@ -113,11 +118,11 @@ func expDigit(x *[32]byte, pos, w uint) uint64 {
 	return d
 }
 
-// dhPublic sets y = 2^(2^258 + x) mod p with the fixed-base comb:
+// dhPublicMont sets y = 2^(2^258 + x) mod p with the fixed-base comb:
 // combRows-1 multiplications and no squaring. s is the multiplications'
 // working memory, whose products would reveal digits of x: dhPublic leaves
-// it zero.
-func dhPublic(y *[256]byte, x *[32]byte, s *montScratch) {
+// it zero. dhPublic runs it unless the IFMA path is live.
+func dhPublicMont(y *[256]byte, x *[32]byte, s *montScratch) {
 	g := dhGroup()
 	var acc, sel nat
 	ctSelect(&acc, g.comb[0][:], expDigit(x, 0, combWindow))
@@ -131,12 +136,13 @@ func dhPublic(y *[256]byte, x *[32]byte, s *montScratch) {
 	clear(s[:])
 }
 
-// dhShared sets z = yPeer^(2^258 + x) mod p with a fixed 4-bit window.
+// dhSharedMont sets z = yPeer^(2^258 + x) mod p with a fixed 4-bit window.
 // yPeer must be below p (the handshake checks it first). z is the shared
 // secret: it is written where the caller keeps (and wipes) it rather than
 // returned through a stack temporary, and s, the multiplications' working
-// memory, ends up holding a copy of it: dhShared leaves s zero.
-func dhShared(z, yPeer *[256]byte, x *[32]byte, s *montScratch) {
+// memory, ends up holding a copy of it: dhSharedMont leaves s zero.
+// dhShared runs it unless the IFMA path is live.
+func dhSharedMont(z, yPeer *[256]byte, x *[32]byte, s *montScratch) {
 	g := dhGroup()
 	y := natFromBytes(yPeer)
 	var tbl [16]nat // tbl[k] = y^k in Montgomery form

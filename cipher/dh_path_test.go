@@ -11,8 +11,9 @@ import (
 // and that under SPIPED_NOASM=1 that is the portable code.
 func TestDHPathIsLive(t *testing.T) {
 	t.Logf("DHPath() = %q, Path() = %q, SPIPED_NOASM=%q", DHPath(), Path(), os.Getenv("SPIPED_NOASM"))
-	if DHPath() != dhPathName(dhADX, dhAVX2) {
-		t.Fatalf("DHPath() = %q, but montMul uses ADX: %v, ctSelect uses AVX2: %v", DHPath(), dhADX, dhAVX2)
+	if DHPath() != dhPathName(dhIFMA, dhADX, dhAVX2) {
+		t.Fatalf("DHPath() = %q, but the exponentiations use IFMA: %v, montMul uses ADX: %v, ctSelect uses AVX2: %v",
+			DHPath(), dhIFMA, dhADX, dhAVX2)
 	}
 	if os.Getenv("SPIPED_NOASM") == "1" {
 		if DHPath() != "generic" || Path() != "generic" {
