@@ -101,21 +101,13 @@ func (p *pipe) runSeal() error {
 			setIovec(&iov[i], p.b.Slot(i))
 		}
 		n, e := sysReadv(p.in, iov[:])
-		switch e {
-		case 0:
-		case unix.EAGAIN:
-			p.canRead = false
-			p.release()
+		switch next, err := p.readDone(n, bufpool.Packets*bufpool.SlotSize, e, false); {
+		case err != nil:
+			return err
+		case next == readWait:
 			return nil
-		default:
-			return e
-		}
-		if n == 0 {
-			p.eof = true
+		case next == readEOF:
 			continue
-		}
-		if n < bufpool.Packets*bufpool.SlotSize {
-			p.drained()
 		}
 		p.wend = p.seal.SealBatch(p.b.Buf[:], n)
 		p.dirty = max(p.dirty, p.wend)
@@ -169,23 +161,13 @@ func (p *pipe) runOpen() error {
 		} else {
 			var e unix.Errno
 			n, e = sysRead(p.in, p.b.Buf[p.rlen:])
-			switch e {
-			case 0:
-			case unix.EAGAIN:
-				p.canRead = false
-				if p.rlen == 0 {
-					p.release()
-				}
+			switch next, err := p.readDone(n, bufpool.Size-p.rlen, e, p.rlen > 0); {
+			case err != nil:
+				return err
+			case next == readWait:
 				return nil
-			default:
-				return e
-			}
-			if n == 0 {
-				p.eof = true
+			case next == readEOF:
 				continue
-			}
-			if n < bufpool.Size-p.rlen {
-				p.drained()
 			}
 		}
 		p.rlen += n
@@ -236,6 +218,36 @@ func (p *pipe) writePayloads() (blocked bool, err error) {
 		p.woff = 0
 	}
 	return false, nil
+}
+
+// readNext is what a pipe does after reading its input.
+type readNext uint8
+
+const (
+	readData readNext = iota // process the bytes read
+	readEOF                  // the input ended: finish this direction
+	readWait                 // nothing more for now, or an error: return
+)
+
+// readDone takes the outcome of reading n of want bytes. On EAGAIN the
+// batch goes back unless it holds bytes still to be used (held).
+func (p *pipe) readDone(n, want int, e unix.Errno, held bool) (readNext, error) {
+	switch {
+	case e == unix.EAGAIN:
+		p.canRead = false
+		if !held {
+			p.release()
+		}
+		return readWait, nil
+	case e != 0:
+		return readWait, e
+	case n == 0:
+		p.eof = true
+		return readEOF, nil
+	case n < want:
+		p.drained()
+	}
+	return readData, nil
 }
 
 // drained notes a short read: the socket's queue was empty, and the
