@@ -11,7 +11,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/spiped-go/spiped/internal/spipedtest"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -23,24 +22,26 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // pair is a tunnel: e listens for plaintext, d dials the target.
 type pair struct {
-	e, d    *daemon
+	e, d    *spipedtest.Daemon
 	keyPath string
 	key     []byte
 }
 
-func startPair(t testing.TB, startE, startD func(testing.TB, daemonOpts) *daemon, target string, o daemonOpts) *pair {
+func startPair(t testing.TB, startE, startD func(testing.TB, spipedtest.Opts) *spipedtest.Daemon, target string, o spipedtest.Opts) *pair {
 	t.Helper()
-	keyPath, key := keyFile(t, []byte("fault tests' shared key"))
-	o.keyPath, o.key = keyPath, key
+	keyPath, key := spipedtest.KeyFile(t, []byte("fault tests' shared key"))
+	o.KeyPath, o.Key = keyPath, key
 	od := o
-	od.encrypt, od.target = false, target
+	od.Encrypt, od.Target = false, target
 	d := startD(t, od)
 	oe := o
-	oe.encrypt, oe.target = true, d.spec
+	oe.Encrypt, oe.Target = true, d.Spec
 	e := startE(t, oe)
 	return &pair{e: e, d: d, keyPath: keyPath, key: key}
 }
@@ -99,7 +100,7 @@ func echoConn(c net.Conn, data []byte, pattern, readBuf int, r *rand.Rand, withi
 	werr := make(chan error, 1)
 	go func() {
 		err := writeWith(c, data, pattern, r)
-		closeWrite(c)
+		spipedtest.CloseWrite(c)
 		werr <- err
 	}()
 	h := sha256.New()
@@ -134,19 +135,19 @@ func TestLoadConcurrentEcho(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 concurrent connections under -o 30: a timeout-bound test; make test runs it")
 	}
-	seed := testSeed(t)
-	conns := envInt("SPIPED_LOAD_CONNS", 1000)
-	maxLarge := envInt("SPIPED_LOAD_MAX", 256<<10)
-	echo := newEcho(t, "")
+	seed := spipedtest.Seed(t)
+	conns := spipedtest.EnvInt("SPIPED_LOAD_CONNS", 1000)
+	maxLarge := spipedtest.EnvInt("SPIPED_LOAD_MAX", 256<<10)
+	echo := spipedtest.NewEcho(t, "")
 	// -o 30: this test is about every byte arriving intact. With the
 	// default 5 s, on a machine shared with other work (load average 13
 	// on 2 cores), 10-20% of 1,000 handshakes queued at once outlive the
 	// timeout and are dropped, as -o says they must be.
-	p := startPair(t, startEngine, startEngine, echo.spec(), daemonOpts{maxConns: 0, timeout: 30 * time.Second})
-	warm(t, p.e.addr())
-	base := settleFDs(p.e)
+	p := startPair(t, startEngine, startEngine, echo.Spec(), spipedtest.Opts{MaxConns: 0, Timeout: 30 * time.Second})
+	warm(t, p.e.Addr())
+	base := spipedtest.SettleFDs(p.e)
 
-	r := newRand(seed, "load plan")
+	r := spipedtest.NewRand(seed, "load plan")
 	type plan struct{ size, pattern, readBuf int }
 	plans := make([]plan, conns)
 	var total int64
@@ -172,7 +173,7 @@ func TestLoadConcurrentEcho(t *testing.T) {
 	t0 := time.Now()
 	cs := make([]net.Conn, conns)
 	for i := range cs {
-		c, err := net.DialTimeout("tcp4", p.e.addr(), 10*time.Second)
+		c, err := net.DialTimeout("tcp4", p.e.Addr(), 10*time.Second)
 		if err != nil {
 			t.Fatalf("connect %d: %v", i, err)
 		}
@@ -190,7 +191,7 @@ func TestLoadConcurrentEcho(t *testing.T) {
 			defer wg.Done()
 			data := make([]byte, pl.size)
 			spipedtest.FillRandom(seed, fmt.Sprint("load conn ", i), data)
-			cr := newRand(seed, fmt.Sprint("load pattern ", i))
+			cr := spipedtest.NewRand(seed, fmt.Sprint("load pattern ", i))
 			<-start
 			if err := echoConn(cs[i], data, pl.pattern, pl.readBuf, cr, 60*time.Second); err != nil {
 				failed.Add(1)
@@ -216,12 +217,12 @@ func TestLoadConcurrentEcho(t *testing.T) {
 			tenths[i] = failedByTenth[i].Load()
 		}
 		t.Errorf("%d of %d connections failed; by tenths of the opening order: %v", f, conns, tenths)
-		t.Logf("-e: %+v", p.e.stats())
-		t.Logf("-d: %+v", p.d.stats())
+		t.Logf("-e: %+v", p.e.Stats())
+		t.Logf("-d: %+v", p.d.Stats())
 	}
 	t.Logf("%d connections, %d bytes each way, verified in %v", conns, total, time.Since(t0).Round(time.Millisecond))
-	warm(t, p.e.addr())
-	waitFDs(t, p.e, base)
+	warm(t, p.e.Addr())
+	spipedtest.WaitFDs(t, p.e, base)
 }
 
 // A client that never reads while the target pushes (and the mirror case,
@@ -244,17 +245,17 @@ func backpressure(t *testing.T, targetPushes bool) {
 	// Kernel socket buffers on loopback autotune (tcp_rmem max is 32 MiB
 	// here), and there are three connections in the path; what the pusher
 	// manages to write before it blocks is bounded by them, not by us.
-	limit := int64(envInt("SPIPED_PUSH_BYTES", 128<<20))
-	tl := newHostileServer(t)
-	p := startPair(t, startBinary, startBinary, tl.spec(), daemonOpts{maxConns: -1})
-	rssE0, rssD0 := p.e.rss(), p.d.rss()
+	limit := int64(spipedtest.EnvInt("SPIPED_PUSH_BYTES", 128<<20))
+	tl := spipedtest.NewHostileServer(t)
+	p := startPair(t, spipedtest.StartBinary, spipedtest.StartBinary, tl.Spec(), spipedtest.Opts{MaxConns: -1})
+	rssE0, rssD0 := p.e.RSS(), p.d.RSS()
 
-	c, err := net.Dial("tcp4", p.e.addr())
+	c, err := net.Dial("tcp4", p.e.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	target := tl.next(t)
+	target := tl.Next(t)
 	defer target.Close()
 	sender, receiver := target, c
 	if !targetPushes {
@@ -277,7 +278,7 @@ func backpressure(t *testing.T, targetPushes bool) {
 				return
 			}
 		}
-		closeWrite(sender)
+		spipedtest.CloseWrite(sender)
 		pushDone <- nil
 	}()
 	// Wait until the pusher stops making progress.
@@ -292,7 +293,7 @@ func backpressure(t *testing.T, targetPushes bool) {
 		}
 		last = now
 	}
-	maxE, maxD := p.e.rss()-rssE0, p.d.rss()-rssD0
+	maxE, maxD := p.e.RSS()-rssE0, p.d.RSS()-rssD0
 	select {
 	case err := <-pushDone:
 		t.Fatalf("the pusher finished (%v) after %d bytes although the receiver never read: no backpressure", err, pushed.Load())
@@ -329,10 +330,10 @@ func backpressure(t *testing.T, targetPushes bool) {
 			break
 		}
 		if reads++; reads%256 == 0 {
-			if r := p.e.rss() - rssE0; r > maxE {
+			if r := p.e.RSS() - rssE0; r > maxE {
 				maxE = r
 			}
-			if r := p.d.rss() - rssD0; r > maxD {
+			if r := p.d.RSS() - rssD0; r > maxD {
 				maxD = r
 			}
 		}
@@ -349,45 +350,45 @@ func backpressure(t *testing.T, targetPushes bool) {
 // other end sees its connection end promptly, no descriptor leaks, and the
 // tunnel serves afterwards.
 func TestResetMidStream(t *testing.T) {
-	seed := testSeed(t)
-	rounds := envInt("SPIPED_RESET_ROUNDS", 20)
-	tl := newHostileServer(t)
-	p := startPair(t, startEngine, startEngine, tl.spec(), daemonOpts{maxConns: -1})
+	seed := spipedtest.Seed(t)
+	rounds := spipedtest.EnvInt("SPIPED_RESET_ROUNDS", 20)
+	tl := spipedtest.NewHostileServer(t)
+	p := startPair(t, startEngine, startEngine, tl.Spec(), spipedtest.Opts{MaxConns: -1})
 	honestThrough := func() {
 		t.Helper()
-		c, err := net.Dial("tcp4", p.e.addr())
+		c, err := net.Dial("tcp4", p.e.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(10 * time.Second))
-		tc := tl.next(t)
+		tc := tl.Next(t)
 		defer tc.Close()
 		tc.SetDeadline(time.Now().Add(10 * time.Second))
 		c.Write([]byte("hello"))
-		closeWrite(c)
+		spipedtest.CloseWrite(c)
 		got, _ := io.ReadAll(tc)
 		tc.Write([]byte("world"))
-		closeWrite(tc)
+		spipedtest.CloseWrite(tc)
 		back, err := io.ReadAll(c)
 		if string(got) != "hello" || string(back) != "world" || err != nil {
 			t.Fatalf("honest connection: target got %q, client got %q (%v)", got, back, err)
 		}
 	}
 	honestThrough()
-	base := settleFDs(p.e)
-	r := newRand(seed, "resets")
+	base := spipedtest.SettleFDs(p.e)
+	r := spipedtest.NewRand(seed, "resets")
 	for round := range rounds {
 		for _, fromClient := range []bool{true, false} {
-			c, err := net.Dial("tcp4", p.e.addr())
+			c, err := net.Dial("tcp4", p.e.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc := tl.next(t)
+			tc := tl.Next(t)
 			c.SetDeadline(time.Now().Add(10 * time.Second))
 			tc.SetDeadline(time.Now().Add(10 * time.Second))
 			// Both ends stream at each other, then one resets.
-			chunk := randBytes(r, 1+r.IntN(200<<10))
+			chunk := spipedtest.RandBytes(r, 1+r.IntN(200<<10))
 			go c.Write(chunk)
 			go tc.Write(chunk)
 			want := 1 + r.IntN(len(chunk))
@@ -403,70 +404,70 @@ func TestResetMidStream(t *testing.T) {
 					t.Fatalf("round %d: client read: %v", round, err)
 				}
 			}
-			resetClose(victim)
-			if _, ended := drain(survivor, 5*time.Second); !ended {
+			spipedtest.ResetClose(victim)
+			if _, ended := spipedtest.Drain(survivor, 5*time.Second); !ended {
 				t.Fatalf("round %d: reset from the %s did not end the other end within 5 s", round, map[bool]string{true: "client", false: "target"}[fromClient])
 			}
 			survivor.Close()
 		}
 	}
 	honestThrough()
-	waitFDs(t, p.e, base)
+	spipedtest.WaitFDs(t, p.e, base)
 }
 
 // The target going away and coming back: connections fail cleanly (the
 // client sees its connection end, nothing delivered), then succeed.
 func TestTargetGoneAndBack(t *testing.T) {
-	seed := testSeed(t)
-	r := newRand(seed, "target gone")
-	echo := newEcho(t, "")
-	spec := echo.spec()
-	p := startPair(t, startEngine, startEngine, spec, daemonOpts{maxConns: -1, timeout: time.Second})
-	warm(t, p.e.addr())
-	base := settleFDs(p.e)
-	echo.close()
+	seed := spipedtest.Seed(t)
+	r := spipedtest.NewRand(seed, "target gone")
+	echo := spipedtest.NewEcho(t, "")
+	spec := echo.Spec()
+	p := startPair(t, startEngine, startEngine, spec, spipedtest.Opts{MaxConns: -1, Timeout: time.Second})
+	warm(t, p.e.Addr())
+	base := spipedtest.SettleFDs(p.e)
+	echo.Close()
 	for i := range 10 {
-		c, err := net.Dial("tcp4", p.e.addr())
+		c, err := net.Dial("tcp4", p.e.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.Write([]byte("anyone there?"))
-		got, ended := drain(c, 5*time.Second)
+		got, ended := spipedtest.Drain(c, 5*time.Second)
 		c.Close()
 		if !ended || len(got) != 0 {
 			t.Fatalf("attempt %d with the target down: got %q, ended %v; want an empty, ended connection", i, got, ended)
 		}
 	}
-	newEcho(t, dialSpec(spec))
+	spipedtest.NewEcho(t, spipedtest.DialAddr(spec))
 	for i := range 10 {
-		data := randBytes(r, 1+r.IntN(100<<10))
-		if err := echoOnce(p.e.addr(), data, i%len(writePatterns), 4096, r, 10*time.Second); err != nil {
+		data := spipedtest.RandBytes(r, 1+r.IntN(100<<10))
+		if err := echoOnce(p.e.Addr(), data, i%len(writePatterns), 4096, r, 10*time.Second); err != nil {
 			t.Fatalf("after the target came back, attempt %d: %v", i, err)
 		}
 	}
-	waitFDs(t, p.e, base)
+	spipedtest.WaitFDs(t, p.e, base)
 }
 
 // The peer daemon (-d, our binary) dies mid-stream and restarts: the
 // stream ends promptly, connections fail cleanly while it is down, then
 // succeed; -e (in-process) leaks nothing.
 func TestPeerDaemonRestart(t *testing.T) {
-	seed := testSeed(t)
-	r := newRand(seed, "peer restart")
-	echo := newEcho(t, "")
-	p := startPair(t, startEngine, startBinary, echo.spec(), daemonOpts{maxConns: -1, timeout: time.Second})
-	warm(t, p.e.addr())
-	base := settleFDs(p.e)
+	seed := spipedtest.Seed(t)
+	r := spipedtest.NewRand(seed, "peer restart")
+	echo := spipedtest.NewEcho(t, "")
+	p := startPair(t, startEngine, spipedtest.StartBinary, echo.Spec(), spipedtest.Opts{MaxConns: -1, Timeout: time.Second})
+	warm(t, p.e.Addr())
+	base := spipedtest.SettleFDs(p.e)
 
 	// A stream in flight when -d dies.
-	c, err := net.Dial("tcp4", p.e.addr())
+	c, err := net.Dial("tcp4", p.e.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	stop := make(chan struct{})
 	go func() {
-		buf := randBytes(r, 64<<10)
+		buf := spipedtest.RandBytes(r, 64<<10)
 		for {
 			select {
 			case <-stop:
@@ -481,34 +482,34 @@ func TestPeerDaemonRestart(t *testing.T) {
 	if n, err := io.ReadFull(c, make([]byte, 1<<20)); err != nil {
 		t.Fatalf("stream before the crash: %d bytes, %v", n, err)
 	}
-	p.d.stop() // SIGKILL
-	_, ended := drain(c, 5*time.Second)
+	p.d.Stop() // SIGKILL
+	_, ended := spipedtest.Drain(c, 5*time.Second)
 	close(stop)
 	c.Close()
 	if !ended {
 		t.Fatal("the stream through a killed -d did not end within 5 s")
 	}
 	for i := range 5 {
-		c, err := net.Dial("tcp4", p.e.addr())
+		c, err := net.Dial("tcp4", p.e.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.Write([]byte("hello?"))
-		got, ended := drain(c, 5*time.Second)
+		got, ended := spipedtest.Drain(c, 5*time.Second)
 		c.Close()
 		if !ended || len(got) != 0 {
 			t.Fatalf("attempt %d with -d down: got %q, ended %v", i, got, ended)
 		}
 	}
-	startBinary(t, daemonOpts{target: echo.spec(), keyPath: p.keyPath, key: p.key, source: p.d.spec,
-		maxConns: -1, timeout: time.Second})
+	spipedtest.StartBinary(t, spipedtest.Opts{Target: echo.Spec(), KeyPath: p.keyPath, Key: p.key, Source: p.d.Spec,
+		MaxConns: -1, Timeout: time.Second})
 	for i := range 5 {
-		data := randBytes(r, 1+r.IntN(100<<10))
-		if err := echoOnce(p.e.addr(), data, i%len(writePatterns), 4096, r, 10*time.Second); err != nil {
+		data := spipedtest.RandBytes(r, 1+r.IntN(100<<10))
+		if err := echoOnce(p.e.Addr(), data, i%len(writePatterns), 4096, r, 10*time.Second); err != nil {
 			t.Fatalf("after -d restarted, attempt %d: %v", i, err)
 		}
 	}
-	waitFDs(t, p.e, base)
+	spipedtest.WaitFDs(t, p.e, base)
 }
 
 // procCPU is a process's user+system time in clock ticks (1/100 s).
@@ -524,9 +525,9 @@ func procCPU(pid int) int64 {
 	return u + st
 }
 
-func alive(d *daemon) bool {
+func alive(d *spipedtest.Daemon) bool {
 	select {
-	case <-d.exited:
+	case <-d.Exited:
 		return false
 	default:
 		return true
@@ -541,23 +542,23 @@ func TestDescriptorExhaustion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("holds a flood under RLIMIT_NOFILE 64 and waits out -o: a timeout-bound test; make test runs it")
 	}
-	seed := testSeed(t)
-	flood := envInt("SPIPED_FLOOD", 200)
+	seed := spipedtest.Seed(t)
+	flood := spipedtest.EnvInt("SPIPED_FLOOD", 200)
 	for _, enc := range []bool{false, true} {
 		t.Run(modeName(enc), func(t *testing.T) {
-			keyPath, key := keyFile(t, []byte("exhaustion"))
-			o := daemonOpts{encrypt: enc, keyPath: keyPath, key: key, maxConns: 0, timeout: 2 * time.Second, nofile: 64}
-			var s *sink
-			var hs *hostileServer
+			keyPath, key := spipedtest.KeyFile(t, []byte("exhaustion"))
+			o := spipedtest.Opts{Encrypt: enc, KeyPath: keyPath, Key: key, MaxConns: 0, Timeout: 2 * time.Second, NoFile: 64}
+			var s *spipedtest.Sink
+			var hs *spipedtest.HostileServer
 			if enc {
-				hs = newHostileServer(t)
-				o.target = hs.spec()
+				hs = spipedtest.NewHostileServer(t)
+				o.Target = hs.Spec()
 			} else {
-				s = newSink(t)
-				o.target = s.spec()
+				s = spipedtest.NewSink(t)
+				o.Target = s.Spec()
 			}
-			d := startBinary(t, o)
-			base := settleFDs(d)
+			d := spipedtest.StartBinary(t, o)
+			base := spipedtest.SettleFDs(d)
 			var conns []net.Conn
 			var mu sync.Mutex
 			var wg sync.WaitGroup
@@ -572,7 +573,7 @@ func TestDescriptorExhaustion(t *testing.T) {
 				}
 				for {
 					select {
-					case c := <-hs.conns:
+					case c := <-hs.Conns():
 						held = append(held, c)
 					case <-stopHolding:
 						return
@@ -583,7 +584,7 @@ func TestDescriptorExhaustion(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					c, err := net.DialTimeout("tcp4", d.addr(), 3*time.Second)
+					c, err := net.DialTimeout("tcp4", d.Addr(), 3*time.Second)
 					if err == nil {
 						mu.Lock()
 						conns = append(conns, c)
@@ -592,13 +593,13 @@ func TestDescriptorExhaustion(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			cpu0 := procCPU(d.pid)
+			cpu0 := procCPU(d.Pid)
 			time.Sleep(time.Second)
-			cpu := procCPU(d.pid) - cpu0
+			cpu := procCPU(d.Pid) - cpu0
 			if !alive(d) {
-				t.Fatalf("the daemon died under the flood: %v\n%s", d.exitErr, d.stderr)
+				t.Fatalf("the daemon died under the flood: %v\n%s", d.ExitErr, d.Stderr)
 			}
-			t.Logf("%d of %d flood connections completed the TCP handshake; daemon at %d fds; %d ticks CPU in 1 s", len(conns), flood, d.fds(), cpu)
+			t.Logf("%d of %d flood connections completed the TCP handshake; daemon at %d fds; %d ticks CPU in 1 s", len(conns), flood, d.FDs(), cpu)
 			if cpu > 50 {
 				t.Errorf("the daemon used %d%% of a core while the flood was held: spinning on EMFILE?", cpu)
 			}
@@ -626,35 +627,35 @@ func TestDescriptorExhaustion(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			if lastErr != nil {
-				t.Fatalf("the daemon did not serve after the flood: %v\n%s", lastErr, d.stderr)
+				t.Fatalf("the daemon did not serve after the flood: %v\n%s", lastErr, d.Stderr)
 			}
 			if !alive(d) {
-				t.Fatalf("the daemon died: %v", d.exitErr)
+				t.Fatalf("the daemon died: %v", d.ExitErr)
 			}
-			waitFDs(t, d, base)
+			spipedtest.WaitFDs(t, d, base)
 		})
 	}
 }
 
 // honestThroughD runs one honest connection to a -d with a recording target.
-func honestThroughD(t testing.TB, d *daemon, s *sink, key []byte, seed uint64) error {
-	c, err := net.DialTimeout("tcp4", d.addr(), 2*time.Second)
+func honestThroughD(t testing.TB, d *spipedtest.Daemon, s *spipedtest.Sink, key []byte, seed uint64) error {
+	c, err := net.DialTimeout("tcp4", d.Addr(), 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
-	from := s.count()
-	pr := newPeer(c, true, key, &lockedRand{r: newRand(seed, "honest -d")})
-	if err := pr.handshake(false); err != nil {
+	from := s.Count()
+	pr := spipedtest.NewPeer(c, true, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, "honest -d")})
+	if err := pr.Handshake(false); err != nil {
 		return err
 	}
-	pr.sendData([]byte("ping"))
-	closeWrite(c)
-	if _, err := pr.readData(); err != nil {
+	pr.SendData([]byte("ping"))
+	spipedtest.CloseWrite(c)
+	if _, err := pr.ReadData(); err != nil {
 		return err
 	}
-	data, _ := s.settle(t, from, 5*time.Second)
+	data, _ := s.Settle(t, from, 5*time.Second)
 	if string(data) != "ping" {
 		return fmt.Errorf("target got %q", data)
 	}
@@ -664,29 +665,29 @@ func honestThroughD(t testing.TB, d *daemon, s *sink, key []byte, seed uint64) e
 // honestThroughE runs one honest connection through a -e whose target is
 // our hostile server playing fair; connections it dialled earlier (stale
 // ones) fail their handshake and are skipped.
-func honestThroughE(t testing.TB, d *daemon, hs *hostileServer, key []byte, seed uint64) error {
-	c, err := net.DialTimeout("tcp4", d.addr(), 2*time.Second)
+func honestThroughE(t testing.TB, d *spipedtest.Daemon, hs *spipedtest.HostileServer, key []byte, seed uint64) error {
+	c, err := net.DialTimeout("tcp4", d.Addr(), 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	c.Write([]byte("ping"))
-	closeWrite(c)
+	spipedtest.CloseWrite(c)
 	for {
 		var tc net.Conn
 		select {
-		case tc = <-hs.conns:
+		case tc = <-hs.Conns():
 		case <-time.After(3 * time.Second):
 			return errors.New("the -e did not dial its target")
 		}
 		tc.SetDeadline(time.Now().Add(5 * time.Second))
-		pr := newPeer(tc, false, key, &lockedRand{r: newRand(seed, "honest -e")})
-		if err := pr.handshake(false); err != nil {
+		pr := spipedtest.NewPeer(tc, false, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, "honest -e")})
+		if err := pr.Handshake(false); err != nil {
 			tc.Close()
 			continue
 		}
-		got, err := pr.readData()
+		got, err := pr.ReadData()
 		if err == nil && len(got) == 0 {
 			// A connection whose plaintext client (the flood) is gone.
 			tc.Close()
@@ -696,8 +697,8 @@ func honestThroughE(t testing.TB, d *daemon, hs *hostileServer, key []byte, seed
 			tc.Close()
 			return fmt.Errorf("target got %q, %v", got, err)
 		}
-		pr.sendData([]byte("pong"))
-		closeWrite(tc)
+		pr.SendData([]byte("pong"))
+		spipedtest.CloseWrite(tc)
 		back, err := io.ReadAll(c)
 		tc.Close()
 		if err != nil || string(back) != "pong" {
@@ -710,10 +711,10 @@ func honestThroughE(t testing.TB, d *daemon, hs *hostileServer, key []byte, seed
 // SIGTERM with a large transfer in flight through two binaries: the
 // transfer completes intact and both daemons exit 0.
 func TestSIGTERMWithTransferInFlight(t *testing.T) {
-	seed := testSeed(t)
-	size := envInt("SPIPED_SIGTERM_BYTES", 48<<20)
-	echo := newEcho(t, "")
-	p := startPair(t, startBinary, startBinary, echo.spec(), daemonOpts{maxConns: -1})
+	seed := spipedtest.Seed(t)
+	size := spipedtest.EnvInt("SPIPED_SIGTERM_BYTES", 48<<20)
+	echo := spipedtest.NewEcho(t, "")
+	p := startPair(t, spipedtest.StartBinary, spipedtest.StartBinary, echo.Spec(), spipedtest.Opts{MaxConns: -1})
 	sigtermMidTransfer(t, p.e, p.d, size, seed, "sigterm", func() {
 		// After SIGTERM the daemon stops accepting: once it has handled
 		// the signal (asynchronously, so a dial just after kill may still
@@ -721,7 +722,7 @@ func TestSIGTERMWithTransferInFlight(t *testing.T) {
 		// refused.
 		refused := false
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-			late, err := net.DialTimeout("tcp4", p.e.addr(), time.Second)
+			late, err := net.DialTimeout("tcp4", p.e.Addr(), time.Second)
 			if err != nil {
 				refused = errors.Is(err, syscall.ECONNREFUSED)
 				if refused {
@@ -742,11 +743,11 @@ func TestSIGTERMWithTransferInFlight(t *testing.T) {
 // echo target, SIGTERMs both daemons once a tenth has come back, runs
 // meanwhile (if not nil), and requires every byte back intact and both
 // daemons to exit 0 once the connection ends.
-func sigtermMidTransfer(t *testing.T, e, d *daemon, size int, seed uint64, stream string, meanwhile func()) {
+func sigtermMidTransfer(t *testing.T, e, d *spipedtest.Daemon, size int, seed uint64, stream string, meanwhile func()) {
 	t.Helper()
 	data := make([]byte, size)
 	spipedtest.FillRandom(seed, stream, data)
-	c, err := net.Dial("tcp4", e.addr())
+	c, err := net.Dial("tcp4", e.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -754,7 +755,7 @@ func sigtermMidTransfer(t *testing.T, e, d *daemon, size int, seed uint64, strea
 	c.SetDeadline(time.Now().Add(60 * time.Second))
 	go func() {
 		c.Write(data)
-		closeWrite(c)
+		spipedtest.CloseWrite(c)
 	}()
 	h := sha256.New()
 	first := make([]byte, size/10)
@@ -762,8 +763,8 @@ func sigtermMidTransfer(t *testing.T, e, d *daemon, size int, seed uint64, strea
 		t.Fatalf("before SIGTERM: %v", err)
 	}
 	h.Write(first)
-	for _, dm := range []*daemon{e, d} {
-		if err := syscall.Kill(dm.pid, syscall.SIGTERM); err != nil {
+	for _, dm := range []*spipedtest.Daemon{e, d} {
+		if err := syscall.Kill(dm.Pid, syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -780,15 +781,15 @@ func sigtermMidTransfer(t *testing.T, e, d *daemon, size int, seed uint64, strea
 			int(n)+len(first), bytes.Equal(h.Sum(nil), want[:]), size)
 	}
 	c.Close()
-	for _, dm := range []*daemon{e, d} {
+	for _, dm := range []*spipedtest.Daemon{e, d} {
 		role := map[bool]string{true: "-e", false: "-d"}[dm == e]
 		select {
-		case <-dm.exited:
-			if dm.exitErr != nil {
-				t.Errorf("%s %s exited with %v after SIGTERM; want 0\n%s", dm.name, role, dm.exitErr, dm.stderr)
+		case <-dm.Exited:
+			if dm.ExitErr != nil {
+				t.Errorf("%s %s exited with %v after SIGTERM; want 0\n%s", dm.Name, role, dm.ExitErr, dm.Stderr)
 			}
 		case <-time.After(10 * time.Second):
-			t.Errorf("%s %s still running 10 s after SIGTERM and the end of its last connection", dm.name, role)
+			t.Errorf("%s %s still running 10 s after SIGTERM and the end of its last connection", dm.Name, role)
 		}
 	}
 }
@@ -796,28 +797,28 @@ func sigtermMidTransfer(t *testing.T, e, d *daemon, size int, seed uint64, strea
 // At the -n limit the daemon stops accepting: a further client waits in the
 // kernel's backlog without being served, and is served once a slot frees.
 func TestMaxConnsQueue(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	const limit = 3
-	for _, im := range []impl{{"engine", startEngine}, {"reference", startReference}} {
+	for _, im := range []impl{{"engine", startEngine}, {"reference", spipedtest.StartReference}} {
 		t.Run(im.name, func(t *testing.T) {
-			keyPath, key := keyFile(t, []byte("max conns"))
-			s := newSink(t)
-			d := im.start(t, daemonOpts{target: s.spec(), keyPath: keyPath, key: key, maxConns: limit, timeout: 30 * time.Second})
-			var held []*peer
+			keyPath, key := spipedtest.KeyFile(t, []byte("max conns"))
+			s := spipedtest.NewSink(t)
+			d := im.start(t, spipedtest.Opts{Target: s.Spec(), KeyPath: keyPath, Key: key, MaxConns: limit, Timeout: 30 * time.Second})
+			var held []*spipedtest.Peer
 			for i := range limit {
-				c, err := net.Dial("tcp4", d.addr())
+				c, err := net.Dial("tcp4", d.Addr())
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(20 * time.Second))
-				p := newPeer(c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("held ", i))})
-				if err := p.handshake(false); err != nil {
+				p := spipedtest.NewPeer(c, true, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, fmt.Sprint("held ", i))})
+				if err := p.Handshake(false); err != nil {
 					t.Fatalf("held connection %d: %v", i, err)
 				}
 				held = append(held, p)
 			}
-			extra, err := net.Dial("tcp4", d.addr())
+			extra, err := net.Dial("tcp4", d.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -827,16 +828,16 @@ func TestMaxConnsQueue(t *testing.T) {
 				t.Fatalf("connection %d was served (%d nonce bytes) although -n is %d", limit+1, n, limit)
 			}
 			// Free a slot: the waiting client is served.
-			closeWrite(held[0].conn)
-			held[0].readData()
-			held[0].conn.Close()
+			spipedtest.CloseWrite(held[0].Conn)
+			held[0].ReadData()
+			held[0].Conn.Close()
 			extra.SetDeadline(time.Now().Add(10 * time.Second))
-			p := newPeer(extra, true, key, &lockedRand{r: newRand(seed, "extra")})
-			if err := p.handshake(false); err != nil {
+			p := spipedtest.NewPeer(extra, true, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, "extra")})
+			if err := p.Handshake(false); err != nil {
 				t.Fatalf("the waiting client was not served after a slot freed: %v", err)
 			}
-			p.sendData([]byte("served"))
-			if !s.waitBytes(0, len("served"), 5*time.Second) {
+			p.SendData([]byte("served"))
+			if !s.WaitBytes(0, len("served"), 5*time.Second) {
 				t.Fatalf("the waiting client's data did not arrive")
 			}
 		})
@@ -879,21 +880,21 @@ func TestTargetBlackHole(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out -o on a black-holed target: a timeout-bound test; make test runs it")
 	}
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	const timeout = 500 * time.Millisecond
 	hole := blackHole(t)
 	if hole == "" {
 		t.Skip("connects to a full listen queue complete here; no black hole to test with")
 	}
-	keyPath, key := keyFile(t, []byte("black hole"))
-	for _, im := range []impl{{"engine", startEngine}, {"reference", startReference}} {
+	keyPath, key := spipedtest.KeyFile(t, []byte("black hole"))
+	for _, im := range []impl{{"engine", startEngine}, {"reference", spipedtest.StartReference}} {
 		for _, enc := range []bool{false, true} {
 			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
-				d := im.start(t, daemonOpts{encrypt: enc, target: "[127.0.0.1]:" + strings.Split(hole, ":")[1],
-					keyPath: keyPath, key: key, timeout: timeout, maxConns: -1})
-				base := settleFDs(d)
+				d := im.start(t, spipedtest.Opts{Encrypt: enc, Target: "[127.0.0.1]:" + strings.Split(hole, ":")[1],
+					KeyPath: keyPath, Key: key, Timeout: timeout, MaxConns: -1})
+				base := spipedtest.SettleFDs(d)
 				for i := range 3 {
-					c, err := net.Dial("tcp4", d.addr())
+					c, err := net.Dial("tcp4", d.Addr())
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -902,17 +903,17 @@ func TestTargetBlackHole(t *testing.T) {
 						// An honest client: its handshake may finish
 						// while the daemon's connect to the target hangs.
 						c.SetDeadline(time.Now().Add(10 * time.Second))
-						p := newPeer(c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("hole ", i))})
-						p.handshake(false)
+						p := spipedtest.NewPeer(c, true, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, fmt.Sprint("hole ", i))})
+						p.Handshake(false)
 					}
-					_, ended := drain(c, 10*time.Second)
+					_, ended := spipedtest.Drain(c, 10*time.Second)
 					took := time.Since(start)
 					c.Close()
 					if !ended || took > 8*timeout {
 						t.Errorf("connection %d through a black-holed target ended %v after %v; want about -o %v", i, ended, took, timeout)
 					}
 				}
-				waitFDs(t, d, base)
+				spipedtest.WaitFDs(t, d, base)
 			})
 		}
 	}

@@ -47,39 +47,39 @@ func ownProcessParallel(t *testing.T, im impl) {
 
 // relayedTunnel is client -> e -> toD (relay) -> d -> toTarget (relay) -> target.
 type relayedTunnel struct {
-	e, d          *daemon
+	e, d          *spipedtest.Daemon
 	toD, toTarget *spipedtest.Relay
 	keyPath       string
 	key           []byte
 }
 
-func startRelayedTunnel(t testing.TB, im impl, target string, o daemonOpts) *relayedTunnel {
+func startRelayedTunnel(t testing.TB, im impl, target string, o spipedtest.Opts) *relayedTunnel {
 	t.Helper()
-	keyPath, key := keyFile(t, []byte("timing tests' shared key"))
-	o.keyPath, o.key = keyPath, key
+	keyPath, key := spipedtest.KeyFile(t, []byte("timing tests' shared key"))
+	o.KeyPath, o.Key = keyPath, key
 	tn := &relayedTunnel{keyPath: keyPath, key: key}
-	tn.toTarget = startRelay(t, dialSpec(target), relayDelay)
+	tn.toTarget = spipedtest.StartRelay(t, spipedtest.DialAddr(target), relayDelay)
 	od := o
-	od.encrypt, od.target = false, specOfAddr(tn.toTarget.Addr())
+	od.Encrypt, od.Target = false, spipedtest.SpecOfAddr(tn.toTarget.Addr())
 	tn.d = im.start(t, od)
-	tn.toD = startRelay(t, tn.d.addr(), relayDelay)
+	tn.toD = spipedtest.StartRelay(t, tn.d.Addr(), relayDelay)
 	oe := o
-	oe.encrypt, oe.target = true, specOfAddr(tn.toD.Addr())
+	oe.Encrypt, oe.Target = true, spipedtest.SpecOfAddr(tn.toD.Addr())
 	tn.e = im.start(t, oe)
 	return tn
 }
 
 // through opens a client connection to -e and returns it with the target's
 // side of the same connection.
-func (tn *relayedTunnel) through(t *testing.T, tl *hostileServer) (c, tc net.Conn) {
+func (tn *relayedTunnel) through(t *testing.T, tl *spipedtest.HostileServer) (c, tc net.Conn) {
 	t.Helper()
-	c, err := net.Dial("tcp4", tn.e.addr())
+	c, err := net.Dial("tcp4", tn.e.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(30 * time.Second))
-	tc = tl.next(t)
+	tc = tl.Next(t)
 	t.Cleanup(func() { tc.Close() })
 	tc.SetDeadline(time.Now().Add(30 * time.Second))
 	return c, tc
@@ -100,7 +100,7 @@ func exchange(t *testing.T, c net.Conn, msg string) {
 // echoBack copies tc back to itself until EOF, then half-closes it.
 func echoBack(tc net.Conn) {
 	io.Copy(tc, tc)
-	closeWrite(tc)
+	spipedtest.CloseWrite(tc)
 }
 
 // The whole tunnel with 25 ms on each encrypted hop and on the target hop:
@@ -108,21 +108,21 @@ func echoBack(tc net.Conn) {
 // the target answer after the client's EOF, and a reset from the client
 // ends the target's connection and leaves no descriptor behind.
 func TestTimingRelayedTunnel(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		t.Run(im.name, func(t *testing.T) {
 			ownProcessParallel(t, im)
-			tl := newHostileServer(t)
-			tn := startRelayedTunnel(t, im, tl.spec(), daemonOpts{maxConns: -1})
+			tl := spipedtest.NewHostileServer(t)
+			tn := startRelayedTunnel(t, im, tl.Spec(), spipedtest.Opts{MaxConns: -1})
 			// Warm up, then take the baselines.
 			c, tc := tn.through(t, tl)
 			go echoBack(tc)
 			exchange(t, c, "warm-up")
-			closeWrite(c)
-			if got, ended := drain(c, 10*time.Second); len(got) != 0 || !ended {
+			spipedtest.CloseWrite(c)
+			if got, ended := spipedtest.Drain(c, 10*time.Second); len(got) != 0 || !ended {
 				t.Fatalf("warm-up: %q after the echo, ended %v", got, ended)
 			}
-			baseE, baseD := settleFDs(tn.e), settleFDs(tn.d)
+			baseE, baseD := spipedtest.SettleFDs(tn.e), spipedtest.SettleFDs(tn.d)
 
 			t.Run("echo", func(t *testing.T) {
 				c, tc := tn.through(t, tl)
@@ -136,8 +136,8 @@ func TestTimingRelayedTunnel(t *testing.T) {
 						t.Errorf("round trip %d took %v; the relays alone hold %v", i, rtt, 4*relayDelay)
 					}
 				}
-				closeWrite(c)
-				if got, ended := drain(c, 10*time.Second); len(got) != 0 || !ended {
+				spipedtest.CloseWrite(c)
+				if got, ended := spipedtest.Drain(c, 10*time.Second); len(got) != 0 || !ended {
 					t.Errorf("after the echoes: %q more, ended %v; want a clean EOF", got, ended)
 				}
 			})
@@ -145,10 +145,10 @@ func TestTimingRelayedTunnel(t *testing.T) {
 			t.Run("bulk", func(t *testing.T) {
 				c, tc := tn.through(t, tl)
 				go echoBack(tc)
-				data := make([]byte, envInt("SPIPED_TIMING_BULK", 4<<20))
+				data := make([]byte, spipedtest.EnvInt("SPIPED_TIMING_BULK", 4<<20))
 				spipedtest.FillRandom(seed, "timing bulk "+im.name, data)
 				start := time.Now()
-				if err := echoConn(c, data, 2, 32<<10, newRand(seed, "timing bulk pattern"), 30*time.Second); err != nil {
+				if err := echoConn(c, data, 2, 32<<10, spipedtest.NewRand(seed, "timing bulk pattern"), 30*time.Second); err != nil {
 					t.Fatal(err)
 				}
 				t.Logf("%d bytes echoed through two 25 ms hops in %v", len(data), time.Since(start).Round(time.Millisecond))
@@ -165,14 +165,14 @@ func TestTimingRelayedTunnel(t *testing.T) {
 					}
 					s := sha256.Sum256(got)
 					_, err = fmt.Fprintf(tc, "target read %d bytes, sha256 %x", len(got), s[:8])
-					closeWrite(tc)
+					spipedtest.CloseWrite(tc)
 					answered <- err
 				}()
 				data := bytes.Repeat([]byte("half-close "), 20000)
 				if _, err := c.Write(data); err != nil {
 					t.Fatal(err)
 				}
-				closeWrite(c)
+				spipedtest.CloseWrite(c)
 				back, err := io.ReadAll(c)
 				s := sha256.Sum256(data)
 				want := fmt.Sprintf("target read %d bytes, sha256 %x", len(data), s[:8])
@@ -191,14 +191,14 @@ func TestTimingRelayedTunnel(t *testing.T) {
 					t.Fatalf("target read before the reset: %v", err)
 				}
 				start := time.Now()
-				resetClose(c)
-				if _, ended := drain(tc, 10*time.Second); !ended {
+				spipedtest.ResetClose(c)
+				if _, ended := spipedtest.Drain(tc, 10*time.Second); !ended {
 					t.Fatal("the target's connection did not end within 10 s of the client's reset")
 				}
 				t.Logf("the target's connection ended %v after the client's reset", time.Since(start).Round(time.Millisecond))
 				tc.Close()
-				waitFDs(t, tn.e, baseE)
-				waitFDs(t, tn.d, baseD)
+				spipedtest.WaitFDs(t, tn.e, baseE)
+				spipedtest.WaitFDs(t, tn.d, baseD)
 			})
 		})
 	}
@@ -207,16 +207,16 @@ func TestTimingRelayedTunnel(t *testing.T) {
 // SIGTERM with a transfer in flight through relayed binaries: the transfer
 // completes intact and both daemons exit 0.
 func TestTimingRelayedSIGTERM(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		if im.name == "engine" {
 			continue // a signal needs a process of its own
 		}
 		t.Run(im.name, func(t *testing.T) {
 			ownProcessParallel(t, im)
-			echo := newEcho(t, "")
-			tn := startRelayedTunnel(t, im, echo.spec(), daemonOpts{maxConns: -1})
-			size := envInt("SPIPED_TIMING_SIGTERM_BYTES", 8<<20)
+			echo := spipedtest.NewEcho(t, "")
+			tn := startRelayedTunnel(t, im, echo.Spec(), spipedtest.Opts{MaxConns: -1})
+			size := spipedtest.EnvInt("SPIPED_TIMING_SIGTERM_BYTES", 8<<20)
 			sigtermMidTransfer(t, tn.e, tn.d, size, seed, "timing sigterm", nil)
 		})
 	}
@@ -227,7 +227,7 @@ func TestTimingRelayedSIGTERM(t *testing.T) {
 // truncated packet and handshake attacks must fail the same way when every
 // byte of theirs arrives a round trip later than on loopback.
 func TestTimingHostileRelayed(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	picked := map[string]bool{
 		"flip-byte-0-bit-0": true, "flip-byte-1027-bit-3": true, "flip-byte-1059-bit-3": true,
 		"replayed": true, "reordered": true, "length-0": true, "garbage-200KB": true,
@@ -248,7 +248,7 @@ func TestTimingHostileRelayed(t *testing.T) {
 				r := newRig(t, im, enc, rigOpts{maxConns: -1, relay: relayDelay}, seed)
 				for _, a := range attacks {
 					s := r.open()
-					if err := s.p.handshake(false); err != nil {
+					if err := s.p.Handshake(false); err != nil {
 						t.Fatalf("%s: handshake: %v", a.name, err)
 					}
 					s.genuine("G0")
@@ -261,34 +261,36 @@ func TestTimingHostileRelayed(t *testing.T) {
 				// A packet cut short by EOF: the genuine packets
 				// before it arrive, then a clean EOF.
 				s := r.open()
-				if err := s.p.handshake(false); err != nil {
+				if err := s.p.Handshake(false); err != nil {
 					t.Fatal(err)
 				}
 				s.genuine("G0")
-				s.write(s.p.sealNext([]byte("TRUNCATED"))[:700])
-				closeWrite(s.p.conn)
+				s.write(s.p.SealNext([]byte("TRUNCATED"))[:700])
+				spipedtest.CloseWrite(s.p.Conn)
 				if enc {
-					closeWrite(s.plain)
+					spipedtest.CloseWrite(s.plain)
 				}
 				if got, clean := s.finish(); !bytes.Equal(got, s.sent) || !clean {
 					t.Errorf("truncated packet: plaintext side got %q (clean EOF %v); want %q then a clean EOF", got, clean, s.sent)
 				}
 				// Handshake attacks.
 				s = r.open()
-				attackDH(s, func(p *peer) []byte {
-					m := dhMessage(p.genY(false), p.ourMACKey())
-					m[dhLen+7] ^= 0x10
+				attackDH(s, func(p *spipedtest.Peer) []byte {
+					m := spipedtest.DHMessage(p.GenY(false), p.OurMACKey())
+					m[spipedtest.DHLen+7] ^= 0x10
 					return m
 				}, nil)
 				s.expectOnly("bad-DH-MAC")
 				s = r.open()
-				attackDH(s, func(p *peer) []byte { return dhMessage(pad256(group14P), p.ourMACKey()) }, make([]byte, dhLen))
+				attackDH(s, func(p *spipedtest.Peer) []byte {
+					return spipedtest.DHMessage(spipedtest.Pad256(spipedtest.Group14P()), p.OurMACKey())
+				}, make([]byte, spipedtest.DHLen))
 				s.expectOnly("y-equals-p")
 				s = r.open()
-				if err := s.p.nonces(); err != nil {
+				if err := s.p.Nonces(); err != nil {
 					t.Fatal(err)
 				}
-				s.write(randBytes(newRand(seed, "relayed garbage after nonce"), 200<<10))
+				s.write(spipedtest.RandBytes(spipedtest.NewRand(seed, "relayed garbage after nonce"), 200<<10))
 				s.expectOnly("garbage-after-nonce")
 				r.after()
 			})
@@ -441,10 +443,10 @@ func (c *canary) check(t testing.TB, who string) {
 // engine's standard input is this process's descriptor 0, so for it c's
 // read end is put there (non-blocking, so that an engine that reads it
 // cannot freeze the test binary) until the end of t.
-func startWithCanary(t testing.TB, im impl, o daemonOpts, c *canary) *daemon {
+func startWithCanary(t testing.TB, im impl, o spipedtest.Opts, c *canary) *spipedtest.Daemon {
 	t.Helper()
 	if im.name != "engine" {
-		o.stdin = c.r
+		o.Stdin = c.r
 		return im.start(t, o)
 	}
 	saved, err := unix.FcntlInt(0, unix.F_DUPFD_CLOEXEC, 3)
@@ -505,31 +507,31 @@ func (e early) run(addr string, key []byte, rnd io.Reader) (res earlyResult) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
-	p := newPeer(c, true, key, rnd)
-	if err := p.handshake(false); err != nil {
+	p := spipedtest.NewPeer(c, true, key, rnd)
+	if err := p.Handshake(false); err != nil {
 		res.err = fmt.Errorf("handshake: %w", err)
 		return
 	}
 	res.hsDone = time.Now()
 	time.Sleep(e.pause)
 	if e.reset {
-		resetClose(c)
+		spipedtest.ResetClose(c)
 		return
 	}
 	if e.msg != "" {
-		if res.err = p.sendData([]byte(e.msg)); res.err != nil {
+		if res.err = p.SendData([]byte(e.msg)); res.err != nil {
 			return
 		}
 	}
-	closeWrite(c)
-	res.back, res.err = p.readData()
+	spipedtest.CloseWrite(c)
+	res.back, res.err = p.ReadData()
 	return
 }
 
 // runEarly holds st (the target of the -d d, answered by rp), plays the
 // cases at once and checks that each delivered exactly its bytes and its
 // EOF once the connect completed, and got the target's answer.
-func runEarly(t *testing.T, d *daemon, st *spipedtest.SlowTarget, rp *replier, key []byte, seed uint64, cases ...early) {
+func runEarly(t *testing.T, d *spipedtest.Daemon, st *spipedtest.SlowTarget, rp *replier, key []byte, seed uint64, cases ...early) {
 	t.Helper()
 	from := len(rp.wait(0, 0))
 	hold(t, st)
@@ -540,7 +542,7 @@ func runEarly(t *testing.T, d *daemon, st *spipedtest.SlowTarget, rp *replier, k
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = e.run(d.addr(), key, &lockedRand{r: newRand(seed, "early "+e.name)})
+			results[i] = e.run(d.Addr(), key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, "early "+e.name)})
 		}()
 	}
 	wg.Wait()
@@ -548,7 +550,7 @@ func runEarly(t *testing.T, d *daemon, st *spipedtest.SlowTarget, rp *replier, k
 	for i, e := range cases {
 		res := results[i]
 		if res.hsDone.IsZero() {
-			t.Errorf("%s, %s: %v", d.name, e.name, res.err)
+			t.Errorf("%s, %s: %v", d.Name, e.name, res.err)
 			continue
 		}
 		if e.reset {
@@ -556,7 +558,7 @@ func runEarly(t *testing.T, d *daemon, st *spipedtest.SlowTarget, rp *replier, k
 		}
 		want++
 		if reply := fmt.Sprintf("got %d bytes", len(e.msg)); res.err != nil || string(res.back) != reply {
-			t.Errorf("%s, %s: the client got %q, %v; want the target's %q and a clean EOF", d.name, e.name, res.back, res.err, reply)
+			t.Errorf("%s, %s: the client got %q, %v; want the target's %q and a clean EOF", d.Name, e.name, res.back, res.err, reply)
 		}
 	}
 	recs := rp.wait(from+want, 5*time.Second)[from:]
@@ -571,14 +573,14 @@ func runEarly(t *testing.T, d *daemon, st *spipedtest.SlowTarget, rp *replier, k
 			}
 		}
 		if len(match) == 0 || (e.msg != "" && len(match) > 1) {
-			t.Errorf("%s, %s: %d target connections received exactly %q and a clean EOF; want one", d.name, e.name, len(match), e.msg)
+			t.Errorf("%s, %s: %d target connections received exactly %q and a clean EOF; want one", d.Name, e.name, len(match), e.msg)
 			continue
 		}
 		// The premise: the client acted while the connect was held.
 		r := match[0]
 		if r.at.Sub(start) < heldAtLeast || !results[i].hsDone.Add(e.pause).Before(r.at) {
 			t.Errorf("%s, %s: handshake done after %v, target connection accepted after %v: the connect was not held while the client acted",
-				d.name, e.name, results[i].hsDone.Sub(start), r.at.Sub(start))
+				d.Name, e.name, results[i].hsDone.Sub(start), r.at.Sub(start))
 		}
 	}
 	for _, r := range recs {
@@ -587,17 +589,17 @@ func runEarly(t *testing.T, d *daemon, st *spipedtest.SlowTarget, rp *replier, k
 			ok = ok || string(r.data) == e.msg
 		}
 		if !ok {
-			t.Errorf("%s: a target connection received %q, which no client sent", d.name, clip(r.data))
+			t.Errorf("%s: a target connection received %q, which no client sent", d.Name, clip(r.data))
 		}
 	}
 }
 
 // honestAfter runs one connection through the -d d with no hold.
-func honestAfter(t *testing.T, d *daemon, key []byte, seed uint64) {
+func honestAfter(t *testing.T, d *spipedtest.Daemon, key []byte, seed uint64) {
 	t.Helper()
-	res := early{name: "honest", msg: "ping"}.run(d.addr(), key, &lockedRand{r: newRand(seed, "honest after")})
+	res := early{name: "honest", msg: "ping"}.run(d.Addr(), key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, "honest after")})
 	if res.err != nil || string(res.back) != "got 4 bytes" {
-		t.Errorf("%s: an ordinary connection afterwards got %q, %v; want \"got 4 bytes\"", d.name, res.back, res.err)
+		t.Errorf("%s: an ordinary connection afterwards got %q, %v; want \"got 4 bytes\"", d.Name, res.back, res.err)
 	}
 }
 
@@ -606,17 +608,17 @@ func honestAfter(t *testing.T, d *daemon, key []byte, seed uint64) {
 // to the target is still in progress: once the connect completes the
 // target receives exactly their bytes and EOF, and its answer comes back.
 func TestTimingEarlyDataDecrypt(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		t.Run(im.name, func(t *testing.T) {
 			ownProcessParallel(t, im)
 			rp := &replier{}
 			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle})
-			keyPath, key := keyFile(t, []byte("early data key"))
+			keyPath, key := spipedtest.KeyFile(t, []byte("early data key"))
 			cn := newCanary(t)
-			d := startWithCanary(t, im, daemonOpts{target: specOfAddr(st.Addr()), keyPath: keyPath, key: key, maxConns: -1}, cn)
+			d := startWithCanary(t, im, spipedtest.Opts{Target: spipedtest.SpecOfAddr(st.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1}, cn)
 			runEarly(t, d, st, rp, key, seed, earlyData, earlyDataLater)
-			cn.check(t, d.name)
+			cn.check(t, d.Name)
 		})
 	}
 }
@@ -626,22 +628,22 @@ func TestTimingEarlyDataDecrypt(t *testing.T) {
 // after the connect and the handshake, the data reaches the target intact,
 // then EOF, and the answer comes back.
 func TestTimingEarlyDataEncrypt(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		t.Run(im.name, func(t *testing.T) {
 			ownProcessParallel(t, im)
 			rp := &replier{}
 			target := newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle}) // never held
-			keyPath, key := keyFile(t, []byte("early data key"))
-			d := im.start(t, daemonOpts{target: specOfAddr(target.Addr()), keyPath: keyPath, key: key, maxConns: -1})
-			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Upstream: d.addr()})
+			keyPath, key := spipedtest.KeyFile(t, []byte("early data key"))
+			d := im.start(t, spipedtest.Opts{Target: spipedtest.SpecOfAddr(target.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1})
+			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Upstream: d.Addr()})
 			cn := newCanary(t)
-			e := startWithCanary(t, im, daemonOpts{encrypt: true, target: specOfAddr(st.Addr()), keyPath: keyPath, key: key, maxConns: -1}, cn)
+			e := startWithCanary(t, im, spipedtest.Opts{Encrypt: true, Target: spipedtest.SpecOfAddr(st.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1}, cn)
 			hold(t, st)
 			data := append([]byte("hello"), make([]byte, 64<<10)...)
 			spipedtest.FillRandom(seed, "early -e", data[5:])
 			start := time.Now()
-			c, err := net.Dial("tcp4", e.addr())
+			c, err := net.Dial("tcp4", e.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -650,26 +652,26 @@ func TestTimingEarlyDataEncrypt(t *testing.T) {
 			if _, err := c.Write(data); err != nil {
 				t.Fatal(err)
 			}
-			closeWrite(c)
+			spipedtest.CloseWrite(c)
 			back, err := io.ReadAll(c)
 			want := fmt.Sprintf("got %d bytes", len(data))
 			if err != nil || string(back) != want {
-				t.Errorf("%s: the client got %q, %v; want %q and a clean EOF", e.name, back, err, want)
+				t.Errorf("%s: the client got %q, %v; want %q and a clean EOF", e.Name, back, err, want)
 			}
 			recs := rp.wait(1, 5*time.Second)
 			if len(recs) != 1 {
-				t.Fatalf("%s: the target accepted %d connections; want 1", e.name, len(recs))
+				t.Fatalf("%s: the target accepted %d connections; want 1", e.Name, len(recs))
 			}
 			r := recs[0]
 			if !bytes.Equal(r.data, data) || r.err != nil {
 				t.Errorf("%s: the target received %d bytes (intact %v, end: %v); want the %d sent and a clean EOF",
-					e.name, len(r.data), bytes.Equal(r.data, data), r.err, len(data))
+					e.Name, len(r.data), bytes.Equal(r.data, data), r.err, len(data))
 			}
 			t.Logf("target connection accepted %v after the client sent", r.at.Sub(start).Round(time.Millisecond))
 			if r.at.Sub(start) < heldAtLeast {
 				t.Errorf("-e's connect was not held: the test proved nothing")
 			}
-			cn.check(t, e.name)
+			cn.check(t, e.Name)
 		})
 	}
 }
@@ -680,22 +682,22 @@ func TestTimingEarlyDataEncrypt(t *testing.T) {
 // connection after them, the bytes are all still in the pipe, the daemon
 // still serves, and its descriptors are back to their baseline.
 func TestTimingStdinUntouched(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		t.Run(im.name, func(t *testing.T) {
 			ownProcessParallel(t, im)
 			rp := &replier{}
 			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle})
-			keyPath, key := keyFile(t, []byte("stdin key"))
+			keyPath, key := spipedtest.KeyFile(t, []byte("stdin key"))
 			cn := newCanary(t)
-			d := startWithCanary(t, im, daemonOpts{target: specOfAddr(st.Addr()), keyPath: keyPath, key: key, maxConns: -1}, cn)
+			d := startWithCanary(t, im, spipedtest.Opts{Target: spipedtest.SpecOfAddr(st.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1}, cn)
 			honestAfter(t, d, key, seed) // warm-up
-			base := settleFDs(d)
+			base := spipedtest.SettleFDs(d)
 			runEarly(t, d, st, rp, key, seed, earlyData, earlyDataLater, earlyFIN, earlyReset)
-			cn.check(t, d.name)
+			cn.check(t, d.Name)
 			honestAfter(t, d, key, seed)
-			cn.check(t, d.name)
-			waitFDs(t, d, base)
+			cn.check(t, d.Name)
+			spipedtest.WaitFDs(t, d, base)
 		})
 	}
 }
@@ -727,7 +729,7 @@ func needStrace(t *testing.T) string {
 // start-up, before the listen, which is fine. The reference is the control
 // that shows the check passes a correct daemon.
 func TestTimingStraceNoStdio(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	strace := needStrace(t)
 	for _, im := range hostileImpls() {
 		if im.name == "engine" {
@@ -737,25 +739,25 @@ func TestTimingStraceNoStdio(t *testing.T) {
 			ownProcessParallel(t, im)
 			rp := &replier{}
 			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle})
-			keyPath, key := keyFile(t, []byte("strace key"))
+			keyPath, key := spipedtest.KeyFile(t, []byte("strace key"))
 			cn := newCanary(t)
 			trace := filepath.Join(t.TempDir(), "strace.out")
-			d := im.start(t, daemonOpts{target: specOfAddr(st.Addr()), keyPath: keyPath, key: key, maxConns: -1, stdin: cn.r,
-				wrap: []string{strace, "-f", "-qq", "-e", "trace=%desc,%network", "-o", trace}})
+			d := im.start(t, spipedtest.Opts{Target: spipedtest.SpecOfAddr(st.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1, Stdin: cn.r,
+				Wrap: []string{strace, "-f", "-qq", "-e", "trace=%desc,%network", "-o", trace}})
 			runEarly(t, d, st, rp, key, seed, earlyData, earlyDataLater, earlyFIN, earlyReset)
 			honestAfter(t, d, key, seed)
-			cn.check(t, d.name)
+			cn.check(t, d.Name)
 			// Stop the daemon so that strace has written everything;
 			// one frozen in a read kills the signal's drain, so it is
 			// killed after a while and its trace still read.
-			syscall.Kill(d.pid, syscall.SIGTERM)
+			syscall.Kill(d.Pid, syscall.SIGTERM)
 			select {
-			case <-d.exited:
+			case <-d.Exited:
 			case <-time.After(5 * time.Second):
-				t.Errorf("%s under strace still running 5 s after SIGTERM", d.name)
-				syscall.Kill(d.pid, syscall.SIGKILL)
+				t.Errorf("%s under strace still running 5 s after SIGTERM", d.Name)
+				syscall.Kill(d.Pid, syscall.SIGKILL)
 				select {
-				case <-d.exited:
+				case <-d.Exited:
 				case <-time.After(5 * time.Second):
 					t.Fatalf("strace still running 5 s after its tracee was killed")
 				}
@@ -773,7 +775,7 @@ func TestTimingStraceNoStdio(t *testing.T) {
 				if len(uses) > 10 {
 					uses = append(uses[:10], fmt.Sprintf("... and %d more", len(uses)-10))
 				}
-				t.Errorf("%s named its standard descriptors after listening:\n  %s", d.name, strings.Join(uses, "\n  "))
+				t.Errorf("%s named its standard descriptors after listening:\n  %s", d.Name, strings.Join(uses, "\n  "))
 			}
 		})
 	}
