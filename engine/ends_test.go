@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiped-go/spiped/internal/spipedtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -94,8 +95,8 @@ func tamper(t *testing.T, upstream string, at int64) string {
 func TestEndCauses(t *testing.T) {
 	key := sha256.Sum256([]byte("causes"))
 	other := sha256.Sum256([]byte("another key"))
-	echoSpec := service(t, echo)
-	closedSpec, _ := freeAddr(t, tcp4, "closed")
+	echoSpec := service(t, spipedtest.EchoConn)
+	closedSpec := spipedtest.FreeSpec(t)
 
 	type setup struct {
 		e, d   Config
@@ -160,7 +161,7 @@ func TestEndCauses(t *testing.T) {
 			var elog, dlog endLog
 			s := tc.setup
 			if s.target == "" {
-				s.target = fmt.Sprintf("[127.0.0.1]:%d", slowTarget(t, echo).Port)
+				s.target = fmt.Sprintf("[127.0.0.1]:%d", slowTarget(t, spipedtest.EchoConn).Port)
 			}
 			s.d.OnEnd, s.e.OnEnd = dlog.add, elog.add
 			if s.e.Key == ([32]byte{}) {
@@ -244,7 +245,7 @@ func TestEndRecord(t *testing.T) {
 // the key it started with.
 func TestSetKey(t *testing.T) {
 	k1, k2 := sha256.Sum256([]byte("first")), sha256.Sum256([]byte("second"))
-	echoSpec := service(t, echo)
+	echoSpec := service(t, spipedtest.EchoConn)
 	d, dspec, _ := startOurs(t, Config{Key: k1}, tcp4, echoSpec)
 	_, _, old := startOurs(t, Config{Encrypt: true, Key: k1}, tcp4, dspec)
 	_, _, fresh := startOurs(t, Config{Encrypt: true, Key: k2}, tcp4, dspec)
@@ -338,7 +339,7 @@ func TestListenFD(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := sha256.Sum256([]byte("activated"))
-	_, dspec, _ := startOurs(t, Config{Key: key}, tcp4, service(t, echo))
+	_, dspec, _ := startOurs(t, Config{Key: key}, tcp4, service(t, spipedtest.EchoConn))
 	tgt, _ := Resolve(dspec)
 	srv, err := Listen(Config{Encrypt: true, Key: key, TargetAddrs: tgt, Target: dspec, ListenFD: fd})
 	if err != nil {
@@ -365,9 +366,10 @@ func TestListenFD(t *testing.T) {
 // the -n limit is still reported.
 func TestLimitReportsClientsArrivingTogether(t *testing.T) {
 	var elog endLog
-	spec, dial := freeAddr(t, tcp4, "limit")
+	spec := spipedtest.FreeSpec(t)
+	dial := spipedtest.DialAddr(spec)
 	src, _ := Resolve(spec)
-	tgt, _ := Resolve(service(t, echo))
+	tgt, _ := Resolve(service(t, spipedtest.EchoConn))
 	srv, err := Listen(Config{Encrypt: true, Source: src[0], TargetAddrs: tgt, MaxConns: 1, OnEnd: elog.add, Warn: func(string) {}})
 	if err != nil {
 		t.Fatal(err)

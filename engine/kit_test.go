@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -25,69 +24,23 @@ func hostileImpls() []impl {
 	}
 }
 
+// startEngine runs our engine in process (engine.ServeForTest) with the
+// configuration o describes.
 func startEngine(t testing.TB, o spipedtest.Opts) *spipedtest.Daemon {
 	t.Helper()
 	spipedtest.NeedProc(t)
-	var lastErr error
-	for range 5 {
-		spec := o.Source
-		if spec == "" {
-			spec = spipedtest.FreeSpec(t)
-		}
-		src, err := engine.Resolve(spec)
-		if err != nil {
-			t.Fatalf("Resolve(%q): %v", spec, err)
-		}
-		tgt, err := engine.Resolve(o.Target)
-		if err != nil {
-			t.Fatalf("Resolve(%q): %v", o.Target, err)
-		}
-		var key [32]byte
-		copy(key[:], o.Key)
-		timeout := o.Timeout
-		if timeout == 0 {
-			timeout = 5 * time.Second
-		}
-		maxConns := o.MaxConns
-		if maxConns < 0 {
-			maxConns = 100
-		}
-		srv, err := engine.Listen(engine.Config{
-			Encrypt:     o.Encrypt,
-			Source:      src[0],
-			Target:      o.Target,
-			TargetAddrs: tgt,
-			Key:         key,
-			Fast:        o.Fast,
-			RequireFS:   o.RequireFS,
-			MaxConns:    maxConns,
-			Timeout:     timeout,
-			Warn:        func(string) {},
-		})
-		if err != nil {
-			lastErr = err
-			if o.Source != "" {
-				break
-			}
-			continue
-		}
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve() }()
-		d := &spipedtest.Daemon{Name: "engine", Spec: spec, Stats: func() any { return srv.Stats() }}
-		var once sync.Once
-		d.Stop = func() {
-			once.Do(func() {
-				srv.Shutdown()
-				select {
-				case <-served:
-				case <-time.After(10 * time.Second):
-					t.Errorf("engine: Serve did not return within 10 s of Shutdown")
-				}
-			})
-		}
-		t.Cleanup(d.Stop)
-		return d
+	var key [32]byte
+	copy(key[:], o.Key)
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Second
 	}
-	t.Fatalf("engine.Listen: %v", lastErr)
-	return nil
+	maxConns := o.MaxConns
+	if maxConns < 0 {
+		maxConns = 100
+	}
+	_, d := engine.ServeForTest(t, engine.Config{Encrypt: o.Encrypt, Target: o.Target, Key: key,
+		Fast: o.Fast, RequireFS: o.RequireFS, MaxConns: maxConns, Timeout: timeout,
+		Warn: func(string) {}}, o.Source)
+	return d
 }

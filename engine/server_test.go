@@ -65,7 +65,7 @@ func TestMaxConnsHoldsSecond(t *testing.T) {
 	var mu sync.Mutex
 	var warnings []string
 	warn := func(m string) { mu.Lock(); warnings = append(warnings, m); mu.Unlock() }
-	e, _, addr := ourTunnel(t, Config{MaxConns: 1, Warn: warn}, Config{}, service(t, echo))
+	e, _, addr := ourTunnel(t, Config{MaxConns: 1, Warn: warn}, Config{}, service(t, spipedtest.EchoConn))
 	first := dialTCP(t, addr)
 	roundTrip(t, first, "first")
 	second := dialTCP(t, addr)
@@ -93,7 +93,7 @@ func TestMaxConnsHoldsSecond(t *testing.T) {
 }
 
 func TestTimeoutDropsSilentPeer(t *testing.T) {
-	d, _, ddial := startOurs(t, Config{Key: sha256.Sum256(nil), Timeout: 150 * time.Millisecond}, tcp4, service(t, echo))
+	d, _, ddial := startOurs(t, Config{Key: sha256.Sum256(nil), Timeout: 150 * time.Millisecond}, tcp4, service(t, spipedtest.EchoConn))
 	c := dialTCP(t, ddial)
 	defer c.Close()
 	start := time.Now()
@@ -147,7 +147,7 @@ func TestTimeoutDropsUnreachableTarget(t *testing.T) {
 }
 
 func TestShutdownDrainsInFlight(t *testing.T) {
-	e, d, addr := ourTunnel(t, Config{}, Config{}, service(t, echo))
+	e, d, addr := ourTunnel(t, Config{}, Config{}, service(t, spipedtest.EchoConn))
 	c := dialTCP(t, addr)
 	defer c.Close()
 	roundTrip(t, c, "before shutdown")
@@ -184,8 +184,8 @@ func TestEMFILEPausesAccepting(t *testing.T) {
 		emfileChild()
 		return
 	}
-	target := service(t, echo)
-	dspec, _ := freeAddr(t, tcp4, "d")
+	target := service(t, spipedtest.EchoConn)
+	dspec := spipedtest.FreeSpec(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILEPausesAccepting$")
 	cmd.Env = append(os.Environ(), "ENGINE_EMFILE_CHILD="+dspec+" "+target)
 	var stderr spipedtest.SyncBuffer
@@ -293,11 +293,11 @@ func setRlim[T ~int64 | ~uint64](field *T, v int) {
 
 // Re-resolution that fails keeps the addresses found before.
 func TestReResolveFailureKeepsTargets(t *testing.T) {
-	echoAddrs, err := Resolve(service(t, echo))
+	echoAddrs, err := Resolve(service(t, spipedtest.EchoConn))
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, _ := freeAddr(t, tcp4, "d")
+	spec := spipedtest.FreeSpec(t)
 	src, _ := Resolve(spec)
 	srv, err := Listen(Config{Source: src[0], Target: "nonexistent.invalid:1", TargetAddrs: echoAddrs,
 		Fast: true, ReResolve: 10 * time.Millisecond, Key: sha256.Sum256([]byte("k"))})
@@ -338,7 +338,7 @@ func TestUnixListenerKeepsExistingPath(t *testing.T) {
 // loop resume accepting on the first, and every byte arrives.
 func TestManyLoops(t *testing.T) {
 	e, d, addr := ourTunnel(t, Config{Loops: 3, MaxConns: 4, Warn: func(string) {}},
-		Config{Loops: 3}, service(t, echo))
+		Config{Loops: 3}, service(t, spipedtest.EchoConn))
 	const conns = 12
 	errs := make(chan error, conns)
 	for i := range conns {

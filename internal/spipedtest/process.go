@@ -148,8 +148,3 @@ func StartProcess(t testing.TB, name, bin string, o Opts) *Daemon {
 		}
 	}
 }
-
-// waitListening waits until something listens on spec's port. It asks
-// ss(8), which filters in the kernel, and falls back to /proc/net/tcp, which
-// lists every socket (slow when a test run leaves tens of thousands in
-// TIME_WAIT). Neither makes a probe connection, which a daemon would serve.

@@ -83,7 +83,7 @@ func TestHarnessVectors(t *testing.T) {
 // driveHandshake runs a cipher.Handshake over c and returns the bytes read
 
 // The hostile peer's y computations are only as good as the prime.
-func TestGroup14Prime(t *testing.T) {
+func TestHarnessPrime(t *testing.T) {
 	if Group14P().BitLen() != 2048 || !Group14P().ProbablyPrime(8) {
 		t.Fatal("group14P is not the 2048-bit MODP prime")
 	}
