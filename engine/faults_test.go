@@ -794,56 +794,6 @@ func sigtermMidTransfer(t *testing.T, e, d *spipedtest.Daemon, size int, seed ui
 	}
 }
 
-// At the -n limit the daemon stops accepting: a further client waits in the
-// kernel's backlog without being served, and is served once a slot frees.
-func TestMaxConnsQueue(t *testing.T) {
-	seed := spipedtest.Seed(t)
-	const limit = 3
-	for _, im := range []impl{{"engine", startEngine}, {"reference", spipedtest.StartReference}} {
-		t.Run(im.name, func(t *testing.T) {
-			keyPath, key := spipedtest.KeyFile(t, []byte("max conns"))
-			s := spipedtest.NewSink(t)
-			d := im.start(t, spipedtest.Opts{Target: s.Spec(), KeyPath: keyPath, Key: key, MaxConns: limit, Timeout: 30 * time.Second})
-			var held []*spipedtest.Peer
-			for i := range limit {
-				c, err := net.Dial("tcp4", d.Addr())
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				p := spipedtest.NewPeer(c, true, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, fmt.Sprint("held ", i))})
-				if err := p.Handshake(false); err != nil {
-					t.Fatalf("held connection %d: %v", i, err)
-				}
-				held = append(held, p)
-			}
-			extra, err := net.Dial("tcp4", d.Addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer extra.Close()
-			extra.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-			if n, _ := extra.Read(make([]byte, 32)); n != 0 {
-				t.Fatalf("connection %d was served (%d nonce bytes) although -n is %d", limit+1, n, limit)
-			}
-			// Free a slot: the waiting client is served.
-			spipedtest.CloseWrite(held[0].Conn)
-			held[0].ReadData()
-			held[0].Conn.Close()
-			extra.SetDeadline(time.Now().Add(10 * time.Second))
-			p := spipedtest.NewPeer(extra, true, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, "extra")})
-			if err := p.Handshake(false); err != nil {
-				t.Fatalf("the waiting client was not served after a slot freed: %v", err)
-			}
-			p.SendData([]byte("served"))
-			if !s.WaitBytes(0, len("served"), 5*time.Second) {
-				t.Fatalf("the waiting client's data did not arrive")
-			}
-		})
-	}
-}
-
 // blackHole listens with a full accept queue that nobody drains, so a
 // connect to it hangs (the kernel drops the SYNs) instead of being refused.
 // It returns the address, or "" when the kernel here completes connects anyway.

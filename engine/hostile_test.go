@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiped-go/spiped/engine"
 	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
@@ -633,6 +634,11 @@ func TestHostileSilentClients(t *testing.T) {
 				}
 				if late > 0 || early > 0 {
 					t.Errorf("%d of %d silent clients not dropped within 10 s, %d dropped before %v", late, n, early, timeout)
+				}
+				if r.d.Stats != nil {
+					if st := r.d.Stats().(engine.Stats); st.HandshakeFailures != int64(n) || st.Open != 0 {
+						t.Errorf("after %d silent clients: %d handshake failures counted, %d connections open", n, st.HandshakeFailures, st.Open)
+					}
 				}
 				mu.Lock()
 				for _, c := range peers {
