@@ -319,26 +319,6 @@ func honestAfter(t *testing.T, d *spipedtest.Daemon, key []byte, seed uint64) {
 	}
 }
 
-// Clients of -d send data right after the handshake (at once, and once the
-// daemon's side is surely done) and half-close, while the daemon's connect
-// to the target is still in progress: once the connect completes the
-// target receives exactly their bytes and EOF, and its answer comes back.
-func TestTimingEarlyDataDecrypt(t *testing.T) {
-	seed := spipedtest.Seed(t)
-	for _, im := range hostileImpls() {
-		t.Run(im.name, func(t *testing.T) {
-			ownProcessParallel(t, im)
-			rp := &replier{}
-			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle})
-			keyPath, key := spipedtest.KeyFile(t, []byte("early data key"))
-			cn := newCanary(t)
-			d := startWithCanary(t, im, spipedtest.Opts{Target: spipedtest.SpecOfAddr(st.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1}, cn)
-			runEarly(t, d, st, rp, key, seed, earlyData, earlyDataLater)
-			cn.check(t, d.Name)
-		})
-	}
-}
-
 // A plaintext client of -e sends data the moment it connects, while -e's
 // connect to the -d (behind a slow target) is in progress, and half-closes:
 // after the connect and the handshake, the data reaches the target intact,
@@ -392,12 +372,16 @@ func TestTimingEarlyDataEncrypt(t *testing.T) {
 	}
 }
 
-// The daemon's standard input is an open pipe holding a few bytes, its
-// write end kept open by the test. After clients that send, half-close or
-// reset while the daemon's connect to its target is held, and an ordinary
-// connection after them, the bytes are all still in the pipe, the daemon
-// still serves, and its descriptors are back to their baseline.
-func TestTimingStdinUntouched(t *testing.T) {
+// Clients of -d act while the daemon's connect to its target is still in
+// progress: they send data right after the handshake (at once, and once the
+// daemon's side is surely done) and half-close, half-close alone, or reset.
+// Once the connect completes the target receives exactly their bytes and
+// EOF, and its answer comes back. Meanwhile the daemon's standard input is
+// an open pipe holding a few bytes, its write end kept open by the test:
+// after these clients and an ordinary connection, the bytes are all still
+// in the pipe, the daemon still serves, and its descriptors are back to
+// their baseline.
+func TestTimingEarlyDataDecrypt(t *testing.T) {
 	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		t.Run(im.name, func(t *testing.T) {

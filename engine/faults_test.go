@@ -122,6 +122,21 @@ func warm(t testing.TB, addr string) {
 	}
 }
 
+// sizeMix draws a transfer size from four bands: empty, up to small, up to
+// medium, up to large; cum holds the cumulative percentages of the first
+// three.
+func sizeMix(r *rand.Rand, cum [3]int, small, medium, large int) int {
+	switch x := r.IntN(100); {
+	case x < cum[0]:
+		return 0
+	case x < cum[1]:
+		return 1 + r.IntN(small)
+	case x < cum[2]:
+		return small + 1 + r.IntN(medium-small)
+	}
+	return medium + 1 + r.IntN(large-medium)
+}
+
 // 1,000 concurrent connections with random sizes and write patterns through
 // -e -> -d -> echo; every byte verified.
 func TestLoadConcurrentEcho(t *testing.T) {
@@ -145,17 +160,7 @@ func TestLoadConcurrentEcho(t *testing.T) {
 	plans := make([]plan, conns)
 	var total int64
 	for i := range plans {
-		var size int
-		switch x := r.IntN(100); {
-		case x < 5:
-			size = 0
-		case x < 30:
-			size = 1 + r.IntN(1024)
-		case x < 80:
-			size = 1025 + r.IntN(64<<10)
-		default:
-			size = (64 << 10) + r.IntN(maxLarge-(64<<10)+1)
-		}
+		size := sizeMix(r, [3]int{5, 30, 80}, 1024, 64<<10, maxLarge)
 		plans[i] = plan{size, r.IntN(len(writePatterns)), 1 + r.IntN(64<<10)}
 		total += int64(size)
 	}

@@ -93,6 +93,35 @@ func (r *pipeRig) pump(cond func() bool) {
 	}
 }
 
+// feed writes data to fd in chunks of the sizes next returns, running the
+// loop after each, and returns what arrives on out once it holds want bytes.
+func (r *pipeRig) feed(fd, out int, data []byte, want int, next func() int) []byte {
+	r.t.Helper()
+	var got []byte
+	for off := 0; off < len(data); {
+		n := min(next(), len(data)-off)
+		r.writeAll(fd, data[off:off+n])
+		off += n
+		r.l.poll(0)
+		got, _ = readAvail(out, got)
+	}
+	r.pump(func() bool {
+		got, _ = readAvail(out, got)
+		return len(got) >= want
+	})
+	return got
+}
+
+// idle runs the loop until done holds, then checks that the idle
+// connection holds no batch.
+func (r *pipeRig) idle(done func() bool) {
+	r.t.Helper()
+	r.pump(done)
+	if r.l.pool.Out() != 0 {
+		r.t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
+	}
+}
+
 // writeAll writes p to fd, running the loop whenever the socket is full.
 func (r *pipeRig) writeAll(fd int, p []byte) {
 	r.t.Helper()
@@ -144,27 +173,13 @@ func openAll(t *testing.T, o *cipher.Opener, wire []byte) []byte {
 func TestPipeSealsStream(t *testing.T) {
 	r := newPipeRig(t)
 	data := spipedtest.RandomBytes(1, "", 300_000)
-	var wire []byte
 	chunk := []int{1, 1023, 1024, 1025, 65536, 70000, 5}
-	for off, i := 0, 0; off < len(data); i++ {
-		n := min(chunk[i%len(chunk)], len(data)-off)
-		r.writeAll(r.plain, data[off:off+n])
-		off += n
-		r.l.poll(0)
-		wire, _ = readAvail(r.crypt, wire)
-	}
-	want := (len(data) + 1023) / 1024 * 1060
-	r.pump(func() bool {
-		wire, _ = readAvail(r.crypt, wire)
-		return len(wire) >= want
-	})
+	i := 0
+	wire := r.feed(r.plain, r.crypt, data, (len(data)+1023)/1024*1060, func() int { i++; return chunk[(i-1)%len(chunk)] })
 	if got := openAll(t, r.peerOpen, wire); !bytes.Equal(got, data) {
 		t.Fatalf("sealed stream carries %d bytes, differing from the %d written", len(got), len(data))
 	}
-	r.pump(func() bool { return r.c.fwd.b == nil })
-	if r.l.pool.Out() != 0 {
-		t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
-	}
+	r.idle(func() bool { return r.c.fwd.b == nil })
 }
 
 func TestPipeOpensStream(t *testing.T) {
@@ -180,25 +195,11 @@ func TestPipeOpensStream(t *testing.T) {
 		want = append(want, msg...)
 	}
 	// Odd chunk sizes: partial packets wait in the batch for their rest.
-	var got []byte
-	for off := 0; off < len(wire); {
-		n := min(1+rnd.IntN(5000), len(wire)-off)
-		r.writeAll(r.crypt, wire[off:off+n])
-		off += n
-		r.l.poll(0)
-		got, _ = readAvail(r.plain, got)
-	}
-	r.pump(func() bool {
-		got, _ = readAvail(r.plain, got)
-		return len(got) >= len(want)
-	})
+	got := r.feed(r.crypt, r.plain, wire, len(want), func() int { return 1 + rnd.IntN(5000) })
 	if !bytes.Equal(got, want) {
 		t.Fatalf("opened %d bytes, differing from the %d sealed", len(got), len(want))
 	}
-	r.pump(func() bool { return r.c.rev.b == nil })
-	if r.l.pool.Out() != 0 {
-		t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
-	}
+	r.idle(func() bool { return r.c.rev.b == nil })
 }
 
 func TestPipeBackpressure(t *testing.T) {

@@ -323,17 +323,7 @@ func echoMode(addr string, data []byte, pattern int, r *rand.Rand) error {
 func soakOp(r *rand.Rand, e, d *spipedtest.Daemon, key []byte, seed uint64) (string, int, error) {
 	switch x := r.IntN(100); {
 	case x < 50:
-		var size int
-		switch y := r.IntN(10); {
-		case y < 1:
-			size = 0
-		case y < 6:
-			size = 1 + r.IntN(4096)
-		case y < 9:
-			size = 4097 + r.IntN(256<<10)
-		default:
-			size = (256 << 10) + r.IntN(4<<20)
-		}
+		size := sizeMix(r, [3]int{10, 60, 90}, 4096, 256<<10, 256<<10+4<<20)
 		data := spipedtest.RandBytes(r, size)
 		return "echo", size, echoMode(e.Addr(), data, r.IntN(len(writePatterns)), r)
 	case x < 60:

@@ -237,17 +237,8 @@ func TestTimingHostileRelayed(t *testing.T) {
 			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
 				ownProcessParallel(t, im)
 				r := newRig(t, im, enc, rigOpts{maxConns: -1, relay: relayDelay}, seed)
-				for _, a := range attacks {
-					s := r.open()
-					if err := s.p.Handshake(false); err != nil {
-						t.Fatalf("%s: handshake: %v", a.name, err)
-					}
-					s.genuine("G0")
-					a.run(s)
-					s.expectOnly(a.name)
-					if t.Failed() {
-						return
-					}
+				if !r.runAttacks(attacks) {
+					return
 				}
 				// A packet cut short by EOF: the genuine packets
 				// before it arrive, then a clean EOF.

@@ -65,5 +65,8 @@ func EchoConn(c net.Conn) {
 // Close stops the service and waits for its handlers to return.
 func (s *Service) Close() { s.ln.Close(); s.wg.Wait() }
 
+// Addr is the service's address as net.Dial takes it.
+func (s *Service) Addr() string { return s.ln.Addr().String() }
+
 // Spec is the service's address in spiped's syntax, for a daemon's -t.
 func (s *Service) Spec() string { return SpecOf(s.ln.Addr()) }

@@ -87,7 +87,7 @@ func TestSlowTargetUpstream(t *testing.T) {
 			c.Write([]byte("world"))
 		}
 	})
-	s := newSlowTarget(t, SlowTargetConfig{Upstream: up.addr()})
+	s := newSlowTarget(t, SlowTargetConfig{Upstream: up.Addr()})
 	hold(t, s, 200*time.Millisecond)
 	c, took := timedDial(t, s.Addr())
 	if took < 700*time.Millisecond {
