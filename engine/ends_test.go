@@ -54,42 +54,6 @@ func (e *endLog) wait(t *testing.T, who string, cause Cause) ConnEnd {
 	}
 }
 
-// tamper forwards to upstream and flips one bit of the client's stream at
-// offset at.
-func tamper(t *testing.T, upstream string, at int64) string {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u, err := net.Dial("tcp4", upstream)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go func() { io.Copy(c, u); c.Close() }()
-			go func() {
-				defer u.Close()
-				io.CopyN(u, c, at)
-				b := make([]byte, 1)
-				if _, err := io.ReadFull(c, b); err != nil {
-					return
-				}
-				u.Write([]byte{b[0] ^ 0x40})
-				io.Copy(u, c)
-			}()
-		}
-	}()
-	return fmt.Sprintf("[127.0.0.1]:%d", ln.Addr().(*net.TCPAddr).Port)
-}
-
 // Every cause in the vocabulary comes from a real fault, and the server
 // reports it through OnEnd and counts it.
 func TestEndCauses(t *testing.T) {
@@ -170,7 +134,7 @@ func TestEndCauses(t *testing.T) {
 			s.d.Key, s.e.Encrypt = key, true
 			d, dspec, dial := startOurs(t, s.d, tcp4, s.target)
 			if s.tamper {
-				dspec = tamper(t, dial, 32+288+10)
+				dspec = spipedtest.NewTamper(t, dial, 32+288+10).Spec()
 			}
 			e, _, addr := startOurs(t, s.e, tcp4, dspec)
 			tc.act(t, addr, e, d)
