@@ -40,6 +40,12 @@ func newSlowTarget(t testing.TB, cfg spipedtest.SlowTargetConfig) *spipedtest.Sl
 	return st
 }
 
+// slowReplier is a slow target whose connections a new replier answers.
+func slowReplier(t testing.TB) (*replier, *spipedtest.SlowTarget) {
+	rp := &replier{}
+	return rp, newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle})
+}
+
 // hold makes st drop SYNs for slowHold; where the kernel cannot (it
 // completes connects to a full accept queue) the test is skipped, or fails
 // under CI, where the timing tests must run.
@@ -328,8 +334,7 @@ func TestTimingEarlyDataEncrypt(t *testing.T) {
 	for _, im := range hostileImpls() {
 		t.Run(im.name, func(t *testing.T) {
 			ownProcessParallel(t, im)
-			rp := &replier{}
-			target := newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle}) // never held
+			rp, target := slowReplier(t) // never held
 			keyPath, key := spipedtest.KeyFile(t, []byte("early data key"))
 			d := im.start(t, spipedtest.Opts{Target: spipedtest.SpecOfAddr(target.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1})
 			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Upstream: d.Addr()})
@@ -386,8 +391,7 @@ func TestTimingEarlyDataDecrypt(t *testing.T) {
 	for _, im := range hostileImpls() {
 		t.Run(im.name, func(t *testing.T) {
 			ownProcessParallel(t, im)
-			rp := &replier{}
-			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle})
+			rp, st := slowReplier(t)
 			keyPath, key := spipedtest.KeyFile(t, []byte("stdin key"))
 			cn := newCanary(t)
 			d := startWithCanary(t, im, spipedtest.Opts{Target: spipedtest.SpecOfAddr(st.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1}, cn)

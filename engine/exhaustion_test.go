@@ -48,9 +48,7 @@ func alive(d *spipedtest.Daemon) bool {
 // while the flood is held), and serve normally once the flood is gone. (The
 // reference exits on EMFILE by design, so it is not run here.)
 func TestDescriptorExhaustion(t *testing.T) {
-	if testing.Short() {
-		t.Skip("holds a flood under RLIMIT_NOFILE 64 and waits out -o: a timeout-bound test; make test runs it")
-	}
+	timeoutBound(t, "holds a flood under RLIMIT_NOFILE 64 and waits out -o")
 	seed := spipedtest.Seed(t)
 	flood := spipedtest.EnvInt("SPIPED_FLOOD", 200)
 	for _, enc := range []bool{false, true} {
@@ -336,11 +334,8 @@ func blackHole(t testing.TB) string {
 // A target whose connects hang: -o bounds the connect, so the client's
 // connection ends at about the timeout instead of hanging.
 func TestTargetBlackHole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits out -o on a black-holed target: a timeout-bound test; make test runs it")
-	}
+	timeoutBound(t, "waits out -o on a black-holed target")
 	seed := spipedtest.Seed(t)
-	const timeout = 500 * time.Millisecond
 	hole := blackHole(t)
 	if hole == "" {
 		t.Skip("connects to a full listen queue complete here; no black hole to test with")
@@ -350,7 +345,7 @@ func TestTargetBlackHole(t *testing.T) {
 		for _, enc := range []bool{false, true} {
 			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
 				d := im.start(t, spipedtest.Opts{Encrypt: enc, Target: "[127.0.0.1]:" + strings.Split(hole, ":")[1],
-					KeyPath: keyPath, Key: key, Timeout: timeout, MaxConns: -1})
+					KeyPath: keyPath, Key: key, Timeout: hostileTimeout, MaxConns: -1})
 				base := spipedtest.SettleFDs(d)
 				for i := range 3 {
 					c, err := net.Dial("tcp4", d.Addr())
@@ -368,8 +363,8 @@ func TestTargetBlackHole(t *testing.T) {
 					_, ended := spipedtest.Drain(c, 10*time.Second)
 					took := time.Since(start)
 					c.Close()
-					if !ended || took > 8*timeout {
-						t.Errorf("connection %d through a black-holed target ended %v after %v; want about -o %v", i, ended, took, timeout)
+					if !ended || took > 8*hostileTimeout {
+						t.Errorf("connection %d through a black-holed target ended %v after %v; want about -o %v", i, ended, took, hostileTimeout)
 					}
 				}
 				spipedtest.WaitFDs(t, d, base)

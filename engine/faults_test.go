@@ -122,6 +122,19 @@ func warm(t testing.TB, addr string) {
 	}
 }
 
+// timeoutBound skips t under -short, which leaves out the tests that wait
+// out timeouts or push volume (what is left out is said in why); make test
+// runs them.
+func timeoutBound(t *testing.T, why string) {
+	if testing.Short() {
+		t.Skip(why + ": a timeout-bound test; make test runs it")
+	}
+}
+
+// hostileTimeout is the -o of the tests that wait it out: short, so they
+// finish soon, and far above loopback's round trips.
+const hostileTimeout = 500 * time.Millisecond
+
 // sizeMix draws a transfer size from four bands: empty, up to small, up to
 // medium, up to large; cum holds the cumulative percentages of the first
 // three.
@@ -140,9 +153,7 @@ func sizeMix(r *rand.Rand, cum [3]int, small, medium, large int) int {
 // 1,000 concurrent connections with random sizes and write patterns through
 // -e -> -d -> echo; every byte verified.
 func TestLoadConcurrentEcho(t *testing.T) {
-	if testing.Short() {
-		t.Skip("1,000 concurrent connections under -o 30: a timeout-bound test; make test runs it")
-	}
+	timeoutBound(t, "1,000 concurrent connections under -o 30")
 	seed := spipedtest.Seed(t)
 	conns := spipedtest.EnvInt("SPIPED_LOAD_CONNS", 1000)
 	maxLarge := spipedtest.EnvInt("SPIPED_LOAD_MAX", 256<<10)
@@ -229,9 +240,7 @@ func TestLoadConcurrentEcho(t *testing.T) {
 // resident memory may grow by more than 64 MiB. Then the receiver reads
 // the whole stream, which must be intact.
 func TestBackpressureNeverReadingClient(t *testing.T) {
-	if testing.Short() {
-		t.Skip("pushes 128 MiB against a never-reading peer: a timeout-bound test; make test runs it")
-	}
+	timeoutBound(t, "pushes 128 MiB against a never-reading peer")
 	for _, targetPushes := range []bool{true, false} {
 		name := map[bool]string{true: "target-pushes", false: "client-pushes"}[targetPushes]
 		t.Run(name, func(t *testing.T) { backpressure(t, targetPushes) })

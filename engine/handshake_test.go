@@ -172,11 +172,8 @@ func TestHostileRequireFSAgainstFast(t *testing.T) {
 // Hundreds of silent clients under -o 0.5: each is dropped after about the
 // timeout (not before), and the daemon serves normally afterwards.
 func TestHostileSilentClients(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits out -o for hundreds of silent clients: a timeout-bound test; make test runs it")
-	}
+	timeoutBound(t, "waits out -o for hundreds of silent clients")
 	seed := spipedtest.Seed(t)
-	const timeout = 500 * time.Millisecond
 	for _, im := range hostileImpls() {
 		// The reference scans every connection on each event and its
 		// backlog of 10 overflows, so it gets a smaller crowd: it is the
@@ -190,7 +187,7 @@ func TestHostileSilentClients(t *testing.T) {
 		}
 		for _, enc := range []bool{false, true} {
 			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
-				r := newRig(t, im, enc, rigOpts{timeout: timeout, maxConns: 0}, seed)
+				r := newRig(t, im, enc, rigOpts{timeout: hostileTimeout, maxConns: 0}, seed)
 				type result struct {
 					got     int
 					elapsed time.Duration
@@ -245,12 +242,12 @@ func TestHostileSilentClients(t *testing.T) {
 					if !enc && res.got != 32 {
 						t.Errorf("silent client %d received %d bytes; want the 32-byte nonce", i, res.got)
 					}
-					if res.elapsed < timeout*8/10 {
+					if res.elapsed < hostileTimeout*8/10 {
 						early++
 					}
 				}
 				if late > 0 || early > 0 {
-					t.Errorf("%d of %d silent clients not dropped within 10 s, %d dropped before %v", late, n, early, timeout)
+					t.Errorf("%d of %d silent clients not dropped within 10 s, %d dropped before %v", late, n, early, hostileTimeout)
 				}
 				if r.d.Stats != nil {
 					if st := r.d.Stats().(engine.Stats); st.HandshakeFailures != int64(n) || st.Open != 0 {
@@ -277,18 +274,15 @@ func TestHostileSilentClients(t *testing.T) {
 // A peer that trickles its handshake a byte at a time must still be cut
 // off by -o: the handshake timeout is one deadline, not an idle timer.
 func TestHostileSlowHandshake(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trickles a handshake until -o cuts it off: a timeout-bound test; make test runs it")
-	}
+	timeoutBound(t, "trickles a handshake until -o cuts it off")
 	seed := spipedtest.Seed(t)
-	const timeout = 500 * time.Millisecond
 	for _, im := range hostileImpls() {
 		for _, enc := range []bool{false, true} {
 			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
 				// Probes, not honest connections, before and after:
 				// an honest handshake under -o 0.5 on a loaded
 				// machine may be cut off too, and rightly so.
-				r := newRig(t, im, enc, rigOpts{timeout: timeout, maxConns: -1, probeOnly: true}, seed)
+				r := newRig(t, im, enc, rigOpts{timeout: hostileTimeout, maxConns: -1, probeOnly: true}, seed)
 				s := r.open()
 				start := time.Now()
 				msg := make([]byte, 32+spipedtest.DHMessageLen)
@@ -316,8 +310,8 @@ func TestHostileSlowHandshake(t *testing.T) {
 				// and the garbage would fail its MAC only after all 320
 				// bytes, at 6.4 s; 8 x the timeout leaves room for a
 				// loaded machine and still tells the two apart.
-				if cut == 0 || cut > 8*timeout {
-					t.Errorf("%s let a trickling handshake run %v under -o %v", im.name, cut, timeout)
+				if cut == 0 || cut > 8*hostileTimeout {
+					t.Errorf("%s let a trickling handshake run %v under -o %v", im.name, cut, hostileTimeout)
 				}
 				s.expectOnly("slow handshake")
 				r.after()

@@ -394,6 +394,30 @@ func TestPipeNoAllocs(t *testing.T) {
 	}
 }
 
+// benchPass is one pass of a pipe benchmark: it writes in to inFD, running
+// the loop after each write, then reads want bytes from outFD into buf.
+func (r *pipeRig) benchPass(b *testing.B, inFD int, in []byte, outFD int, buf []byte, want int) {
+	for off := 0; off < len(in); {
+		n, err := unix.Write(inFD, in[off:])
+		if err != nil && err != unix.EAGAIN {
+			b.Fatal(err)
+		}
+		off += max(n, 0)
+		r.l.poll(0)
+	}
+	for got := 0; got < want; {
+		n, err := unix.Read(outFD, buf)
+		if err == unix.EAGAIN {
+			r.l.poll(1)
+			continue
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		got += n
+	}
+}
+
 // BenchmarkPipeSeal moves plaintext through a sealing pipe over socketpairs,
 // the loop driven in the benchmark's goroutine: the engine's and the
 // cipher's cost per byte without a second process.
@@ -405,25 +429,7 @@ func BenchmarkPipeSeal(b *testing.B) {
 	b.SetBytes(int64(len(plain)))
 	b.ReportAllocs()
 	for b.Loop() {
-		for off := 0; off < len(plain); {
-			n, err := unix.Write(r.plain, plain[off:])
-			if err != nil && err != unix.EAGAIN {
-				b.Fatal(err)
-			}
-			off += max(n, 0)
-			r.l.poll(0)
-		}
-		for got := 0; got < want; {
-			n, err := unix.Read(r.crypt, buf)
-			if err == unix.EAGAIN {
-				r.l.poll(1)
-				continue
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			got += n
-		}
+		r.benchPass(b, r.plain, plain, r.crypt, buf, want)
 	}
 }
 
@@ -442,24 +448,6 @@ func BenchmarkPipeOpen(b *testing.B) {
 			copy(wire[i*cipher.PacketSize:], plain[i*1024:(i+1)*1024])
 		}
 		sealer.SealBatch(wire, len(plain))
-		for off := 0; off < len(wire); {
-			n, err := unix.Write(r.crypt, wire[off:])
-			if err != nil && err != unix.EAGAIN {
-				b.Fatal(err)
-			}
-			off += max(n, 0)
-			r.l.poll(0)
-		}
-		for got := 0; got < len(plain); {
-			n, err := unix.Read(r.plain, buf)
-			if err == unix.EAGAIN {
-				r.l.poll(1)
-				continue
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			got += n
-		}
+		r.benchPass(b, r.crypt, wire, r.plain, buf, len(plain))
 	}
 }

@@ -49,8 +49,7 @@ func TestTimingStraceNoStdio(t *testing.T) {
 		}
 		t.Run(im.name, func(t *testing.T) {
 			ownProcessParallel(t, im)
-			rp := &replier{}
-			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle})
+			rp, st := slowReplier(t)
 			keyPath, key := spipedtest.KeyFile(t, []byte("strace key"))
 			cn := newCanary(t)
 			trace := filepath.Join(t.TempDir(), "strace.out")
