@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -30,37 +29,10 @@ const slowHold = 500 * time.Millisecond
 // due after 1 s; Linux's initial RTO is exactly that).
 const heldAtLeast = 700 * time.Millisecond
 
-func newSlowTarget(t testing.TB, cfg spipedtest.SlowTargetConfig) *spipedtest.SlowTarget {
-	t.Helper()
-	st, err := spipedtest.NewSlowTarget(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // slowReplier is a slow target whose connections a new replier answers.
 func slowReplier(t testing.TB) (*replier, *spipedtest.SlowTarget) {
 	rp := &replier{}
-	return rp, newSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle})
-}
-
-// hold makes st drop SYNs for slowHold; where the kernel cannot (it
-// completes connects to a full accept queue) the test is skipped, or fails
-// under CI, where the timing tests must run.
-func hold(t testing.TB, st *spipedtest.SlowTarget) {
-	t.Helper()
-	err := st.Hold(slowHold)
-	if errors.Is(err, spipedtest.ErrCannotHold) {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	return rp, spipedtest.StartSlowTarget(t, spipedtest.SlowTargetConfig{Handle: rp.handle})
 }
 
 // replier is a target that reads each connection to its end, records what
@@ -256,7 +228,7 @@ func (e early) run(addr string, key []byte, rnd io.Reader) (res earlyResult) {
 func runEarly(t *testing.T, d *spipedtest.Daemon, st *spipedtest.SlowTarget, rp *replier, key []byte, seed uint64, cases ...early) {
 	t.Helper()
 	from := len(rp.wait(0, 0))
-	hold(t, st)
+	spipedtest.HoldFor(t, st, slowHold)
 	start := time.Now()
 	results := make([]earlyResult, len(cases))
 	var wg sync.WaitGroup
@@ -337,10 +309,10 @@ func TestTimingEarlyDataEncrypt(t *testing.T) {
 			rp, target := slowReplier(t) // never held
 			keyPath, key := spipedtest.KeyFile(t, []byte("early data key"))
 			d := im.start(t, spipedtest.Opts{Target: spipedtest.SpecOfAddr(target.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1})
-			st := newSlowTarget(t, spipedtest.SlowTargetConfig{Upstream: d.Addr()})
+			st := spipedtest.StartSlowTarget(t, spipedtest.SlowTargetConfig{Upstream: d.Addr()})
 			cn := newCanary(t)
 			e := startWithCanary(t, im, spipedtest.Opts{Encrypt: true, Target: spipedtest.SpecOfAddr(st.Addr()), KeyPath: keyPath, Key: key, MaxConns: -1}, cn)
-			hold(t, st)
+			spipedtest.HoldFor(t, st, slowHold)
 			data := append([]byte("hello"), make([]byte, 64<<10)...)
 			spipedtest.FillRandom(seed, "early -e", data[5:])
 			start := time.Now()

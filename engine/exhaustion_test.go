@@ -1,14 +1,10 @@
 package engine_test
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,28 +16,6 @@ import (
 
 // Faults at the edges of a daemon's resources and life: descriptors run
 // out, SIGTERM mid-transfer, a target that never answers.
-
-// procCPU is a process's user+system time in clock ticks (1/100 s).
-func procCPU(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return -1
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return u + st
-}
-
-func alive(d *spipedtest.Daemon) bool {
-	select {
-	case <-d.Exited:
-		return false
-	default:
-		return true
-	}
-}
 
 // Descriptor exhaustion: our binary under RLIMIT_NOFILE 64 is flooded with
 // 200 connections. It must stay up, not spin on EMFILE (under half a core
@@ -100,10 +74,10 @@ func TestDescriptorExhaustion(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			cpu0 := procCPU(d.Pid)
+			cpu0 := d.CPU()
 			time.Sleep(time.Second)
-			cpu := procCPU(d.Pid) - cpu0
-			if !alive(d) {
+			cpu := d.CPU() - cpu0
+			if !d.Alive() {
 				t.Fatalf("the daemon died under the flood: %v\n%s", d.ExitErr, d.Stderr)
 			}
 			t.Logf("%d of %d flood connections completed the TCP handshake; daemon at %d fds; %d ticks CPU in 1 s", len(conns), flood, d.FDs(), cpu)
@@ -136,7 +110,7 @@ func TestDescriptorExhaustion(t *testing.T) {
 			if lastErr != nil {
 				t.Fatalf("the daemon did not serve after the flood: %v\n%s", lastErr, d.Stderr)
 			}
-			if !alive(d) {
+			if !d.Alive() {
 				t.Fatalf("the daemon died: %v", d.ExitErr)
 			}
 			spipedtest.WaitFDs(t, d, base)
@@ -264,7 +238,7 @@ func sigtermMidTransfer(t *testing.T, e, d *spipedtest.Daemon, size int, seed ui
 		c.Write(data)
 		spipedtest.CloseWrite(c)
 	}()
-	h := sha256.New()
+	h := spipedtest.NewDigest()
 	first := make([]byte, size/10)
 	if _, err := io.ReadFull(c, first); err != nil {
 		t.Fatalf("before SIGTERM: %v", err)
@@ -282,10 +256,8 @@ func sigtermMidTransfer(t *testing.T, e, d *spipedtest.Daemon, size int, seed ui
 	if err != nil {
 		t.Fatalf("after SIGTERM: read %d more bytes, then %v", n, err)
 	}
-	want := sha256.Sum256(data)
-	if int(n)+len(first) != size || !bytes.Equal(h.Sum(nil), want[:]) {
-		t.Fatalf("transfer across SIGTERM: %d bytes returned, SHA-256 match %v; want %d intact",
-			int(n)+len(first), bytes.Equal(h.Sum(nil), want[:]), size)
+	if err := h.Check(data); err != nil {
+		t.Fatalf("transfer across SIGTERM: %v", err)
 	}
 	c.Close()
 	for _, dm := range []*spipedtest.Daemon{e, d} {

@@ -6,8 +6,6 @@ package engine_test
 // test needs a clean per-process figure (memory), a signal or a crash.
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -98,7 +96,7 @@ func echoConn(c net.Conn, data []byte, pattern, readBuf int, r *rand.Rand, withi
 		spipedtest.CloseWrite(c)
 		werr <- err
 	}()
-	h := sha256.New()
+	h := spipedtest.NewDigest()
 	buf := make([]byte, readBuf)
 	n, err := io.CopyBuffer(h, struct{ io.Reader }{c}, buf)
 	if err != nil {
@@ -107,9 +105,8 @@ func echoConn(c net.Conn, data []byte, pattern, readBuf int, r *rand.Rand, withi
 	if err := <-werr; err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
-	want := sha256.Sum256(data)
-	if n != int64(len(data)) || !bytes.Equal(h.Sum(nil), want[:]) {
-		return fmt.Errorf("echo returned %d bytes with SHA-256 %x; sent %d bytes with SHA-256 %x", n, h.Sum(nil), len(data), want)
+	if err := h.Check(data); err != nil {
+		return fmt.Errorf("echo: %w", err)
 	}
 	return nil
 }

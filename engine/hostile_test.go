@@ -13,9 +13,7 @@ package engine_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -266,7 +264,7 @@ func (r *rig) alive() {
 	t := r.t
 	t.Helper()
 	s := r.open()
-	if _, err := io.ReadFull(s.p.Conn, make([]byte, 32)); err != nil {
+	if err := s.p.Nonces(); err != nil {
 		t.Fatalf("%s: no nonce from the daemon: %v", r.d.Name, err)
 	}
 	s.p.Conn.Close()
@@ -287,7 +285,7 @@ type dataAttack struct {
 
 func dataAttacks(seed uint64) []dataAttack {
 	var list []dataAttack
-	second := []byte(strings.Repeat("FORGED-", 100))
+	second := bytes.Repeat([]byte("FORGED-"), 100)
 	// A flipped bit in every region: message, padding, length field, MAC.
 	positions := []int{0, 3, 699, 700, 1023, 1024, 1025, 1026, 1027, 1028, 1040, 1059}
 	rnd := spipedtest.NewRand(seed, "flip positions")

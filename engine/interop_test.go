@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
-// Interoperability with the reference spiped 1.6.2: our engine plays one
-// end of the tunnel (in process) and /usr/bin/spiped the other, in both
-// arrangements, over TCP, IPv6 and Unix sockets.
+// The tunnel rig of the in-package tests (client -> -e -> -d -> target,
+// each daemon ours in process or the reference), and the interoperability
+// tests with the reference spiped 1.6.2: our engine plays one end of the
+// tunnel and /usr/bin/spiped the other, in both arrangements, over TCP,
+// IPv6 and Unix sockets.
 
 func closeWriteConn(t testing.TB, c net.Conn) {
 	t.Helper()
@@ -35,14 +38,12 @@ func bulkEcho(t *testing.T, tn tunnel, size int) {
 		c.Write(data)
 		closeWriteConn(t, c)
 	}()
-	h := sha256.New()
-	n, err := io.Copy(h, c)
-	if err != nil {
+	h := spipedtest.NewDigest()
+	if n, err := io.Copy(h, c); err != nil {
 		t.Fatalf("after %d bytes: %v", n, err)
 	}
-	want := sha256.Sum256(data)
-	if n != int64(size) || !bytes.Equal(h.Sum(nil), want[:]) {
-		t.Fatalf("echoed %d bytes with SHA-256 %x; sent %d with %x", n, h.Sum(nil), size, want)
+	if err := h.Check(data); err != nil {
+		t.Fatalf("echo: %v", err)
 	}
 }
 
@@ -140,4 +141,71 @@ func TestInterop(t *testing.T) {
 			})
 		}
 	}
+}
+
+// side describes one daemon of a tunnel.
+type side struct {
+	ref       bool // the reference binary, else our engine
+	fast      bool // -f
+	requireFS bool // -g
+	key       string
+}
+
+// startSide starts one daemon of a chain; it returns its address in
+// spiped's syntax and a dialable form.
+func startSide(t testing.TB, encrypt bool, sd side, kind addrKind, tgt string) (spec, dial string) {
+	t.Helper()
+	if sd.key == "" {
+		sd.key = "interop key\n"
+	}
+	if !sd.ref {
+		_, spec, dial = startOurs(t, Config{Encrypt: encrypt, Key: sha256.Sum256([]byte(sd.key)),
+			Fast: sd.fast, RequireFS: sd.requireFS, Timeout: 5 * time.Second}, kind, tgt)
+		return spec, dial
+	}
+	path, key := spipedtest.KeyFile(t, []byte(sd.key))
+	d := spipedtest.StartReference(t, spipedtest.Opts{Encrypt: encrypt, Target: tgt, KeyPath: path, Key: key,
+		Fast: sd.fast, RequireFS: sd.requireFS, MaxConns: -1, Source: sourceFor(t, kind, "ref")})
+	return d.Spec, d.Addr()
+}
+
+// tunnel is a running -e -> -d pair in front of a target service.
+type tunnel struct {
+	addr string // where plaintext clients connect ("unix" if it starts with /)
+}
+
+// startTunnel builds client -> e -> d -> target and returns the client's
+// address.
+func startTunnel(t testing.TB, e, d side, kind addrKind, target string) tunnel {
+	t.Helper()
+	dspec, _ := startSide(t, false, d, kind, target)
+	_, edial := startSide(t, true, e, kind, dspec)
+	return tunnel{addr: edial}
+}
+
+func (tn tunnel) dial(t testing.TB) net.Conn {
+	t.Helper()
+	network := "tcp"
+	if strings.HasPrefix(tn.addr, "/") {
+		network = "unix"
+	}
+	c, err := net.DialTimeout(network, tn.addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	return c
+}
+
+// service is a target running handle on each connection; it returns the
+// target's address in spiped's syntax.
+func service(t testing.TB, handle func(net.Conn)) string {
+	return spipedtest.NewService(t, "", handle).Spec()
+}
+
+// replyAfterEOF reads to EOF, then sends "got N bytes" and closes.
+func replyAfterEOF(c net.Conn) {
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	n, _ := io.Copy(io.Discard, c)
+	fmt.Fprintf(c, "got %d bytes", n)
 }

@@ -302,7 +302,7 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	for _, dd := range []*spipedtest.Daemon{d, e} {
-		if !alive(dd) {
+		if !dd.Alive() {
 			t.Errorf("a daemon died: %v\n%s", dd.ExitErr, dd.Stderr)
 		}
 	}

@@ -46,3 +46,13 @@ func NeedProc(t testing.TB) {
 		t.Skip("these tests count descriptors and memory through /proc (Linux only)")
 	}
 }
+
+// Alive reports whether a binary daemon's process is still running.
+func (d *Daemon) Alive() bool {
+	select {
+	case <-d.Exited:
+		return false
+	default:
+		return true
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,13 +36,9 @@ func DescribeFDs(d *Daemon) string {
 		dir = fmt.Sprintf("/proc/%d/fd", d.Pid)
 	}
 	socks := map[string]string{}
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		b, _ := os.ReadFile(f)
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			x := strings.Fields(line)
-			if len(x) > 9 {
-				socks[x[9]] = fmt.Sprintf("%s -> %s state %s", hexAddr(x[1]), hexAddr(x[2]), x[3])
-			}
+	for x := range tcpSockets() {
+		if len(x) > 9 {
+			socks[x[9]] = fmt.Sprintf("%s -> %s state %s", hexAddr(x[1]), hexAddr(x[2]), x[3])
 		}
 	}
 	ents, _ := os.ReadDir(dir)
@@ -117,4 +114,45 @@ func (d *Daemon) RSS() int64 {
 		}
 	}
 	return -1
+}
+
+// tcpSockets yields the fields of each socket line of /proc/net/tcp and
+// /proc/net/tcp6: local and remote address in hex, state, ..., inode.
+func tcpSockets() iter.Seq[[]string] {
+	return func(yield func([]string) bool) {
+		for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+			b, _ := os.ReadFile(table)
+			for _, line := range strings.Split(string(b), "\n")[1:] {
+				if f := strings.Fields(line); len(f) > 3 && !yield(f) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// CPU is the user and system time of a binary daemon in clock ticks
+// (1/100 s), -1 if it cannot be read.
+func (d *Daemon) CPU() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", d.Pid))
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + st
+}
+
+// procListening reports whether /proc/net/tcp or tcp6 lists a socket
+// listening on port.
+func procListening(port int) bool {
+	want := fmt.Sprintf(":%04X", port)
+	for f := range tcpSockets() {
+		if strings.HasSuffix(f[1], want) && f[3] == "0A" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,8 +1,6 @@
 package spipedtest
 
 import (
-	"bytes"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -36,31 +34,19 @@ func waitListening(spec string, exited chan struct{}, within time.Duration) bool
 }
 
 // tcpListening asks ss(8), which filters in the kernel, whether a TCP
-// socket listens on spec's port, and falls back to /proc/net/tcp{,6}, which
-// list every socket (slow when a test run leaves tens of thousands in
+// socket listens on spec's port, and falls back to procListening, which reads
+// every socket (slow when a test run leaves tens of thousands in
 // TIME_WAIT).
 func tcpListening(spec string) func() bool {
 	_, portStr, _ := net.SplitHostPort(DialAddr(spec))
 	if ss, err := exec.LookPath("ss"); err == nil {
 		return func() bool {
 			out, err := exec.Command(ss, "-Hltn", "sport", "=", ":"+portStr).Output()
-			return err == nil && len(bytes.TrimSpace(out)) > 0
+			return err == nil && strings.TrimSpace(string(out)) != ""
 		}
 	}
 	port, _ := strconv.Atoi(portStr)
-	want := fmt.Sprintf(":%04X", port)
-	return func() bool {
-		for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-			b, _ := os.ReadFile(table)
-			for _, line := range strings.Split(string(b), "\n") {
-				f := strings.Fields(line)
-				if len(f) > 3 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
-					return true
-				}
-			}
-		}
-		return false
-	}
+	return func() bool { return procListening(port) }
 }
 
 // unixListening reports whether /proc/net/unix lists a listening socket

@@ -1,12 +1,9 @@
 package engine
 
 import (
-	"crypto/sha256"
 	"fmt"
-	"io"
 	"net"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,10 +11,10 @@ import (
 	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
-// The in-process launcher of every engine test, and the tunnel rig of the
-// in-package tests. The kit (internal/spipedtest) has the rest: targets,
-// the binary and reference launchers, descriptor accounting. It cannot
-// hold this launcher, since it must not import engine.
+// The in-process launcher of every engine test. The kit
+// (internal/spipedtest) has the rest: targets, the binary and reference
+// launchers, descriptor accounting. It cannot hold this launcher, since it
+// must not import engine.
 
 // ServeForTest runs cfg in process, listening on source (spiped's syntax;
 // "" picks a free loopback port, another if that one is taken meanwhile),
@@ -105,71 +102,4 @@ func startOurs(t testing.TB, cfg Config, kind addrKind, tgt string) (*Server, st
 	cfg.Target = tgt
 	srv, d := ServeForTest(t, cfg, sourceFor(t, kind, "ours"))
 	return srv, d.Spec, d.Addr()
-}
-
-// side describes one daemon of a tunnel.
-type side struct {
-	ref       bool // the reference binary, else our engine
-	fast      bool // -f
-	requireFS bool // -g
-	key       string
-}
-
-// startSide starts one daemon of a chain; it returns its address in
-// spiped's syntax and a dialable form.
-func startSide(t testing.TB, encrypt bool, sd side, kind addrKind, tgt string) (spec, dial string) {
-	t.Helper()
-	if sd.key == "" {
-		sd.key = "interop key\n"
-	}
-	if !sd.ref {
-		_, spec, dial = startOurs(t, Config{Encrypt: encrypt, Key: sha256.Sum256([]byte(sd.key)),
-			Fast: sd.fast, RequireFS: sd.requireFS, Timeout: 5 * time.Second}, kind, tgt)
-		return spec, dial
-	}
-	path, key := spipedtest.KeyFile(t, []byte(sd.key))
-	d := spipedtest.StartReference(t, spipedtest.Opts{Encrypt: encrypt, Target: tgt, KeyPath: path, Key: key,
-		Fast: sd.fast, RequireFS: sd.requireFS, MaxConns: -1, Source: sourceFor(t, kind, "ref")})
-	return d.Spec, d.Addr()
-}
-
-// tunnel is a running -e -> -d pair in front of a target service.
-type tunnel struct {
-	addr string // where plaintext clients connect ("unix" if it starts with /)
-}
-
-// startTunnel builds client -> e -> d -> target and returns the client's
-// address.
-func startTunnel(t testing.TB, e, d side, kind addrKind, target string) tunnel {
-	t.Helper()
-	dspec, _ := startSide(t, false, d, kind, target)
-	_, edial := startSide(t, true, e, kind, dspec)
-	return tunnel{addr: edial}
-}
-
-func (tn tunnel) dial(t testing.TB) net.Conn {
-	t.Helper()
-	network := "tcp"
-	if strings.HasPrefix(tn.addr, "/") {
-		network = "unix"
-	}
-	c, err := net.DialTimeout(network, tn.addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	return c
-}
-
-// service is a target running handle on each connection; it returns the
-// target's address in spiped's syntax.
-func service(t testing.TB, handle func(net.Conn)) string {
-	return spipedtest.NewService(t, "", handle).Spec()
-}
-
-// replyAfterEOF reads to EOF, then sends "got N bytes" and closes.
-func replyAfterEOF(c net.Conn) {
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	n, _ := io.Copy(io.Discard, c)
-	fmt.Fprintf(c, "got %d bytes", n)
 }
