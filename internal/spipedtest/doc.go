@@ -9,14 +9,17 @@
 //     package cipher (cipher_test.go), but sharing no code with it, so a
 //     hostile Peer can forge any byte and a bug in cipher cannot hide
 //     itself;
-//   - sink.go, record.go, echo.go, hostileserver.go: targets that record
-//     what arrives, echo it, or hand each connection to the test;
+//   - service.go, sink.go, record.go, hostileserver.go, tamper.go: targets
+//     that run a handler (EchoConn, or the test's own), record what
+//     arrives, hand each connection to the test, or forward it with one
+//     bit flipped;
+//   - digest.go: a SHA-256 check of a streamed transfer of any size;
 //   - daemon.go, process.go, ready.go: daemons under test and their
 //     launchers, with one readiness rule (the kernel lists the listening
 //     socket; no probe connection, which a daemon would serve). The
 //     in-process launcher lives with the engine's tests: this package must
 //     not import engine, whose in-package tests import it;
-//   - fds.go: descriptor and memory accounting through /proc;
+//   - fds.go: descriptor, memory and CPU accounting through /proc;
 //   - seed.go, random.go, knob.go: seeded randomness and size knobs;
 //   - reference.go, command.go: skip locally, fail under CI, when a program
 //     a test needs is missing;
@@ -27,7 +30,8 @@
 //     holds what it reads for a delay per direction, optionally paces
 //     bandwidth, and carries half-closes and resets across; SlowTarget is
 //     a listener whose SYNs go unanswered for a while, so a connect to it
-//     stays in progress for about a second.
+//     stays in progress for about a second (StartSlowTarget and HoldFor
+//     set it up for a test).
 //
 // Everything a value starts it also stops, at the end of its test or in
 // Close. The only package-level state is the once-built binary of
