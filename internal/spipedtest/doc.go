@@ -20,7 +20,7 @@
 //     in-process launcher lives with the engine's tests: this package must
 //     not import engine, whose in-package tests import it;
 //   - fds.go: descriptor, memory and CPU accounting through /proc;
-//   - seed.go, random.go, knob.go: seeded randomness and size knobs;
+//   - random.go and knob.go: seeded randomness and size knobs;
 //   - reference.go, command.go: skip locally, fail under CI, when a program
 //     a test needs is missing;
 //   - relay.go and slowtarget.go: timing that loopback does not show. On
