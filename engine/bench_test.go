@@ -50,7 +50,7 @@ func BenchmarkTunnelBulk(b *testing.B) {
 func BenchmarkTunnelRoundTrip64(b *testing.B) {
 	for _, sd := range benchSides {
 		b.Run(sd.name, func(b *testing.B) {
-			c := benchTunnel(b, sd.ref, echo)
+			c := benchTunnel(b, sd.ref, spipedtest.EchoConn)
 			msg, got := make([]byte, 64), make([]byte, 64)
 			for b.Loop() {
 				if _, err := c.Write(msg); err != nil {

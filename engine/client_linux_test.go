@@ -15,6 +15,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// findPeer returns this process's descriptor connected to dst.
+func findPeer(t *testing.T, dst *unix.SockaddrInet4) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot list descriptors: %v", err)
+	}
+	for _, e := range ents {
+		fd, _ := strconv.Atoi(e.Name())
+		if sa, err := unix.Getpeername(fd); err == nil {
+			if s4, ok := sa.(*unix.SockaddrInet4); ok && s4.Port == dst.Port && s4.Addr == dst.Addr {
+				return fd
+			}
+		}
+	}
+	t.Fatal("no socket connected to the -d daemon")
+	return -1
+}
+
 // spipe's socket keeps the kernel's keep-alive idle time, as the
 // reference's does (it only sets SO_KEEPALIVE); the net package's dialer
 // would set 15 s.
@@ -60,23 +79,4 @@ func TestClientKeepaliveIsKernelDefault(t *testing.T) {
 	if nd, _ := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY); nd != 1 {
 		t.Errorf("TCP_NODELAY = %d, want 1", nd)
 	}
-}
-
-// findPeer returns this process's descriptor connected to dst.
-func findPeer(t *testing.T, dst *unix.SockaddrInet4) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot list descriptors: %v", err)
-	}
-	for _, e := range ents {
-		fd, _ := strconv.Atoi(e.Name())
-		if sa, err := unix.Getpeername(fd); err == nil {
-			if s4, ok := sa.(*unix.SockaddrInet4); ok && s4.Port == dst.Port && s4.Addr == dst.Addr {
-				return fd
-			}
-		}
-	}
-	t.Fatal("no socket connected to the -d daemon")
-	return -1
 }

@@ -35,7 +35,7 @@ func clientTarget(t *testing.T, ref bool, key string, handle func(net.Conn)) Cli
 func TestRunClientEcho(t *testing.T) {
 	for _, ref := range []bool{false, true} {
 		t.Run(map[bool]string{false: "ours", true: "ref"}[ref], func(t *testing.T) {
-			cfg := clientTarget(t, ref, "client key", echo)
+			cfg := clientTarget(t, ref, "client key", spipedtest.EchoConn)
 			data := spipedtest.RandomBytes(5, "", 3<<20+17)
 			var out bytes.Buffer
 			if err := RunClient(cfg, bytes.NewReader(data), &out); err != nil {
@@ -65,20 +65,20 @@ func TestRunClientHalfClose(t *testing.T) {
 
 func TestRunClientErrors(t *testing.T) {
 	// Nothing listens: Could not connect.
-	spec, _ := freeAddr(t, tcp4, "none")
+	spec := spipedtest.FreeSpec(t)
 	addrs, _ := Resolve(spec)
 	err := RunClient(ClientConfig{Target: addrs, Timeout: time.Second}, strings.NewReader(""), io.Discard)
 	if !errors.Is(err, ErrConnect) || err.Error() != "Could not connect" {
 		t.Fatalf("no listener: %v", err)
 	}
 	// Another key: Handshake failed.
-	cfg := clientTarget(t, false, "not the key", echo)
+	cfg := clientTarget(t, false, "not the key", spipedtest.EchoConn)
 	err = RunClient(cfg, strings.NewReader("x"), io.Discard)
 	if !errors.Is(err, ErrHandshake) || err.Error() != "Handshake failed" {
 		t.Fatalf("wrong key: %v", err)
 	}
 	// -g against a -f server: Handshake failed.
-	dspec, _ := startSide(t, false, side{fast: true, key: "k"}, tcp4, service(t, echo))
+	dspec, _ := startSide(t, false, side{fast: true, key: "k"}, tcp4, service(t, spipedtest.EchoConn))
 	addrs, _ = Resolve(dspec)
 	err = RunClient(ClientConfig{Target: addrs, Key: sha256.Sum256([]byte("k")), RequireFS: true,
 		Timeout: 5 * time.Second}, strings.NewReader("x"), io.Discard)
@@ -89,7 +89,7 @@ func TestRunClientErrors(t *testing.T) {
 
 // A packet corrupted on the way from the server: Connection error.
 func TestRunClientBadPacket(t *testing.T) {
-	cfg := clientTarget(t, false, "client key", echo)
+	cfg := clientTarget(t, false, "client key", spipedtest.EchoConn)
 	server := cfg.Target[0]
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {

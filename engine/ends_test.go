@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiped-go/spiped/internal/spipedtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,49 +54,13 @@ func (e *endLog) wait(t *testing.T, who string, cause Cause) ConnEnd {
 	}
 }
 
-// tamper forwards to upstream and flips one bit of the client's stream at
-// offset at.
-func tamper(t *testing.T, upstream string, at int64) string {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u, err := net.Dial("tcp4", upstream)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go func() { io.Copy(c, u); c.Close() }()
-			go func() {
-				defer u.Close()
-				io.CopyN(u, c, at)
-				b := make([]byte, 1)
-				if _, err := io.ReadFull(c, b); err != nil {
-					return
-				}
-				u.Write([]byte{b[0] ^ 0x40})
-				io.Copy(u, c)
-			}()
-		}
-	}()
-	return fmt.Sprintf("[127.0.0.1]:%d", ln.Addr().(*net.TCPAddr).Port)
-}
-
 // Every cause in the vocabulary comes from a real fault, and the server
 // reports it through OnEnd and counts it.
 func TestEndCauses(t *testing.T) {
 	key := sha256.Sum256([]byte("causes"))
 	other := sha256.Sum256([]byte("another key"))
-	echoSpec := service(t, echo)
-	closedSpec, _ := freeAddr(t, tcp4, "closed")
+	echoSpec := service(t, spipedtest.EchoConn)
+	closedSpec := spipedtest.FreeSpec(t)
 
 	type setup struct {
 		e, d   Config
@@ -160,7 +125,7 @@ func TestEndCauses(t *testing.T) {
 			var elog, dlog endLog
 			s := tc.setup
 			if s.target == "" {
-				s.target = fmt.Sprintf("[127.0.0.1]:%d", slowTarget(t, echo).AddrPort.Port())
+				s.target = fmt.Sprintf("[127.0.0.1]:%d", slowTarget(t, spipedtest.EchoConn).AddrPort.Port())
 			}
 			s.d.OnEnd, s.e.OnEnd = dlog.add, elog.add
 			if s.e.Key == ([32]byte{}) {
@@ -169,7 +134,7 @@ func TestEndCauses(t *testing.T) {
 			s.d.Key, s.e.Encrypt = key, true
 			d, dspec, dial := startOurs(t, s.d, tcp4, s.target)
 			if s.tamper {
-				dspec = tamper(t, dial, 32+288+10)
+				dspec = spipedtest.NewTamper(t, dial, 32+288+10).Spec()
 			}
 			e, _, addr := startOurs(t, s.e, tcp4, dspec)
 			tc.act(t, addr, e, d)
@@ -244,7 +209,7 @@ func TestEndRecord(t *testing.T) {
 // the key it started with.
 func TestSetKey(t *testing.T) {
 	k1, k2 := sha256.Sum256([]byte("first")), sha256.Sum256([]byte("second"))
-	echoSpec := service(t, echo)
+	echoSpec := service(t, spipedtest.EchoConn)
 	d, dspec, _ := startOurs(t, Config{Key: k1}, tcp4, echoSpec)
 	_, _, old := startOurs(t, Config{Encrypt: true, Key: k1}, tcp4, dspec)
 	_, _, fresh := startOurs(t, Config{Encrypt: true, Key: k2}, tcp4, dspec)
@@ -338,7 +303,7 @@ func TestListenFD(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := sha256.Sum256([]byte("activated"))
-	_, dspec, _ := startOurs(t, Config{Key: key}, tcp4, service(t, echo))
+	_, dspec, _ := startOurs(t, Config{Key: key}, tcp4, service(t, spipedtest.EchoConn))
 	tgt, _ := Resolve(dspec)
 	srv, err := Listen(Config{Encrypt: true, Key: key, TargetAddrs: tgt, Target: dspec, ListenFD: fd})
 	if err != nil {
@@ -365,9 +330,10 @@ func TestListenFD(t *testing.T) {
 // the -n limit is still reported.
 func TestLimitReportsClientsArrivingTogether(t *testing.T) {
 	var elog endLog
-	spec, dial := freeAddr(t, tcp4, "limit")
+	spec := spipedtest.FreeSpec(t)
+	dial := spipedtest.DialAddr(spec)
 	src, _ := Resolve(spec)
-	tgt, _ := Resolve(service(t, echo))
+	tgt, _ := Resolve(service(t, spipedtest.EchoConn))
 	srv, err := Listen(Config{Encrypt: true, Source: src[0], TargetAddrs: tgt, MaxConns: 1, OnEnd: elog.add, Warn: func(string) {}})
 	if err != nil {
 		t.Fatal(err)

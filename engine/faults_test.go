@@ -6,41 +6,35 @@ package engine_test
 // test needs a clean per-process figure (memory), a signal or a crash.
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"github.com/spiped-go/spiped/internal/spipedtest"
 	"io"
 	"math/rand/v2"
 	"net"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // pair is a tunnel: e listens for plaintext, d dials the target.
 type pair struct {
-	e, d    *daemon
+	e, d    *spipedtest.Daemon
 	keyPath string
 	key     []byte
 }
 
-func startPair(t testing.TB, startE, startD func(testing.TB, daemonOpts) *daemon, target string, o daemonOpts) *pair {
+func startPair(t testing.TB, startE, startD func(testing.TB, spipedtest.Opts) *spipedtest.Daemon, target string, o spipedtest.Opts) *pair {
 	t.Helper()
-	keyPath, key := keyFile(t, []byte("fault tests' shared key"))
-	o.keyPath, o.key = keyPath, key
+	keyPath, key := spipedtest.KeyFile(t, []byte("fault tests' shared key"))
+	o.KeyPath, o.Key = keyPath, key
 	od := o
-	od.encrypt, od.target = false, target
+	od.Encrypt, od.Target = false, target
 	d := startD(t, od)
 	oe := o
-	oe.encrypt, oe.target = true, d.spec
+	oe.Encrypt, oe.Target = true, d.Spec
 	e := startE(t, oe)
 	return &pair{e: e, d: d, keyPath: keyPath, key: key}
 }
@@ -99,10 +93,10 @@ func echoConn(c net.Conn, data []byte, pattern, readBuf int, r *rand.Rand, withi
 	werr := make(chan error, 1)
 	go func() {
 		err := writeWith(c, data, pattern, r)
-		closeWrite(c)
+		spipedtest.CloseWrite(c)
 		werr <- err
 	}()
-	h := sha256.New()
+	h := spipedtest.NewDigest()
 	buf := make([]byte, readBuf)
 	n, err := io.CopyBuffer(h, struct{ io.Reader }{c}, buf)
 	if err != nil {
@@ -111,9 +105,8 @@ func echoConn(c net.Conn, data []byte, pattern, readBuf int, r *rand.Rand, withi
 	if err := <-werr; err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
-	want := sha256.Sum256(data)
-	if n != int64(len(data)) || !bytes.Equal(h.Sum(nil), want[:]) {
-		return fmt.Errorf("echo returned %d bytes with SHA-256 %x; sent %d bytes with SHA-256 %x", n, h.Sum(nil), len(data), want)
+	if err := h.Check(data); err != nil {
+		return fmt.Errorf("echo: %w", err)
 	}
 	return nil
 }
@@ -126,42 +119,56 @@ func warm(t testing.TB, addr string) {
 	}
 }
 
-// ---------------------------------------------------------------------------
+// timeoutBound skips t under -short, which leaves out the tests that wait
+// out timeouts or push volume (what is left out is said in why); make test
+// runs them.
+func timeoutBound(t *testing.T, why string) {
+	if testing.Short() {
+		t.Skip(why + ": a timeout-bound test; make test runs it")
+	}
+}
+
+// hostileTimeout is the -o of the tests that wait it out: short, so they
+// finish soon, and far above loopback's round trips.
+const hostileTimeout = 500 * time.Millisecond
+
+// sizeMix draws a transfer size from four bands: empty, up to small, up to
+// medium, up to large; cum holds the cumulative percentages of the first
+// three.
+func sizeMix(r *rand.Rand, cum [3]int, small, medium, large int) int {
+	switch x := r.IntN(100); {
+	case x < cum[0]:
+		return 0
+	case x < cum[1]:
+		return 1 + r.IntN(small)
+	case x < cum[2]:
+		return small + 1 + r.IntN(medium-small)
+	}
+	return medium + 1 + r.IntN(large-medium)
+}
 
 // 1,000 concurrent connections with random sizes and write patterns through
 // -e -> -d -> echo; every byte verified.
 func TestLoadConcurrentEcho(t *testing.T) {
-	if testing.Short() {
-		t.Skip("1,000 concurrent connections under -o 30: a timeout-bound test; make test runs it")
-	}
-	seed := testSeed(t)
-	conns := envInt("SPIPED_LOAD_CONNS", 1000)
-	maxLarge := envInt("SPIPED_LOAD_MAX", 256<<10)
-	echo := newEcho(t, "")
+	timeoutBound(t, "1,000 concurrent connections under -o 30")
+	seed := spipedtest.Seed(t)
+	conns := spipedtest.EnvInt("SPIPED_LOAD_CONNS", 1000)
+	maxLarge := spipedtest.EnvInt("SPIPED_LOAD_MAX", 256<<10)
+	echo := spipedtest.NewEcho(t, "")
 	// -o 30: this test is about every byte arriving intact. With the
 	// default 5 s, on a machine shared with other work (load average 13
 	// on 2 cores), 10-20% of 1,000 handshakes queued at once outlive the
 	// timeout and are dropped, as -o says they must be.
-	p := startPair(t, startEngine, startEngine, echo.spec(), daemonOpts{maxConns: 0, timeout: 30 * time.Second})
-	warm(t, p.e.addr())
-	base := settleFDs(p.e)
+	p := startPair(t, startEngine, startEngine, echo.Spec(), spipedtest.Opts{MaxConns: 0, Timeout: 30 * time.Second})
+	warm(t, p.e.Addr())
+	base := spipedtest.SettleFDs(p.e)
 
-	r := newRand(seed, "load plan")
+	r := spipedtest.NewRand(seed, "load plan")
 	type plan struct{ size, pattern, readBuf int }
 	plans := make([]plan, conns)
 	var total int64
 	for i := range plans {
-		var size int
-		switch x := r.IntN(100); {
-		case x < 5:
-			size = 0
-		case x < 30:
-			size = 1 + r.IntN(1024)
-		case x < 80:
-			size = 1025 + r.IntN(64<<10)
-		default:
-			size = (64 << 10) + r.IntN(maxLarge-(64<<10)+1)
-		}
+		size := sizeMix(r, [3]int{5, 30, 80}, 1024, 64<<10, maxLarge)
 		plans[i] = plan{size, r.IntN(len(writePatterns)), 1 + r.IntN(64<<10)}
 		total += int64(size)
 	}
@@ -172,7 +179,7 @@ func TestLoadConcurrentEcho(t *testing.T) {
 	t0 := time.Now()
 	cs := make([]net.Conn, conns)
 	for i := range cs {
-		c, err := net.DialTimeout("tcp4", p.e.addr(), 10*time.Second)
+		c, err := net.DialTimeout("tcp4", p.e.Addr(), 10*time.Second)
 		if err != nil {
 			t.Fatalf("connect %d: %v", i, err)
 		}
@@ -190,7 +197,7 @@ func TestLoadConcurrentEcho(t *testing.T) {
 			defer wg.Done()
 			data := make([]byte, pl.size)
 			spipedtest.FillRandom(seed, fmt.Sprint("load conn ", i), data)
-			cr := newRand(seed, fmt.Sprint("load pattern ", i))
+			cr := spipedtest.NewRand(seed, fmt.Sprint("load pattern ", i))
 			<-start
 			if err := echoConn(cs[i], data, pl.pattern, pl.readBuf, cr, 60*time.Second); err != nil {
 				failed.Add(1)
@@ -216,12 +223,12 @@ func TestLoadConcurrentEcho(t *testing.T) {
 			tenths[i] = failedByTenth[i].Load()
 		}
 		t.Errorf("%d of %d connections failed; by tenths of the opening order: %v", f, conns, tenths)
-		t.Logf("-e: %+v", p.e.stats())
-		t.Logf("-d: %+v", p.d.stats())
+		t.Logf("-e: %+v", p.e.Stats())
+		t.Logf("-d: %+v", p.d.Stats())
 	}
 	t.Logf("%d connections, %d bytes each way, verified in %v", conns, total, time.Since(t0).Round(time.Millisecond))
-	warm(t, p.e.addr())
-	waitFDs(t, p.e, base)
+	warm(t, p.e.Addr())
+	spipedtest.WaitFDs(t, p.e, base)
 }
 
 // A client that never reads while the target pushes (and the mirror case,
@@ -230,9 +237,7 @@ func TestLoadConcurrentEcho(t *testing.T) {
 // resident memory may grow by more than 64 MiB. Then the receiver reads
 // the whole stream, which must be intact.
 func TestBackpressureNeverReadingClient(t *testing.T) {
-	if testing.Short() {
-		t.Skip("pushes 128 MiB against a never-reading peer: a timeout-bound test; make test runs it")
-	}
+	timeoutBound(t, "pushes 128 MiB against a never-reading peer")
 	for _, targetPushes := range []bool{true, false} {
 		name := map[bool]string{true: "target-pushes", false: "client-pushes"}[targetPushes]
 		t.Run(name, func(t *testing.T) { backpressure(t, targetPushes) })
@@ -244,17 +249,17 @@ func backpressure(t *testing.T, targetPushes bool) {
 	// Kernel socket buffers on loopback autotune (tcp_rmem max is 32 MiB
 	// here), and there are three connections in the path; what the pusher
 	// manages to write before it blocks is bounded by them, not by us.
-	limit := int64(envInt("SPIPED_PUSH_BYTES", 128<<20))
-	tl := newHostileServer(t)
-	p := startPair(t, startBinary, startBinary, tl.spec(), daemonOpts{maxConns: -1})
-	rssE0, rssD0 := p.e.rss(), p.d.rss()
+	limit := int64(spipedtest.EnvInt("SPIPED_PUSH_BYTES", 128<<20))
+	tl := spipedtest.NewHostileServer(t)
+	p := startPair(t, spipedtest.StartBinary, spipedtest.StartBinary, tl.Spec(), spipedtest.Opts{MaxConns: -1})
+	rssE0, rssD0 := p.e.RSS(), p.d.RSS()
 
-	c, err := net.Dial("tcp4", p.e.addr())
+	c, err := net.Dial("tcp4", p.e.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	target := tl.next(t)
+	target := tl.Next(t)
 	defer target.Close()
 	sender, receiver := target, c
 	if !targetPushes {
@@ -277,7 +282,7 @@ func backpressure(t *testing.T, targetPushes bool) {
 				return
 			}
 		}
-		closeWrite(sender)
+		spipedtest.CloseWrite(sender)
 		pushDone <- nil
 	}()
 	// Wait until the pusher stops making progress.
@@ -292,7 +297,7 @@ func backpressure(t *testing.T, targetPushes bool) {
 		}
 		last = now
 	}
-	maxE, maxD := p.e.rss()-rssE0, p.d.rss()-rssD0
+	maxE, maxD := p.e.RSS()-rssE0, p.d.RSS()-rssD0
 	select {
 	case err := <-pushDone:
 		t.Fatalf("the pusher finished (%v) after %d bytes although the receiver never read: no backpressure", err, pushed.Load())
@@ -329,10 +334,10 @@ func backpressure(t *testing.T, targetPushes bool) {
 			break
 		}
 		if reads++; reads%256 == 0 {
-			if r := p.e.rss() - rssE0; r > maxE {
+			if r := p.e.RSS() - rssE0; r > maxE {
 				maxE = r
 			}
-			if r := p.d.rss() - rssD0; r > maxD {
+			if r := p.d.RSS() - rssD0; r > maxD {
 				maxD = r
 			}
 		}
@@ -349,45 +354,45 @@ func backpressure(t *testing.T, targetPushes bool) {
 // other end sees its connection end promptly, no descriptor leaks, and the
 // tunnel serves afterwards.
 func TestResetMidStream(t *testing.T) {
-	seed := testSeed(t)
-	rounds := envInt("SPIPED_RESET_ROUNDS", 20)
-	tl := newHostileServer(t)
-	p := startPair(t, startEngine, startEngine, tl.spec(), daemonOpts{maxConns: -1})
+	seed := spipedtest.Seed(t)
+	rounds := spipedtest.EnvInt("SPIPED_RESET_ROUNDS", 20)
+	tl := spipedtest.NewHostileServer(t)
+	p := startPair(t, startEngine, startEngine, tl.Spec(), spipedtest.Opts{MaxConns: -1})
 	honestThrough := func() {
 		t.Helper()
-		c, err := net.Dial("tcp4", p.e.addr())
+		c, err := net.Dial("tcp4", p.e.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(10 * time.Second))
-		tc := tl.next(t)
+		tc := tl.Next(t)
 		defer tc.Close()
 		tc.SetDeadline(time.Now().Add(10 * time.Second))
 		c.Write([]byte("hello"))
-		closeWrite(c)
+		spipedtest.CloseWrite(c)
 		got, _ := io.ReadAll(tc)
 		tc.Write([]byte("world"))
-		closeWrite(tc)
+		spipedtest.CloseWrite(tc)
 		back, err := io.ReadAll(c)
 		if string(got) != "hello" || string(back) != "world" || err != nil {
 			t.Fatalf("honest connection: target got %q, client got %q (%v)", got, back, err)
 		}
 	}
 	honestThrough()
-	base := settleFDs(p.e)
-	r := newRand(seed, "resets")
+	base := spipedtest.SettleFDs(p.e)
+	r := spipedtest.NewRand(seed, "resets")
 	for round := range rounds {
 		for _, fromClient := range []bool{true, false} {
-			c, err := net.Dial("tcp4", p.e.addr())
+			c, err := net.Dial("tcp4", p.e.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc := tl.next(t)
+			tc := tl.Next(t)
 			c.SetDeadline(time.Now().Add(10 * time.Second))
 			tc.SetDeadline(time.Now().Add(10 * time.Second))
 			// Both ends stream at each other, then one resets.
-			chunk := randBytes(r, 1+r.IntN(200<<10))
+			chunk := spipedtest.RandBytes(r, 1+r.IntN(200<<10))
 			go c.Write(chunk)
 			go tc.Write(chunk)
 			want := 1 + r.IntN(len(chunk))
@@ -403,70 +408,70 @@ func TestResetMidStream(t *testing.T) {
 					t.Fatalf("round %d: client read: %v", round, err)
 				}
 			}
-			resetClose(victim)
-			if _, ended := drain(survivor, 5*time.Second); !ended {
+			spipedtest.ResetClose(victim)
+			if _, ended := spipedtest.Drain(survivor, 5*time.Second); !ended {
 				t.Fatalf("round %d: reset from the %s did not end the other end within 5 s", round, map[bool]string{true: "client", false: "target"}[fromClient])
 			}
 			survivor.Close()
 		}
 	}
 	honestThrough()
-	waitFDs(t, p.e, base)
+	spipedtest.WaitFDs(t, p.e, base)
 }
 
 // The target going away and coming back: connections fail cleanly (the
 // client sees its connection end, nothing delivered), then succeed.
 func TestTargetGoneAndBack(t *testing.T) {
-	seed := testSeed(t)
-	r := newRand(seed, "target gone")
-	echo := newEcho(t, "")
-	spec := echo.spec()
-	p := startPair(t, startEngine, startEngine, spec, daemonOpts{maxConns: -1, timeout: time.Second})
-	warm(t, p.e.addr())
-	base := settleFDs(p.e)
-	echo.close()
+	seed := spipedtest.Seed(t)
+	r := spipedtest.NewRand(seed, "target gone")
+	echo := spipedtest.NewEcho(t, "")
+	spec := echo.Spec()
+	p := startPair(t, startEngine, startEngine, spec, spipedtest.Opts{MaxConns: -1, Timeout: time.Second})
+	warm(t, p.e.Addr())
+	base := spipedtest.SettleFDs(p.e)
+	echo.Close()
 	for i := range 10 {
-		c, err := net.Dial("tcp4", p.e.addr())
+		c, err := net.Dial("tcp4", p.e.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.Write([]byte("anyone there?"))
-		got, ended := drain(c, 5*time.Second)
+		got, ended := spipedtest.Drain(c, 5*time.Second)
 		c.Close()
 		if !ended || len(got) != 0 {
 			t.Fatalf("attempt %d with the target down: got %q, ended %v; want an empty, ended connection", i, got, ended)
 		}
 	}
-	newEcho(t, dialSpec(spec))
+	spipedtest.NewEcho(t, spipedtest.DialAddr(spec))
 	for i := range 10 {
-		data := randBytes(r, 1+r.IntN(100<<10))
-		if err := echoOnce(p.e.addr(), data, i%len(writePatterns), 4096, r, 10*time.Second); err != nil {
+		data := spipedtest.RandBytes(r, 1+r.IntN(100<<10))
+		if err := echoOnce(p.e.Addr(), data, i%len(writePatterns), 4096, r, 10*time.Second); err != nil {
 			t.Fatalf("after the target came back, attempt %d: %v", i, err)
 		}
 	}
-	waitFDs(t, p.e, base)
+	spipedtest.WaitFDs(t, p.e, base)
 }
 
 // The peer daemon (-d, our binary) dies mid-stream and restarts: the
 // stream ends promptly, connections fail cleanly while it is down, then
 // succeed; -e (in-process) leaks nothing.
 func TestPeerDaemonRestart(t *testing.T) {
-	seed := testSeed(t)
-	r := newRand(seed, "peer restart")
-	echo := newEcho(t, "")
-	p := startPair(t, startEngine, startBinary, echo.spec(), daemonOpts{maxConns: -1, timeout: time.Second})
-	warm(t, p.e.addr())
-	base := settleFDs(p.e)
+	seed := spipedtest.Seed(t)
+	r := spipedtest.NewRand(seed, "peer restart")
+	echo := spipedtest.NewEcho(t, "")
+	p := startPair(t, startEngine, spipedtest.StartBinary, echo.Spec(), spipedtest.Opts{MaxConns: -1, Timeout: time.Second})
+	warm(t, p.e.Addr())
+	base := spipedtest.SettleFDs(p.e)
 
 	// A stream in flight when -d dies.
-	c, err := net.Dial("tcp4", p.e.addr())
+	c, err := net.Dial("tcp4", p.e.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	stop := make(chan struct{})
 	go func() {
-		buf := randBytes(r, 64<<10)
+		buf := spipedtest.RandBytes(r, 64<<10)
 		for {
 			select {
 			case <-stop:
@@ -481,439 +486,32 @@ func TestPeerDaemonRestart(t *testing.T) {
 	if n, err := io.ReadFull(c, make([]byte, 1<<20)); err != nil {
 		t.Fatalf("stream before the crash: %d bytes, %v", n, err)
 	}
-	p.d.stop() // SIGKILL
-	_, ended := drain(c, 5*time.Second)
+	p.d.Stop() // SIGKILL
+	_, ended := spipedtest.Drain(c, 5*time.Second)
 	close(stop)
 	c.Close()
 	if !ended {
 		t.Fatal("the stream through a killed -d did not end within 5 s")
 	}
 	for i := range 5 {
-		c, err := net.Dial("tcp4", p.e.addr())
+		c, err := net.Dial("tcp4", p.e.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.Write([]byte("hello?"))
-		got, ended := drain(c, 5*time.Second)
+		got, ended := spipedtest.Drain(c, 5*time.Second)
 		c.Close()
 		if !ended || len(got) != 0 {
 			t.Fatalf("attempt %d with -d down: got %q, ended %v", i, got, ended)
 		}
 	}
-	startBinary(t, daemonOpts{target: echo.spec(), keyPath: p.keyPath, key: p.key, source: p.d.spec,
-		maxConns: -1, timeout: time.Second})
+	spipedtest.StartBinary(t, spipedtest.Opts{Target: echo.Spec(), KeyPath: p.keyPath, Key: p.key, Source: p.d.Spec,
+		MaxConns: -1, Timeout: time.Second})
 	for i := range 5 {
-		data := randBytes(r, 1+r.IntN(100<<10))
-		if err := echoOnce(p.e.addr(), data, i%len(writePatterns), 4096, r, 10*time.Second); err != nil {
+		data := spipedtest.RandBytes(r, 1+r.IntN(100<<10))
+		if err := echoOnce(p.e.Addr(), data, i%len(writePatterns), 4096, r, 10*time.Second); err != nil {
 			t.Fatalf("after -d restarted, attempt %d: %v", i, err)
 		}
 	}
-	waitFDs(t, p.e, base)
-}
-
-// procCPU is a process's user+system time in clock ticks (1/100 s).
-func procCPU(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return -1
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return u + st
-}
-
-func alive(d *daemon) bool {
-	select {
-	case <-d.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// Descriptor exhaustion: our binary under RLIMIT_NOFILE 64 is flooded with
-// 200 connections. It must stay up, not spin on EMFILE (under half a core
-// while the flood is held), and serve normally once the flood is gone. (The
-// reference exits on EMFILE by design, so it is not run here.)
-func TestDescriptorExhaustion(t *testing.T) {
-	if testing.Short() {
-		t.Skip("holds a flood under RLIMIT_NOFILE 64 and waits out -o: a timeout-bound test; make test runs it")
-	}
-	seed := testSeed(t)
-	flood := envInt("SPIPED_FLOOD", 200)
-	for _, enc := range []bool{false, true} {
-		t.Run(modeName(enc), func(t *testing.T) {
-			keyPath, key := keyFile(t, []byte("exhaustion"))
-			o := daemonOpts{encrypt: enc, keyPath: keyPath, key: key, maxConns: 0, timeout: 2 * time.Second, nofile: 64}
-			var s *sink
-			var hs *hostileServer
-			if enc {
-				hs = newHostileServer(t)
-				o.target = hs.spec()
-			} else {
-				s = newSink(t)
-				o.target = s.spec()
-			}
-			d := startBinary(t, o)
-			base := settleFDs(d)
-			var conns []net.Conn
-			var mu sync.Mutex
-			var wg sync.WaitGroup
-			// -e: hold the connections it dials, silent, during the flood.
-			stopHolding := make(chan struct{})
-			var held []net.Conn
-			holding := make(chan struct{})
-			go func() {
-				defer close(holding)
-				if hs == nil {
-					return
-				}
-				for {
-					select {
-					case c := <-hs.conns:
-						held = append(held, c)
-					case <-stopHolding:
-						return
-					}
-				}
-			}()
-			for range flood {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					c, err := net.DialTimeout("tcp4", d.addr(), 3*time.Second)
-					if err == nil {
-						mu.Lock()
-						conns = append(conns, c)
-						mu.Unlock()
-					}
-				}()
-			}
-			wg.Wait()
-			cpu0 := procCPU(d.pid)
-			time.Sleep(time.Second)
-			cpu := procCPU(d.pid) - cpu0
-			if !alive(d) {
-				t.Fatalf("the daemon died under the flood: %v\n%s", d.exitErr, d.stderr)
-			}
-			t.Logf("%d of %d flood connections completed the TCP handshake; daemon at %d fds; %d ticks CPU in 1 s", len(conns), flood, d.fds(), cpu)
-			if cpu > 50 {
-				t.Errorf("the daemon used %d%% of a core while the flood was held: spinning on EMFILE?", cpu)
-			}
-			for _, c := range conns {
-				c.Close()
-			}
-			time.Sleep(200 * time.Millisecond)
-			close(stopHolding)
-			<-holding
-			for _, c := range held {
-				c.Close()
-			}
-			// The daemon serves again within a few seconds.
-			deadline := time.Now().Add(10 * time.Second)
-			var lastErr error
-			for time.Now().Before(deadline) {
-				if enc {
-					lastErr = honestThroughE(t, d, hs, key, seed)
-				} else {
-					lastErr = honestThroughD(t, d, s, key, seed)
-				}
-				if lastErr == nil {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			if lastErr != nil {
-				t.Fatalf("the daemon did not serve after the flood: %v\n%s", lastErr, d.stderr)
-			}
-			if !alive(d) {
-				t.Fatalf("the daemon died: %v", d.exitErr)
-			}
-			waitFDs(t, d, base)
-		})
-	}
-}
-
-// honestThroughD runs one honest connection to a -d with a recording target.
-func honestThroughD(t testing.TB, d *daemon, s *sink, key []byte, seed uint64) error {
-	c, err := net.DialTimeout("tcp4", d.addr(), 2*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	from := s.count()
-	pr := newPeer(c, true, key, &lockedRand{r: newRand(seed, "honest -d")})
-	if err := pr.handshake(false); err != nil {
-		return err
-	}
-	pr.sendData([]byte("ping"))
-	closeWrite(c)
-	if _, err := pr.readData(); err != nil {
-		return err
-	}
-	data, _ := s.settle(t, from, 5*time.Second)
-	if string(data) != "ping" {
-		return fmt.Errorf("target got %q", data)
-	}
-	return nil
-}
-
-// honestThroughE runs one honest connection through a -e whose target is
-// our hostile server playing fair; connections it dialled earlier (stale
-// ones) fail their handshake and are skipped.
-func honestThroughE(t testing.TB, d *daemon, hs *hostileServer, key []byte, seed uint64) error {
-	c, err := net.DialTimeout("tcp4", d.addr(), 2*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	c.Write([]byte("ping"))
-	closeWrite(c)
-	for {
-		var tc net.Conn
-		select {
-		case tc = <-hs.conns:
-		case <-time.After(3 * time.Second):
-			return errors.New("the -e did not dial its target")
-		}
-		tc.SetDeadline(time.Now().Add(5 * time.Second))
-		pr := newPeer(tc, false, key, &lockedRand{r: newRand(seed, "honest -e")})
-		if err := pr.handshake(false); err != nil {
-			tc.Close()
-			continue
-		}
-		got, err := pr.readData()
-		if err == nil && len(got) == 0 {
-			// A connection whose plaintext client (the flood) is gone.
-			tc.Close()
-			continue
-		}
-		if err != nil || string(got) != "ping" {
-			tc.Close()
-			return fmt.Errorf("target got %q, %v", got, err)
-		}
-		pr.sendData([]byte("pong"))
-		closeWrite(tc)
-		back, err := io.ReadAll(c)
-		tc.Close()
-		if err != nil || string(back) != "pong" {
-			return fmt.Errorf("client got %q, %v", back, err)
-		}
-		return nil
-	}
-}
-
-// SIGTERM with a large transfer in flight through two binaries: the
-// transfer completes intact and both daemons exit 0.
-func TestSIGTERMWithTransferInFlight(t *testing.T) {
-	seed := testSeed(t)
-	size := envInt("SPIPED_SIGTERM_BYTES", 48<<20)
-	echo := newEcho(t, "")
-	p := startPair(t, startBinary, startBinary, echo.spec(), daemonOpts{maxConns: -1})
-	sigtermMidTransfer(t, p.e, p.d, size, seed, "sigterm", func() {
-		// After SIGTERM the daemon stops accepting: once it has handled
-		// the signal (asynchronously, so a dial just after kill may still
-		// land before that and be served, legitimately), connects are
-		// refused.
-		refused := false
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-			late, err := net.DialTimeout("tcp4", p.e.addr(), time.Second)
-			if err != nil {
-				refused = errors.Is(err, syscall.ECONNREFUSED)
-				if refused {
-					break
-				}
-			} else {
-				late.Close()
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if !refused {
-			t.Errorf("-e still accepts connections 5 s after SIGTERM")
-		}
-	})
-}
-
-// sigtermMidTransfer sends size random bytes through the pair e, d to an
-// echo target, SIGTERMs both daemons once a tenth has come back, runs
-// meanwhile (if not nil), and requires every byte back intact and both
-// daemons to exit 0 once the connection ends.
-func sigtermMidTransfer(t *testing.T, e, d *daemon, size int, seed uint64, stream string, meanwhile func()) {
-	t.Helper()
-	data := make([]byte, size)
-	spipedtest.FillRandom(seed, stream, data)
-	c, err := net.Dial("tcp4", e.addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(60 * time.Second))
-	go func() {
-		c.Write(data)
-		closeWrite(c)
-	}()
-	h := sha256.New()
-	first := make([]byte, size/10)
-	if _, err := io.ReadFull(c, first); err != nil {
-		t.Fatalf("before SIGTERM: %v", err)
-	}
-	h.Write(first)
-	for _, dm := range []*daemon{e, d} {
-		if err := syscall.Kill(dm.pid, syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if meanwhile != nil {
-		meanwhile()
-	}
-	n, err := io.Copy(h, c)
-	if err != nil {
-		t.Fatalf("after SIGTERM: read %d more bytes, then %v", n, err)
-	}
-	want := sha256.Sum256(data)
-	if int(n)+len(first) != size || !bytes.Equal(h.Sum(nil), want[:]) {
-		t.Fatalf("transfer across SIGTERM: %d bytes returned, SHA-256 match %v; want %d intact",
-			int(n)+len(first), bytes.Equal(h.Sum(nil), want[:]), size)
-	}
-	c.Close()
-	for _, dm := range []*daemon{e, d} {
-		role := map[bool]string{true: "-e", false: "-d"}[dm == e]
-		select {
-		case <-dm.exited:
-			if dm.exitErr != nil {
-				t.Errorf("%s %s exited with %v after SIGTERM; want 0\n%s", dm.name, role, dm.exitErr, dm.stderr)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("%s %s still running 10 s after SIGTERM and the end of its last connection", dm.name, role)
-		}
-	}
-}
-
-// At the -n limit the daemon stops accepting: a further client waits in the
-// kernel's backlog without being served, and is served once a slot frees.
-func TestMaxConnsQueue(t *testing.T) {
-	seed := testSeed(t)
-	const limit = 3
-	for _, im := range []impl{{"engine", startEngine}, {"reference", startReference}} {
-		t.Run(im.name, func(t *testing.T) {
-			keyPath, key := keyFile(t, []byte("max conns"))
-			s := newSink(t)
-			d := im.start(t, daemonOpts{target: s.spec(), keyPath: keyPath, key: key, maxConns: limit, timeout: 30 * time.Second})
-			var held []*peer
-			for i := range limit {
-				c, err := net.Dial("tcp4", d.addr())
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				p := newPeer(c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("held ", i))})
-				if err := p.handshake(false); err != nil {
-					t.Fatalf("held connection %d: %v", i, err)
-				}
-				held = append(held, p)
-			}
-			extra, err := net.Dial("tcp4", d.addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer extra.Close()
-			extra.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-			if n, _ := extra.Read(make([]byte, 32)); n != 0 {
-				t.Fatalf("connection %d was served (%d nonce bytes) although -n is %d", limit+1, n, limit)
-			}
-			// Free a slot: the waiting client is served.
-			closeWrite(held[0].conn)
-			held[0].readData()
-			held[0].conn.Close()
-			extra.SetDeadline(time.Now().Add(10 * time.Second))
-			p := newPeer(extra, true, key, &lockedRand{r: newRand(seed, "extra")})
-			if err := p.handshake(false); err != nil {
-				t.Fatalf("the waiting client was not served after a slot freed: %v", err)
-			}
-			p.sendData([]byte("served"))
-			if !s.waitBytes(0, len("served"), 5*time.Second) {
-				t.Fatalf("the waiting client's data did not arrive")
-			}
-		})
-	}
-}
-
-// blackHole listens with a full accept queue that nobody drains, so a
-// connect to it hangs (the kernel drops the SYNs) instead of being refused.
-// It returns the address, or "" when the kernel here completes connects anyway.
-func blackHole(t testing.TB) string {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := syscall.Getsockname(fd)
-	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
-	// Fill the queue.
-	for range 4 {
-		if c, err := net.DialTimeout("tcp4", addr, 200*time.Millisecond); err == nil {
-			t.Cleanup(func() { c.Close() })
-		}
-	}
-	if c, err := net.DialTimeout("tcp4", addr, 300*time.Millisecond); err == nil {
-		c.Close()
-		return ""
-	}
-	return addr
-}
-
-// A target whose connects hang: -o bounds the connect, so the client's
-// connection ends at about the timeout instead of hanging.
-func TestTargetBlackHole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits out -o on a black-holed target: a timeout-bound test; make test runs it")
-	}
-	seed := testSeed(t)
-	const timeout = 500 * time.Millisecond
-	hole := blackHole(t)
-	if hole == "" {
-		t.Skip("connects to a full listen queue complete here; no black hole to test with")
-	}
-	keyPath, key := keyFile(t, []byte("black hole"))
-	for _, im := range []impl{{"engine", startEngine}, {"reference", startReference}} {
-		for _, enc := range []bool{false, true} {
-			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
-				d := im.start(t, daemonOpts{encrypt: enc, target: "[127.0.0.1]:" + strings.Split(hole, ":")[1],
-					keyPath: keyPath, key: key, timeout: timeout, maxConns: -1})
-				base := settleFDs(d)
-				for i := range 3 {
-					c, err := net.Dial("tcp4", d.addr())
-					if err != nil {
-						t.Fatal(err)
-					}
-					start := time.Now()
-					if !enc {
-						// An honest client: its handshake may finish
-						// while the daemon's connect to the target hangs.
-						c.SetDeadline(time.Now().Add(10 * time.Second))
-						p := newPeer(c, true, key, &lockedRand{r: newRand(seed, fmt.Sprint("hole ", i))})
-						p.handshake(false)
-					}
-					_, ended := drain(c, 10*time.Second)
-					took := time.Since(start)
-					c.Close()
-					if !ended || took > 8*timeout {
-						t.Errorf("connection %d through a black-holed target ended %v after %v; want about -o %v", i, ended, took, timeout)
-					}
-				}
-				waitFDs(t, d, base)
-			})
-		}
-	}
+	spipedtest.WaitFDs(t, p.e, base)
 }

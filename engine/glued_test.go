@@ -6,6 +6,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // A peer may send its handshake messages and its first packets in one
@@ -17,39 +19,39 @@ import (
 // TestGluedDecrypt: the client reads the -d's nonce first, then sends its
 // nonce and its DH message in one write; the -d reads both at once.
 func TestGluedDecrypt(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		t.Run(im.name, func(t *testing.T) {
-			echo := newEcho(t, "127.0.0.1:0")
-			keyPath, key := keyFile(t, []byte("glued key"))
-			d := im.start(t, daemonOpts{target: echo.spec(), keyPath: keyPath, key: key, maxConns: -1})
-			c, err := net.Dial("tcp4", d.addr())
+			echo := spipedtest.NewEcho(t, "127.0.0.1:0")
+			keyPath, key := spipedtest.KeyFile(t, []byte("glued key"))
+			d := im.start(t, spipedtest.Opts{Target: echo.Spec(), KeyPath: keyPath, Key: key, MaxConns: -1})
+			c, err := net.Dial("tcp4", d.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(10 * time.Second))
-			p := newPeer(c, true, key, &lockedRand{r: newRand(seed, t.Name())})
-			p.nonceS = make([]byte, 32)
-			if _, err := io.ReadFull(c, p.nonceS); err != nil {
+			p := spipedtest.NewPeer(c, true, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, t.Name())})
+			p.NonceS = make([]byte, 32)
+			if _, err := io.ReadFull(c, p.NonceS); err != nil {
 				t.Fatalf("reading the daemon's nonce: %v", err)
 			}
-			p.nonceC = randBytes(newRand(seed, t.Name()+" nonce"), 32)
-			dk1 := pbkdf2SHA256(key, cat(p.nonceC, p.nonceS), 64)
-			p.dhmacC, p.dhmacS = dk1[:32], dk1[32:]
-			if _, err := c.Write(cat(p.nonceC, dhMessage(p.genY(false), p.ourMACKey()))); err != nil {
+			p.NonceC = spipedtest.RandomBytes(seed, t.Name()+" nonce", 32)
+			dk1 := spipedtest.PBKDF2SHA256(key, spipedtest.Cat(p.NonceC, p.NonceS), 64)
+			p.DHMACC, p.DHMACS = dk1[:32], dk1[32:]
+			if _, err := c.Write(spipedtest.Cat(p.NonceC, spipedtest.DHMessage(p.GenY(false), p.OurMACKey()))); err != nil {
 				t.Fatal(err)
 			}
-			if err := p.readDH(); err != nil {
+			if err := p.ReadDH(); err != nil {
 				t.Fatal(err)
 			}
-			p.keysFrom(p.sharedSecret(p.peerY))
-			msg := randBytes(newRand(seed, t.Name()+" data"), 3000)
-			if err := p.sendData(msg); err != nil {
+			p.KeysFrom(p.SharedSecret(p.PeerY))
+			msg := spipedtest.RandomBytes(seed, t.Name()+" data", 3000)
+			if err := p.SendData(msg); err != nil {
 				t.Fatal(err)
 			}
-			closeWrite(c)
-			back, err := p.readData()
+			spipedtest.CloseWrite(c)
+			back, err := p.ReadData()
 			if err != nil || !bytes.Equal(back, msg) {
 				t.Errorf("echoed %d bytes (intact %v), end %v; want the %d sent and a clean EOF",
 					len(back), bytes.Equal(back, msg), err, len(msg))
@@ -62,32 +64,33 @@ func TestGluedDecrypt(t *testing.T) {
 // packets in one write (a target that speaks first); the -e must deliver
 // all of it to its client.
 func TestGluedEncrypt(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		t.Run(im.name, func(t *testing.T) {
-			hs := newHostileServer(t)
-			keyPath, key := keyFile(t, []byte("glued key"))
-			e := im.start(t, daemonOpts{encrypt: true, target: hs.spec(), keyPath: keyPath, key: key, maxConns: -1})
-			plain, err := net.Dial("tcp4", e.addr())
+			hs := spipedtest.NewHostileServer(t)
+			keyPath, key := spipedtest.KeyFile(t, []byte("glued key"))
+			e := im.start(t, spipedtest.Opts{Encrypt: true, Target: hs.Spec(), KeyPath: keyPath, Key: key, MaxConns: -1})
+			plain, err := net.Dial("tcp4", e.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer plain.Close()
 			plain.SetDeadline(time.Now().Add(10 * time.Second))
-			sc := hs.next(t)
+			sc := hs.Next(t)
 			defer sc.Close()
 			sc.SetDeadline(time.Now().Add(10 * time.Second))
-			p := newPeer(sc, false, key, &lockedRand{r: newRand(seed, t.Name())})
-			if err := p.nonces(); err != nil {
+			p := spipedtest.NewPeer(sc, false, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, t.Name())})
+			if err := p.Nonces(); err != nil {
 				t.Fatal(err)
 			}
-			if err := p.readDH(); err != nil {
+			if err := p.ReadDH(); err != nil {
 				t.Fatal(err)
 			}
-			y := p.genY(false)
-			p.keysFrom(p.sharedSecret(p.peerY))
-			banner := randBytes(newRand(seed, t.Name()+" banner"), 1500)
-			if _, err := sc.Write(cat(dhMessage(y, p.ourMACKey()), p.sealNext(banner[:maxMsg]), p.sealNext(banner[maxMsg:]))); err != nil {
+			y := p.GenY(false)
+			p.KeysFrom(p.SharedSecret(p.PeerY))
+			banner := spipedtest.RandomBytes(seed, t.Name()+" banner", 1500)
+			glued := spipedtest.Cat(spipedtest.DHMessage(y, p.OurMACKey()), p.SealNext(banner[:spipedtest.MaxMessage]), p.SealNext(banner[spipedtest.MaxMessage:]))
+			if _, err := sc.Write(glued); err != nil {
 				t.Fatal(err)
 			}
 			got := make([]byte, len(banner))
@@ -98,8 +101,8 @@ func TestGluedEncrypt(t *testing.T) {
 			if _, err := plain.Write([]byte("reply")); err != nil {
 				t.Fatal(err)
 			}
-			closeWrite(plain)
-			back, err := p.readData()
+			spipedtest.CloseWrite(plain)
+			back, err := p.ReadData()
 			if err != nil || string(back) != "reply" {
 				t.Errorf("the server got %q, %v; want \"reply\" and a clean EOF", back, err)
 			}

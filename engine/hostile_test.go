@@ -13,28 +13,26 @@ package engine_test
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"math/big"
 	"net"
-	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // rig is one daemon under test with a hostile peer on its encrypted side
 // and a recorder on its plaintext side.
 type rig struct {
 	t       *testing.T
-	d       *daemon
+	d       *spipedtest.Daemon
 	encrypt bool
 	key     []byte
-	rnd     *lockedRand
-	sink    *sink          // -d: the target
-	hs      *hostileServer // -e: the target
-	base    int            // descriptors after warm-up
-	encAddr string         // -d: where the hostile peer connects (the daemon, or a relay in front of it)
-	probe   bool           // rigOpts.probeOnly
+	rnd     *spipedtest.LockedRand
+	sink    *spipedtest.Sink          // -d: the target
+	hs      *spipedtest.HostileServer // -e: the target
+	base    int                       // descriptors after warm-up
+	encAddr string                    // -d: where the hostile peer connects (the daemon, or a relay in front of it)
+	probe   bool                      // rigOpts.probeOnly
 }
 
 type rigOpts struct {
@@ -53,24 +51,24 @@ type rigOpts struct {
 
 func newRig(t *testing.T, im impl, encrypt bool, o rigOpts, seed uint64) *rig {
 	t.Helper()
-	keyPath, key := keyFile(t, []byte("hostile tests' shared key\n"))
-	r := &rig{t: t, encrypt: encrypt, key: key, rnd: &lockedRand{r: newRand(seed, t.Name())}, probe: o.probeOnly}
-	do := daemonOpts{encrypt: encrypt, keyPath: keyPath, key: key, requireFS: o.requireFS,
-		timeout: o.timeout, maxConns: o.maxConns}
+	keyPath, key := spipedtest.KeyFile(t, []byte("hostile tests' shared key\n"))
+	r := &rig{t: t, encrypt: encrypt, key: key, rnd: &spipedtest.LockedRand{R: spipedtest.NewRand(seed, t.Name())}, probe: o.probeOnly}
+	do := spipedtest.Opts{Encrypt: encrypt, KeyPath: keyPath, Key: key, RequireFS: o.requireFS,
+		Timeout: o.timeout, MaxConns: o.maxConns}
 	if encrypt {
-		r.hs = newHostileServer(t)
-		do.target = r.hs.spec()
+		r.hs = spipedtest.NewHostileServer(t)
+		do.Target = r.hs.Spec()
 		if o.relay > 0 {
-			do.target = specOfAddr(startRelay(t, dialSpec(do.target), o.relay).Addr())
+			do.Target = spipedtest.SpecOfAddr(spipedtest.StartRelay(t, spipedtest.DialAddr(do.Target), o.relay).Addr())
 		}
 	} else {
-		r.sink = newSink(t)
-		do.target = r.sink.spec()
+		r.sink = spipedtest.NewSink(t)
+		do.Target = r.sink.Spec()
 	}
 	r.d = im.start(t, do)
-	r.encAddr = r.d.addr()
+	r.encAddr = r.d.Addr()
 	if !encrypt && o.relay > 0 {
-		r.encAddr = startRelay(t, r.d.addr(), o.relay).Addr()
+		r.encAddr = spipedtest.StartRelay(t, r.d.Addr(), o.relay).Addr()
 	}
 	// Warm up (the first connection may create lasting state such as a
 	// worker pool), then take the descriptor baseline.
@@ -79,18 +77,18 @@ func newRig(t *testing.T, im impl, encrypt bool, o rigOpts, seed uint64) *rig {
 	} else {
 		r.honest()
 	}
-	r.base = settleFDs(r.d)
+	r.base = spipedtest.SettleFDs(r.d)
 	return r
 }
 
 // session is one connection through the rig.
 type session struct {
 	r     *rig
-	p     *peer
-	plain net.Conn // -e: the plaintext client
-	rec   *record  // -e: what the plaintext client received
-	from  int      // -d: the sink index of this connection's target side
-	sent  []byte   // genuine plaintext delivered so far
+	p     *spipedtest.Peer
+	plain net.Conn           // -e: the plaintext client
+	rec   *spipedtest.Record // -e: what the plaintext client received
+	from  int                // -d: the sink index of this connection's target side
+	sent  []byte             // genuine plaintext delivered so far
 }
 
 // open connects a hostile peer (no handshake yet).
@@ -100,40 +98,24 @@ func (r *rig) open() *session {
 	s := &session{r: r}
 	deadline := time.Now().Add(15 * time.Second)
 	if r.encrypt {
-		plain, err := net.Dial("tcp4", r.d.addr())
+		plain, err := net.Dial("tcp4", r.d.Addr())
 		if err != nil {
-			t.Fatalf("dial %s: %v", r.d.name, err)
+			t.Fatalf("dial %s: %v", r.d.Name, err)
 		}
 		plain.SetDeadline(deadline)
 		s.plain = plain
-		s.rec = &record{done: make(chan struct{})}
-		go func() {
-			defer close(s.rec.done)
-			buf := make([]byte, 4096)
-			for {
-				n, err := plain.Read(buf)
-				s.rec.mu.Lock()
-				s.rec.data = append(s.rec.data, buf[:n]...)
-				if err != nil && err != io.EOF {
-					s.rec.end = err
-				}
-				s.rec.mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}()
-		c := r.hs.next(t)
+		s.rec = spipedtest.Recording(plain)
+		c := r.hs.Next(t)
 		c.SetDeadline(deadline)
-		s.p = newPeer(c, false, r.key, r.rnd)
+		s.p = spipedtest.NewPeer(c, false, r.key, r.rnd)
 	} else {
-		s.from = r.sink.count()
+		s.from = r.sink.Count()
 		c, err := net.Dial("tcp4", r.encAddr)
 		if err != nil {
-			t.Fatalf("dial %s: %v", r.d.name, err)
+			t.Fatalf("dial %s: %v", r.d.Name, err)
 		}
 		c.SetDeadline(deadline)
-		s.p = newPeer(c, true, r.key, r.rnd)
+		s.p = spipedtest.NewPeer(c, true, r.key, r.rnd)
 	}
 	return s
 }
@@ -141,11 +123,11 @@ func (r *rig) open() *session {
 // delivered reports whether n bytes reached the plaintext side in time.
 func (s *session) delivered(n int) bool {
 	if !s.r.encrypt {
-		return s.r.sink.waitBytes(s.from, n, 5*time.Second)
+		return s.r.sink.WaitBytes(s.from, n, 5*time.Second)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if len(s.rec.bytes()) >= n {
+		if len(s.rec.Bytes()) >= n {
 			return true
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -156,46 +138,46 @@ func (s *session) delivered(n int) bool {
 // genuine sends one honest packet and waits until it is delivered.
 func (s *session) genuine(msg string) {
 	s.r.t.Helper()
-	if _, err := s.p.conn.Write(s.p.sealNext([]byte(msg))); err != nil {
+	if _, err := s.p.Conn.Write(s.p.SealNext([]byte(msg))); err != nil {
 		s.r.t.Fatalf("sending a genuine packet: %v", err)
 	}
 	s.sent = append(s.sent, msg...)
 	if !s.delivered(len(s.sent)) {
-		s.r.t.Fatalf("%s: the genuine packet %q was not delivered: the pipe does not work", s.r.d.name, msg)
+		s.r.t.Fatalf("%s: the genuine packet %q was not delivered: the pipe does not work", s.r.d.Name, msg)
 	}
 }
 
 // write sends attack bytes; a write error only means the daemon already
 // hung up, which is what it should do.
-func (s *session) write(b []byte) { s.p.conn.Write(b) }
+func (s *session) write(b []byte) { s.p.Conn.Write(b) }
 
 // finish waits for the daemon to end the connection on both sides and
 // returns what the plaintext side received and how its stream ended.
 func (s *session) finish() (got []byte, clean bool) {
 	t := s.r.t
 	t.Helper()
-	if _, ended := drain(s.p.conn, 5*time.Second); !ended {
-		t.Errorf("%s kept the encrypted connection open for 5 s after the attack", s.r.d.name)
+	if _, ended := spipedtest.Drain(s.p.Conn, 5*time.Second); !ended {
+		t.Errorf("%s kept the encrypted connection open for 5 s after the attack", s.r.d.Name)
 	}
-	s.p.conn.Close()
+	s.p.Conn.Close()
 	if !s.r.encrypt {
-		data, recs := s.r.sink.settle(t, s.from, 5*time.Second)
+		data, recs := s.r.sink.Settle(t, s.from, 5*time.Second)
 		clean = true
 		for _, rc := range recs {
-			if len(rc.bytes()) > 0 && rc.end != nil {
+			if len(rc.Bytes()) > 0 && rc.End != nil {
 				clean = false
 			}
 		}
 		return data, clean
 	}
 	select {
-	case <-s.rec.done:
+	case <-s.rec.Done:
 	case <-time.After(5 * time.Second):
-		t.Errorf("%s kept the plaintext connection open for 5 s after the attack", s.r.d.name)
+		t.Errorf("%s kept the plaintext connection open for 5 s after the attack", s.r.d.Name)
 	}
 	s.plain.Close()
-	<-s.rec.done
-	return s.rec.bytes(), s.rec.end == nil
+	<-s.rec.Done
+	return s.rec.Bytes(), s.rec.End == nil
 }
 
 // expectOnly checks that exactly the genuine bytes reached the plaintext side.
@@ -205,7 +187,7 @@ func (s *session) expectOnly(attack string) {
 	got, _ := s.finish()
 	if !bytes.Equal(got, s.sent) {
 		t.Errorf("%s, %s: plaintext side received %d bytes %q, want exactly the %d genuine bytes %q: FORGED DATA DELIVERED",
-			s.r.d.name, attack, len(got), clip(got), len(s.sent), clip(s.sent))
+			s.r.d.Name, attack, len(got), clip(got), len(s.sent), clip(s.sent))
 	}
 }
 
@@ -223,43 +205,43 @@ func (r *rig) honest() {
 	s := r.open()
 	if r.encrypt {
 		s.plain.Write([]byte("ping"))
-		closeWrite(s.plain)
-		if err := s.p.handshake(false); err != nil {
-			t.Fatalf("%s: honest handshake: %v", r.d.name, err)
+		spipedtest.CloseWrite(s.plain)
+		if err := s.p.Handshake(false); err != nil {
+			t.Fatalf("%s: honest handshake: %v", r.d.Name, err)
 		}
-		got, err := s.p.readData()
+		got, err := s.p.ReadData()
 		if err != nil || string(got) != "ping" {
-			t.Fatalf("%s: honest connection carried %q, %v; want \"ping\"", r.d.name, got, err)
+			t.Fatalf("%s: honest connection carried %q, %v; want \"ping\"", r.d.Name, got, err)
 		}
-		s.p.sendData([]byte("pong"))
-		closeWrite(s.p.conn)
+		s.p.SendData([]byte("pong"))
+		spipedtest.CloseWrite(s.p.Conn)
 		got, clean := s.finish()
 		if string(got) != "pong" || !clean {
-			t.Fatalf("%s: honest connection returned %q (clean end %v); want \"pong\"", r.d.name, got, clean)
+			t.Fatalf("%s: honest connection returned %q (clean end %v); want \"pong\"", r.d.Name, got, clean)
 		}
 		return
 	}
-	if err := s.p.handshake(false); err != nil {
-		t.Fatalf("%s: honest handshake: %v", r.d.name, err)
+	if err := s.p.Handshake(false); err != nil {
+		t.Fatalf("%s: honest handshake: %v", r.d.Name, err)
 	}
-	s.p.sendData([]byte("ping"))
-	closeWrite(s.p.conn)
-	got, err := s.p.readData()
+	s.p.SendData([]byte("ping"))
+	spipedtest.CloseWrite(s.p.Conn)
+	got, err := s.p.ReadData()
 	if err != nil || len(got) != 0 {
-		t.Fatalf("%s: honest connection: daemon sent %q, %v; want nothing and a clean end", r.d.name, got, err)
+		t.Fatalf("%s: honest connection: daemon sent %q, %v; want nothing and a clean end", r.d.Name, got, err)
 	}
-	data, recs := r.sink.settle(t, s.from, 5*time.Second)
-	s.p.conn.Close()
+	data, recs := r.sink.Settle(t, s.from, 5*time.Second)
+	s.p.Conn.Close()
 	// An earlier attack's connection to the target (dialled in parallel
 	// with its handshake) may be accepted late; it carries nothing.
 	clean := false
 	for _, rc := range recs {
-		if len(rc.bytes()) > 0 && rc.end == nil {
+		if len(rc.Bytes()) > 0 && rc.End == nil {
 			clean = true
 		}
 	}
 	if string(data) != "ping" || !clean {
-		t.Fatalf("%s: honest connection: target received %q over %d connections; want \"ping\", cleanly ended", r.d.name, data, len(recs))
+		t.Fatalf("%s: honest connection: target received %q over %d connections; want \"ping\", cleanly ended", r.d.Name, data, len(recs))
 	}
 }
 
@@ -271,7 +253,7 @@ func (r *rig) after() {
 	} else {
 		r.honest()
 	}
-	waitFDs(r.t, r.d, r.base)
+	spipedtest.WaitFDs(r.t, r.d, r.base)
 }
 
 // alive checks, without a handshake, that the daemon still accepts and
@@ -282,19 +264,18 @@ func (r *rig) alive() {
 	t := r.t
 	t.Helper()
 	s := r.open()
-	if _, err := io.ReadFull(s.p.conn, make([]byte, 32)); err != nil {
-		t.Fatalf("%s: no nonce from the daemon: %v", r.d.name, err)
+	if err := s.p.Nonces(); err != nil {
+		t.Fatalf("%s: no nonce from the daemon: %v", r.d.Name, err)
 	}
-	s.p.conn.Close()
+	s.p.Conn.Close()
 	if r.encrypt {
 		s.plain.Close()
-		<-s.rec.done
+		<-s.rec.Done
 		return
 	}
-	r.sink.settle(t, s.from, 5*time.Second)
+	r.sink.Settle(t, s.from, 5*time.Second)
 }
 
-// ---------------------------------------------------------------------------
 // Data-phase attacks: an honest handshake, one genuine packet, then a forgery.
 
 type dataAttack struct {
@@ -304,64 +285,75 @@ type dataAttack struct {
 
 func dataAttacks(seed uint64) []dataAttack {
 	var list []dataAttack
-	second := []byte(strings.Repeat("FORGED-", 100))
+	second := bytes.Repeat([]byte("FORGED-"), 100)
 	// A flipped bit in every region: message, padding, length field, MAC.
 	positions := []int{0, 3, 699, 700, 1023, 1024, 1025, 1026, 1027, 1028, 1040, 1059}
-	rnd := newRand(seed, "flip positions")
+	rnd := spipedtest.NewRand(seed, "flip positions")
 	for range 8 {
-		positions = append(positions, rnd.IntN(pktSize))
+		positions = append(positions, rnd.IntN(spipedtest.PacketSize))
 	}
 	for _, pos := range positions {
 		bit := byte(1) << (pos % 8)
 		list = append(list, dataAttack{fmt.Sprintf("flip-byte-%d-bit-%d", pos, pos%8), func(s *session) {
-			pkt := s.p.sealNext(second)
+			pkt := s.p.SealNext(second)
 			pkt[pos] ^= bit
 			s.write(pkt)
 		}})
 	}
 	list = append(list,
 		dataAttack{"replayed", func(s *session) {
-			s.write(sealPacket(s.p.send, 0, []byte("G0")))
+			s.write(spipedtest.SealPacket(s.p.Send, 0, []byte("G0")))
 		}},
 		dataAttack{"skipped", func(s *session) {
-			s.write(sealPacket(s.p.send, s.p.sendN+1, second))
+			s.write(spipedtest.SealPacket(s.p.Send, s.p.SendN+1, second))
 		}},
 		dataAttack{"reordered", func(s *session) {
-			n := s.p.sendN
-			s.write(cat(sealPacket(s.p.send, n+1, second), sealPacket(s.p.send, n, second)))
+			n := s.p.SendN
+			s.write(spipedtest.Cat(spipedtest.SealPacket(s.p.Send, n+1, second), spipedtest.SealPacket(s.p.Send, n, second)))
 		}},
 		dataAttack{"other-direction-keys", func(s *session) {
-			s.write(sealPacket(s.p.recv, s.p.sendN, second))
+			s.write(spipedtest.SealPacket(s.p.Recv, s.p.SendN, second))
 		}},
 	)
 	for _, l := range []uint32{0, 1025, 1<<32 - 1} {
 		list = append(list, dataAttack{fmt.Sprintf("length-%d", l), func(s *session) {
-			s.write(sealRaw(s.p.send, s.p.sendN, plainWithLen(bytes.Repeat([]byte("F"), maxMsg), l)))
+			s.write(spipedtest.SealRaw(s.p.Send, s.p.SendN, spipedtest.PlainWithLen(bytes.Repeat([]byte("F"), spipedtest.MaxMessage), l)))
 		}})
 	}
 	list = append(list, dataAttack{"garbage-200KB", func(s *session) {
-		s.write(randBytes(newRand(seed, "garbage after handshake"), 200<<10))
+		s.write(spipedtest.RandBytes(spipedtest.NewRand(seed, "garbage after handshake"), 200<<10))
 	}})
 	return list
 }
 
+// runAttacks opens a session per attack: an honest handshake, one genuine
+// packet, the attack, then the check that nothing else got through. It
+// stops at the first failure.
+func (r *rig) runAttacks(attacks []dataAttack) bool {
+	r.t.Helper()
+	for _, a := range attacks {
+		s := r.open()
+		if err := s.p.Handshake(false); err != nil {
+			r.t.Fatalf("%s: handshake: %v", a.name, err)
+		}
+		s.genuine("G0")
+		a.run(s)
+		s.expectOnly(a.name)
+		if r.t.Failed() {
+			return false
+		}
+	}
+	return true
+}
+
 func TestHostileDataPhase(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		for _, enc := range []bool{false, true} {
 			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
 				r := newRig(t, im, enc, rigOpts{maxConns: -1}, seed)
-				for _, a := range dataAttacks(seed) {
-					s := r.open()
-					if err := s.p.handshake(false); err != nil {
-						t.Fatalf("%s: handshake: %v", a.name, err)
-					}
-					s.genuine("G0")
-					a.run(s)
-					s.expectOnly(a.name)
-					if t.Failed() {
-						return
-					}
+				if !r.runAttacks(dataAttacks(seed)) {
+					return
 				}
 				r.after()
 			})
@@ -379,24 +371,24 @@ func modeName(encrypt bool) string {
 // A packet cut short by EOF is discarded and counts as a clean end: the
 // complete packets before it arrive, then the plaintext side sees EOF.
 func TestHostileTruncatedPacket(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		for _, enc := range []bool{false, true} {
 			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
 				r := newRig(t, im, enc, rigOpts{maxConns: -1}, seed)
-				for _, cut := range []int{1, 700, pktSize - 1} {
+				for _, cut := range []int{1, 700, spipedtest.PacketSize - 1} {
 					s := r.open()
-					if err := s.p.handshake(false); err != nil {
+					if err := s.p.Handshake(false); err != nil {
 						t.Fatal(err)
 					}
 					s.genuine("G0")
 					s.genuine("G1")
-					s.write(s.p.sealNext([]byte("TRUNCATED"))[:cut])
-					closeWrite(s.p.conn)
+					s.write(s.p.SealNext([]byte("TRUNCATED"))[:cut])
+					spipedtest.CloseWrite(s.p.Conn)
 					if enc {
 						// The plaintext client ends its side too, so
 						// the daemon can close the connection.
-						closeWrite(s.plain)
+						spipedtest.CloseWrite(s.plain)
 					}
 					got, clean := s.finish()
 					if !bytes.Equal(got, s.sent) || !clean {
@@ -409,331 +401,11 @@ func TestHostileTruncatedPacket(t *testing.T) {
 	}
 }
 
-// ---------------------------------------------------------------------------
-// Handshake attacks.
-
-// attackDH sends a DH message of the attacker's making. Against -d the
-// daemon must hang up without its DH message; against -e it must hang up
-// after ours, and a packet sealed with the keys the daemon would have
-// derived had it accepted (ySC) must not be delivered.
-func attackDH(s *session, makeMsg func(p *peer) []byte, ySC []byte) {
-	t := s.r.t
-	t.Helper()
-	p := s.p
-	if err := p.nonces(); err != nil {
-		t.Fatal(err)
-	}
-	if !s.r.encrypt {
-		s.write(makeMsg(p))
-		if ySC != nil {
-			p.keysFrom(ySC)
-			s.write(p.sealNext([]byte("FORGED")))
-		}
-		got, ended := drain(p.conn, 5*time.Second)
-		if len(got) != 0 {
-			t.Errorf("%s sent %d bytes (its DH message) after a bad client DH message", s.r.d.name, len(got))
-		}
-		if !ended {
-			t.Errorf("%s kept the connection open 5 s after a bad DH message", s.r.d.name)
-		}
-		return
-	}
-	if err := p.readDH(); err != nil {
-		t.Fatal(err)
-	}
-	s.write(makeMsg(p))
-	if ySC != nil {
-		p.keysFrom(ySC)
-		s.write(p.sealNext([]byte("FORGED")))
-	}
-}
-
-func TestHostileHandshake(t *testing.T) {
-	seed := testSeed(t)
-	pBytes := pad256(group14P)
-	ff := bytes.Repeat([]byte{0xff}, dhLen)
-	zero := make([]byte, dhLen)
-	cases := []struct {
-		name string
-		run  func(s *session)
-	}{
-		{"bad-DH-MAC", func(s *session) {
-			attackDH(s, func(p *peer) []byte {
-				m := dhMessage(p.genY(false), p.ourMACKey())
-				m[dhLen+7] ^= 0x10
-				return m
-			}, nil)
-		}},
-		{"bad-DH-MAC-in-y", func(s *session) {
-			attackDH(s, func(p *peer) []byte {
-				m := dhMessage(p.genY(false), p.ourMACKey())
-				m[100] ^= 1
-				return m
-			}, nil)
-		}},
-		// y = p with a correct MAC: a side that accepted it would get y_SC = 0.
-		{"y-equals-p", func(s *session) {
-			attackDH(s, func(p *peer) []byte { return dhMessage(pBytes, p.ourMACKey()) }, zero)
-		}},
-		{"y-all-ff", func(s *session) {
-			attackDH(s, func(p *peer) []byte { return dhMessage(ff, p.ourMACKey()) }, nil)
-		}},
-		// Our y with the MAC key of the daemon's own direction: a daemon
-		// that checked with the wrong key would accept it, and the
-		// packet that follows (honest keys) would be delivered.
-		{"MAC-key-reflected", func(s *session) {
-			var ySC []byte
-			attackDH(s, func(p *peer) []byte {
-				y := p.genY(false)
-				if s.r.encrypt {
-					ySC = p.sharedSecret(p.peerY)
-				}
-				return dhMessage(y, p.theirMACKey())
-			}, nil)
-			if ySC != nil {
-				s.p.keysFrom(ySC)
-				s.write(s.p.sealNext([]byte("FORGED")))
-			}
-		}},
-		{"garbage-200KB", func(s *session) {
-			s.write(randBytes(newRand(seed, "garbage handshake"), 200<<10))
-		}},
-		{"garbage-after-nonce", func(s *session) {
-			if err := s.p.nonces(); err != nil {
-				t.Fatal(err)
-			}
-			s.write(randBytes(newRand(seed, "garbage after nonce"), 200<<10))
-		}},
-	}
-	for _, im := range hostileImpls() {
-		for _, enc := range []bool{false, true} {
-			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
-				r := newRig(t, im, enc, rigOpts{maxConns: -1}, seed)
-				for _, c := range cases {
-					s := r.open()
-					c.run(s)
-					s.expectOnly(c.name)
-				}
-				if enc {
-					// The daemon's own DH message sent straight back.
-					s := r.open()
-					if err := s.p.nonces(); err != nil {
-						t.Fatal(err)
-					}
-					m := make([]byte, dhMsg)
-					if _, err := io.ReadFull(s.p.conn, m); err != nil {
-						t.Fatal(err)
-					}
-					s.write(m)
-					s.expectOnly("own-DH-message-reflected")
-				}
-				r.after()
-			})
-		}
-	}
-}
-
-// -g against a -f peer, both directions: the -g daemon must refuse y = 1,
-// and the packet sealed with y_SC = 1 (what it would derive) must not be
-// delivered. The same peer against a daemon without -g is delivered: the
-// control that shows the test can see a delivery.
-func TestHostileRequireFSAgainstFast(t *testing.T) {
-	seed := testSeed(t)
-	for _, im := range hostileImpls() {
-		for _, enc := range []bool{false, true} {
-			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
-				for _, g := range []bool{true, false} {
-					r := newRig(t, im, enc, rigOpts{requireFS: g, maxConns: -1}, seed)
-					s := r.open()
-					if g {
-						attackDH(s, func(p *peer) []byte { return dhMessage(p.genY(true), p.ourMACKey()) }, one256())
-						s.expectOnly("-f peer against -g")
-					} else {
-						if err := s.p.handshake(true); err != nil {
-							t.Fatalf("control: -f handshake: %v", err)
-						}
-						s.genuine("FAST")
-						closeWrite(s.p.conn)
-						if enc {
-							closeWrite(s.plain)
-						}
-						s.expectOnly("control: -f peer without -g")
-					}
-					r.after()
-				}
-			})
-		}
-	}
-}
-
-// Hundreds of silent clients under -o 0.5: each is dropped after about the
-// timeout (not before), and the daemon serves normally afterwards.
-func TestHostileSilentClients(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits out -o for hundreds of silent clients: a timeout-bound test; make test runs it")
-	}
-	seed := testSeed(t)
-	const timeout = 500 * time.Millisecond
-	for _, im := range hostileImpls() {
-		// The reference scans every connection on each event and its
-		// backlog of 10 overflows, so it gets a smaller crowd: it is the
-		// control here, not the subject.
-		n := envInt("SPIPED_SILENT_CLIENTS", 300)
-		switch im.name {
-		case "reference":
-			n = min(n, 30)
-		case "binary":
-			n = min(n, 100) // the in-process run takes the full crowd
-		}
-		for _, enc := range []bool{false, true} {
-			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
-				r := newRig(t, im, enc, rigOpts{timeout: timeout, maxConns: 0}, seed)
-				type result struct {
-					got     int
-					elapsed time.Duration
-					ended   bool
-				}
-				results := make([]result, n)
-				var wg sync.WaitGroup
-				var peers []net.Conn
-				var mu sync.Mutex
-				if enc {
-					// Our side of each -e connection stays silent too.
-					go func() {
-						for range n {
-							select {
-							case c, ok := <-r.hs.conns:
-								if !ok {
-									return
-								}
-								mu.Lock()
-								peers = append(peers, c)
-								mu.Unlock()
-							case <-time.After(10 * time.Second):
-								return
-							}
-						}
-					}()
-				}
-				for i := range n {
-					c, err := net.Dial("tcp4", r.d.addr())
-					if err != nil {
-						t.Fatalf("silent client %d: %v", i, err)
-					}
-					start := time.Now()
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						defer c.Close()
-						got, ended := drain(c, 10*time.Second)
-						results[i] = result{len(got), time.Since(start), ended}
-					}()
-				}
-				wg.Wait()
-				early, late := 0, 0
-				for i, res := range results {
-					if !res.ended {
-						late++
-						continue
-					}
-					if enc && res.got != 0 {
-						t.Errorf("silent client %d received %d bytes", i, res.got)
-					}
-					if !enc && res.got != 32 {
-						t.Errorf("silent client %d received %d bytes; want the 32-byte nonce", i, res.got)
-					}
-					if res.elapsed < timeout*8/10 {
-						early++
-					}
-				}
-				if late > 0 || early > 0 {
-					t.Errorf("%d of %d silent clients not dropped within 10 s, %d dropped before %v", late, n, early, timeout)
-				}
-				mu.Lock()
-				for _, c := range peers {
-					c.Close()
-				}
-				mu.Unlock()
-				if !enc {
-					data, _ := r.sink.settle(t, 0, 5*time.Second)
-					if string(data) != "ping" {
-						t.Errorf("target received %q; want only the warm-up's \"ping\"", data)
-					}
-				}
-				r.after()
-			})
-		}
-	}
-}
-
-// The hostile peer's y computations are only as good as the prime.
-func TestHarnessPrime(t *testing.T) {
-	if group14P.BitLen() != 2048 || !group14P.ProbablyPrime(8) {
-		t.Fatal("group14P is not the 2048-bit MODP prime")
-	}
-	q := new(big.Int).Rsh(group14P, 1)
-	if !q.ProbablyPrime(8) {
-		t.Fatal("group14P is not a safe prime")
-	}
-}
-
-// A peer that trickles its handshake a byte at a time must still be cut
-// off by -o: the handshake timeout is one deadline, not an idle timer.
-func TestHostileSlowHandshake(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trickles a handshake until -o cuts it off: a timeout-bound test; make test runs it")
-	}
-	seed := testSeed(t)
-	const timeout = 500 * time.Millisecond
-	for _, im := range hostileImpls() {
-		for _, enc := range []bool{false, true} {
-			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
-				// Probes, not honest connections, before and after:
-				// an honest handshake under -o 0.5 on a loaded
-				// machine may be cut off too, and rightly so.
-				r := newRig(t, im, enc, rigOpts{timeout: timeout, maxConns: -1, probeOnly: true}, seed)
-				s := r.open()
-				start := time.Now()
-				msg := make([]byte, 32+dhMsg)
-				r.rnd.Read(msg)
-				cut := time.Duration(0)
-				readDone := make(chan struct{})
-				go func() {
-					defer close(readDone)
-					drain(s.p.conn, 10*time.Second)
-					cut = time.Since(start)
-				}()
-				for _, b := range msg { // at most 320 × 20 ms
-					if _, err := s.p.conn.Write([]byte{b}); err != nil {
-						break
-					}
-					select {
-					case <-readDone:
-					case <-time.After(20 * time.Millisecond):
-						continue
-					}
-					break
-				}
-				<-readDone
-				// An idle timer would never fire (a byte every 20 ms)
-				// and the garbage would fail its MAC only after all 320
-				// bytes, at 6.4 s; 8 x the timeout leaves room for a
-				// loaded machine and still tells the two apart.
-				if cut == 0 || cut > 8*timeout {
-					t.Errorf("%s let a trickling handshake run %v under -o %v", im.name, cut, timeout)
-				}
-				s.expectOnly("slow handshake")
-				r.after()
-			})
-		}
-	}
-}
-
 // Odd but legal framing must be delivered: a packet a byte at a time, many
 // packets and half of the next in one write, and (against -e) the server's
 // DH message and its first packet in one segment.
 func TestHostileFramingDelivered(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	for _, im := range hostileImpls() {
 		for _, enc := range []bool{false, true} {
 			t.Run(im.name+"/"+modeName(enc), func(t *testing.T) {
@@ -743,33 +415,33 @@ func TestHostileFramingDelivered(t *testing.T) {
 				var want []byte
 				if enc {
 					// Our y_S and a packet in one write.
-					if err := p.nonces(); err != nil {
+					if err := p.Nonces(); err != nil {
 						t.Fatal(err)
 					}
-					if err := p.readDH(); err != nil {
+					if err := p.ReadDH(); err != nil {
 						t.Fatal(err)
 					}
-					y := p.genY(false)
-					p.keysFrom(p.sharedSecret(p.peerY))
+					y := p.GenY(false)
+					p.KeysFrom(p.SharedSecret(p.PeerY))
 					first := []byte("in the DH segment")
-					s.write(cat(dhMessage(y, p.ourMACKey()), p.sealNext(first)))
+					s.write(spipedtest.Cat(spipedtest.DHMessage(y, p.OurMACKey()), p.SealNext(first)))
 					want = append(want, first...)
-				} else if err := p.handshake(false); err != nil {
+				} else if err := p.Handshake(false); err != nil {
 					t.Fatal(err)
 				}
 				one := []byte("byte by byte")
-				for _, b := range p.sealNext(one) {
+				for _, b := range p.SealNext(one) {
 					s.write([]byte{b})
 				}
 				want = append(want, one...)
 				var burst []byte
 				for i := range 5 {
 					m := []byte(fmt.Sprintf("burst %d;", i))
-					burst = append(burst, p.sealNext(m)...)
+					burst = append(burst, p.SealNext(m)...)
 					want = append(want, m...)
 				}
-				tail := p.sealNext([]byte("tail"))
-				s.write(cat(burst, tail[:500]))
+				tail := p.SealNext([]byte("tail"))
+				s.write(spipedtest.Cat(burst, tail[:500]))
 				time.Sleep(20 * time.Millisecond)
 				s.write(tail[500:])
 				want = append(want, "tail"...)
@@ -777,9 +449,9 @@ func TestHostileFramingDelivered(t *testing.T) {
 				if !s.delivered(len(want)) {
 					t.Errorf("%s delivered %d of %d bytes", im.name, len(s.recorded()), len(want))
 				}
-				closeWrite(p.conn)
+				spipedtest.CloseWrite(p.Conn)
 				if enc {
-					closeWrite(s.plain)
+					spipedtest.CloseWrite(s.plain)
 				}
 				s.expectOnly("legal framing")
 				r.after()
@@ -791,11 +463,11 @@ func TestHostileFramingDelivered(t *testing.T) {
 // recorded is what the plaintext side holds so far.
 func (s *session) recorded() []byte {
 	if s.r.encrypt {
-		return s.rec.bytes()
+		return s.rec.Bytes()
 	}
 	var all []byte
-	for _, rc := range s.r.sink.since(s.from) {
-		all = append(all, rc.bytes()...)
+	for _, rc := range s.r.sink.Since(s.from) {
+		all = append(all, rc.Bytes()...)
 	}
 	return all
 }

@@ -4,9 +4,14 @@ package engine
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/internal/spipedtest"
@@ -93,6 +98,35 @@ func (r *pipeRig) pump(cond func() bool) {
 	}
 }
 
+// feed writes data to fd in chunks of the sizes next returns, running the
+// loop after each, and returns what arrives on out once it holds want bytes.
+func (r *pipeRig) feed(fd, out int, data []byte, want int, next func() int) []byte {
+	r.t.Helper()
+	var got []byte
+	for off := 0; off < len(data); {
+		n := min(next(), len(data)-off)
+		r.writeAll(fd, data[off:off+n])
+		off += n
+		r.l.poll(0)
+		got, _ = readAvail(out, got)
+	}
+	r.pump(func() bool {
+		got, _ = readAvail(out, got)
+		return len(got) >= want
+	})
+	return got
+}
+
+// idle runs the loop until done holds, then checks that the idle
+// connection holds no batch.
+func (r *pipeRig) idle(done func() bool) {
+	r.t.Helper()
+	r.pump(done)
+	if r.l.pool.Out() != 0 {
+		r.t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
+	}
+}
+
 // writeAll writes p to fd, running the loop whenever the socket is full.
 func (r *pipeRig) writeAll(fd int, p []byte) {
 	r.t.Helper()
@@ -144,27 +178,13 @@ func openAll(t *testing.T, o *cipher.Opener, wire []byte) []byte {
 func TestPipeSealsStream(t *testing.T) {
 	r := newPipeRig(t)
 	data := spipedtest.RandomBytes(1, "", 300_000)
-	var wire []byte
 	chunk := []int{1, 1023, 1024, 1025, 65536, 70000, 5}
-	for off, i := 0, 0; off < len(data); i++ {
-		n := min(chunk[i%len(chunk)], len(data)-off)
-		r.writeAll(r.plain, data[off:off+n])
-		off += n
-		r.l.poll(0)
-		wire, _ = readAvail(r.crypt, wire)
-	}
-	want := (len(data) + 1023) / 1024 * 1060
-	r.pump(func() bool {
-		wire, _ = readAvail(r.crypt, wire)
-		return len(wire) >= want
-	})
+	i := 0
+	wire := r.feed(r.plain, r.crypt, data, (len(data)+1023)/1024*1060, func() int { i++; return chunk[(i-1)%len(chunk)] })
 	if got := openAll(t, r.peerOpen, wire); !bytes.Equal(got, data) {
 		t.Fatalf("sealed stream carries %d bytes, differing from the %d written", len(got), len(data))
 	}
-	r.pump(func() bool { return r.c.fwd.b == nil })
-	if r.l.pool.Out() != 0 {
-		t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
-	}
+	r.idle(func() bool { return r.c.fwd.b == nil })
 }
 
 func TestPipeOpensStream(t *testing.T) {
@@ -180,25 +200,11 @@ func TestPipeOpensStream(t *testing.T) {
 		want = append(want, msg...)
 	}
 	// Odd chunk sizes: partial packets wait in the batch for their rest.
-	var got []byte
-	for off := 0; off < len(wire); {
-		n := min(1+rnd.IntN(5000), len(wire)-off)
-		r.writeAll(r.crypt, wire[off:off+n])
-		off += n
-		r.l.poll(0)
-		got, _ = readAvail(r.plain, got)
-	}
-	r.pump(func() bool {
-		got, _ = readAvail(r.plain, got)
-		return len(got) >= len(want)
-	})
+	got := r.feed(r.crypt, r.plain, wire, len(want), func() int { return 1 + rnd.IntN(5000) })
 	if !bytes.Equal(got, want) {
 		t.Fatalf("opened %d bytes, differing from the %d sealed", len(got), len(want))
 	}
-	r.pump(func() bool { return r.c.rev.b == nil })
-	if r.l.pool.Out() != 0 {
-		t.Fatalf("%d batches held by an idle connection", r.l.pool.Out())
-	}
+	r.idle(func() bool { return r.c.rev.b == nil })
 }
 
 func TestPipeBackpressure(t *testing.T) {
@@ -393,6 +399,30 @@ func TestPipeNoAllocs(t *testing.T) {
 	}
 }
 
+// benchPass is one pass of a pipe benchmark: it writes in to inFD, running
+// the loop after each write, then reads want bytes from outFD into buf.
+func (r *pipeRig) benchPass(b *testing.B, inFD int, in []byte, outFD int, buf []byte, want int) {
+	for off := 0; off < len(in); {
+		n, err := unix.Write(inFD, in[off:])
+		if err != nil && err != unix.EAGAIN {
+			b.Fatal(err)
+		}
+		off += max(n, 0)
+		r.l.poll(0)
+	}
+	for got := 0; got < want; {
+		n, err := unix.Read(outFD, buf)
+		if err == unix.EAGAIN {
+			r.l.poll(1)
+			continue
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		got += n
+	}
+}
+
 // BenchmarkPipeSeal moves plaintext through a sealing pipe over socketpairs,
 // the loop driven in the benchmark's goroutine: the engine's and the
 // cipher's cost per byte without a second process.
@@ -404,25 +434,7 @@ func BenchmarkPipeSeal(b *testing.B) {
 	b.SetBytes(int64(len(plain)))
 	b.ReportAllocs()
 	for b.Loop() {
-		for off := 0; off < len(plain); {
-			n, err := unix.Write(r.plain, plain[off:])
-			if err != nil && err != unix.EAGAIN {
-				b.Fatal(err)
-			}
-			off += max(n, 0)
-			r.l.poll(0)
-		}
-		for got := 0; got < want; {
-			n, err := unix.Read(r.crypt, buf)
-			if err == unix.EAGAIN {
-				r.l.poll(1)
-				continue
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			got += n
-		}
+		r.benchPass(b, r.plain, plain, r.crypt, buf, want)
 	}
 }
 
@@ -441,24 +453,102 @@ func BenchmarkPipeOpen(b *testing.B) {
 			copy(wire[i*cipher.PacketSize:], plain[i*1024:(i+1)*1024])
 		}
 		sealer.SealBatch(wire, len(plain))
-		for off := 0; off < len(wire); {
-			n, err := unix.Write(r.crypt, wire[off:])
-			if err != nil && err != unix.EAGAIN {
-				b.Fatal(err)
+		r.benchPass(b, r.crypt, wire, r.plain, buf, len(plain))
+	}
+}
+
+// slowTarget is a loopback target (from the test kit) whose connects hang
+// for about a second from now on, serving with handle afterwards.
+func slowTarget(t *testing.T, handle func(net.Conn)) Addr {
+	t.Helper()
+	st := spipedtest.StartSlowTarget(t, spipedtest.SlowTargetConfig{Handle: func(c net.Conn) {
+		defer c.Close()
+		handle(c)
+	}})
+	// Connects begun in the next 0.6 s complete at their SYN's first
+	// retransmission, about a second after they began.
+	spipedtest.HoldFor(t, st, 600*time.Millisecond)
+	a, err := Resolve(spipedtest.SpecOfAddr(st.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a[0]
+}
+
+// conns returns, on the loop's goroutine, what f reports of each of its
+// connections.
+func loopConns[T any](l *loop, f func(*conn) T) []T {
+	out := make(chan []T)
+	l.post(func() {
+		var r []T
+		seen := map[*conn]bool{}
+		for _, h := range l.owner {
+			if c, ok := h.(*conn); ok && !seen[c] {
+				seen[c] = true
+				r = append(r, f(c))
 			}
-			off += max(n, 0)
-			r.l.poll(0)
 		}
-		for got := 0; got < len(plain); {
-			n, err := unix.Read(r.plain, buf)
-			if err == unix.EAGAIN {
-				r.l.poll(1)
-				continue
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			got += n
+		out <- r
+	})
+	return <-out
+}
+
+// On -d the handshake ends before a slow target's connect does. Until it
+// does the connection waits, its pipes holding no descriptor; the client's
+// early bytes and its FIN stay in the kernel and reach the target once the
+// connect completes, as with the reference.
+func TestConnWaitsForSlowTarget(t *testing.T) {
+	target := slowTarget(t, func(c net.Conn) {
+		got, _ := io.ReadAll(c)
+		fmt.Fprintf(c, "target got %q", got)
+	})
+	key := sha256.Sum256([]byte("slow target"))
+	srv, spec, _ := startOurs(t, Config{Key: key, Timeout: 5 * time.Second}, tcp4, fmt.Sprintf("[127.0.0.1]:%d", target.AddrPort.Port()))
+	src, _ := Resolve(spec)
+
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		cfg := ClientConfig{Target: src, Key: key, Timeout: 5 * time.Second}
+		done <- RunClient(cfg, bytes.NewReader([]byte("hello")), &out)
+	}()
+
+	type view struct {
+		state          connState
+		fwdIn, fwdOut  int
+		revIn, revOut  int
+		fwdKey, revKey bool
+	}
+	var seen view
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		vs := loopConns(srv.loops[0], func(c *conn) view {
+			return view{c.state, c.fwd.in, c.fwd.out, c.rev.in, c.rev.out, c.fwd.open != nil, c.rev.seal != nil}
+		})
+		if len(vs) == 1 && vs[0].state == waitingTarget {
+			seen = vs[0]
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection waiting for its target: %+v", vs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if seen.fwdIn != -1 || seen.fwdOut != -1 || seen.revIn != -1 || seen.revOut != -1 {
+		t.Errorf("pipes hold descriptors before the data phase: %+v", seen)
+	}
+	if !seen.fwdKey || !seen.revKey {
+		t.Errorf("keys not in place once the handshake is done: %+v", seen)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("client: %v", err)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("the client never got its answer")
+	}
+	if want := `target got "hello"`; out.String() != want {
+		t.Fatalf("client received %q, want %q", out.String(), want)
 	}
 }

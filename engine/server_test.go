@@ -61,54 +61,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func TestMaxConnsHoldsSecond(t *testing.T) {
-	var mu sync.Mutex
-	var warnings []string
-	warn := func(m string) { mu.Lock(); warnings = append(warnings, m); mu.Unlock() }
-	e, _, addr := ourTunnel(t, Config{MaxConns: 1, Warn: warn}, Config{}, service(t, echo))
-	first := dialTCP(t, addr)
-	roundTrip(t, first, "first")
-	second := dialTCP(t, addr)
-	second.Write([]byte("second"))
-	// The second waits in the backlog: not accepted while the first lives.
-	time.Sleep(200 * time.Millisecond)
-	if st := e.Stats(); st.Total != 1 || st.Open != 1 {
-		t.Fatalf("with -n 1 and one connection open: %+v", st)
-	}
-	mu.Lock()
-	got := strings.Join(warnings, "|")
-	mu.Unlock()
-	if got != "Maximum number of connections (1) reached" {
-		t.Fatalf("warnings %q", got)
-	}
-	first.Close()
-	buf := make([]byte, 6)
-	if _, err := io.ReadFull(second, buf); err != nil || string(buf) != "second" {
-		t.Fatalf("second connection after the first ended: %q, %v", buf, err)
-	}
-	if st := e.Stats(); st.Total != 2 {
-		t.Fatalf("stats after the second: %+v", st)
-	}
-	second.Close()
-}
-
-func TestTimeoutDropsSilentPeer(t *testing.T) {
-	d, _, ddial := startOurs(t, Config{Key: sha256.Sum256(nil), Timeout: 150 * time.Millisecond}, tcp4, service(t, echo))
-	c := dialTCP(t, ddial)
-	defer c.Close()
-	start := time.Now()
-	// Our nonce arrives, then nothing but the end: the silent peer is dropped.
-	got, _ := io.ReadAll(c)
-	if len(got) != 32 {
-		t.Fatalf("the daemon sent %d bytes, want its 32-byte nonce", len(got))
-	}
-	if el := time.Since(start); el > 3*time.Second {
-		t.Fatalf("dropped after %v", el)
-	}
-	waitFor(t, "the failure to be counted", func() bool { return d.Stats().HandshakeFailures == 1 })
-	waitFor(t, "the connection to be gone", func() bool { return d.Stats().Open == 0 })
-}
-
 func TestTimeoutDropsUnreachableTarget(t *testing.T) {
 	// A listener whose backlog is full: further connects hang in SYN_SENT.
 	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
@@ -147,7 +99,7 @@ func TestTimeoutDropsUnreachableTarget(t *testing.T) {
 }
 
 func TestShutdownDrainsInFlight(t *testing.T) {
-	e, d, addr := ourTunnel(t, Config{}, Config{}, service(t, echo))
+	e, d, addr := ourTunnel(t, Config{}, Config{}, service(t, spipedtest.EchoConn))
 	c := dialTCP(t, addr)
 	defer c.Close()
 	roundTrip(t, c, "before shutdown")
@@ -184,8 +136,8 @@ func TestEMFILEPausesAccepting(t *testing.T) {
 		emfileChild()
 		return
 	}
-	target := service(t, echo)
-	dspec, _ := freeAddr(t, tcp4, "d")
+	target := service(t, spipedtest.EchoConn)
+	dspec := spipedtest.FreeSpec(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestEMFILEPausesAccepting$")
 	cmd.Env = append(os.Environ(), "ENGINE_EMFILE_CHILD="+dspec+" "+target)
 	var stderr spipedtest.SyncBuffer
@@ -293,11 +245,11 @@ func setRlim[T ~int64 | ~uint64](field *T, v int) {
 
 // Re-resolution that fails keeps the addresses found before.
 func TestReResolveFailureKeepsTargets(t *testing.T) {
-	echoAddrs, err := Resolve(service(t, echo))
+	echoAddrs, err := Resolve(service(t, spipedtest.EchoConn))
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, _ := freeAddr(t, tcp4, "d")
+	spec := spipedtest.FreeSpec(t)
 	src, _ := Resolve(spec)
 	srv, err := Listen(Config{Source: src[0], Target: "nonexistent.invalid:1", TargetAddrs: echoAddrs,
 		Fast: true, ReResolve: 10 * time.Millisecond, Key: sha256.Sum256([]byte("k"))})
@@ -338,7 +290,7 @@ func TestUnixListenerKeepsExistingPath(t *testing.T) {
 // loop resume accepting on the first, and every byte arrives.
 func TestManyLoops(t *testing.T) {
 	e, d, addr := ourTunnel(t, Config{Loops: 3, MaxConns: 4, Warn: func(string) {}},
-		Config{Loops: 3}, service(t, echo))
+		Config{Loops: 3}, service(t, spipedtest.EchoConn))
 	const conns = 12
 	errs := make(chan error, conns)
 	for i := range conns {
@@ -371,4 +323,73 @@ func TestManyLoops(t *testing.T) {
 		t.Fatalf("-e stats: %+v", st)
 	}
 	waitFor(t, "connections to end", func() bool { return e.Stats().Open == 0 && d.Stats().Open == 0 })
+}
+
+// TestMaxConnsQueue holds -n 3 sessions: a fourth client is left in the
+// backlog (no nonce) until a slot frees, then served. Our engine also
+// counts the sessions and warns once; the reference is the control.
+func TestMaxConnsQueue(t *testing.T) {
+	seed := spipedtest.Seed(t)
+	const limit = 3
+	for _, ref := range []bool{false, true} {
+		t.Run(map[bool]string{false: "engine", true: "reference"}[ref], func(t *testing.T) {
+			keyPath, key := spipedtest.KeyFile(t, []byte("max conns"))
+			s := spipedtest.NewSink(t)
+			var srv *Server
+			var d *spipedtest.Daemon
+			var mu sync.Mutex
+			var warnings []string
+			if ref {
+				d = spipedtest.StartReference(t, spipedtest.Opts{Target: s.Spec(), KeyPath: keyPath, Key: key, MaxConns: limit, Timeout: 30 * time.Second})
+			} else {
+				warn := func(m string) { mu.Lock(); warnings = append(warnings, m); mu.Unlock() }
+				srv, d = ServeForTest(t, Config{Target: s.Spec(), Key: [32]byte(key), MaxConns: limit, Timeout: 30 * time.Second, Warn: warn}, "")
+			}
+			var held []*spipedtest.Peer
+			for i := range limit {
+				c := dialTCP(t, d.Addr())
+				defer c.Close()
+				p := spipedtest.NewPeer(c, true, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, fmt.Sprint("held ", i))})
+				if err := p.Handshake(false); err != nil {
+					t.Fatalf("held connection %d: %v", i, err)
+				}
+				held = append(held, p)
+			}
+			extra := dialTCP(t, d.Addr())
+			defer extra.Close()
+			extra.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			if n, _ := extra.Read(make([]byte, 32)); n != 0 {
+				t.Fatalf("connection %d was served (%d nonce bytes) although -n is %d", limit+1, n, limit)
+			}
+			if srv != nil {
+				if st := srv.Stats(); st.Total != limit || st.Open != limit {
+					t.Fatalf("with -n %d and %d sessions open: %+v", limit, limit, st)
+				}
+				mu.Lock()
+				got := strings.Join(warnings, "|")
+				mu.Unlock()
+				if got != fmt.Sprintf("Maximum number of connections (%d) reached", limit) {
+					t.Fatalf("warnings %q", got)
+				}
+			}
+			// Free a slot: the waiting client is served.
+			spipedtest.CloseWrite(held[0].Conn)
+			held[0].ReadData()
+			held[0].Conn.Close()
+			extra.SetDeadline(time.Now().Add(10 * time.Second))
+			p := spipedtest.NewPeer(extra, true, key, &spipedtest.LockedRand{R: spipedtest.NewRand(seed, "extra")})
+			if err := p.Handshake(false); err != nil {
+				t.Fatalf("the waiting client was not served after a slot freed: %v", err)
+			}
+			p.SendData([]byte("served"))
+			if !s.WaitBytes(0, len("served"), 5*time.Second) {
+				t.Fatalf("the waiting client's data did not arrive")
+			}
+			if srv != nil {
+				if st := srv.Stats(); st.Total != limit+1 {
+					t.Fatalf("stats after the waiting client: %+v", st)
+				}
+			}
+		})
+	}
 }

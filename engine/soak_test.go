@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // chaosTarget serves each connection as its first byte says: 'E' echoes
@@ -77,7 +79,7 @@ func (c *chaosTarget) serve(conn net.Conn) {
 	switch mode[0] {
 	case 'E':
 		io.CopyBuffer(conn, struct{ io.Reader }{conn}, make([]byte, 32<<10))
-		closeWrite(conn)
+		spipedtest.CloseWrite(conn)
 		io.Copy(io.Discard, conn)
 	case 'R':
 		var n [8]byte
@@ -85,7 +87,7 @@ func (c *chaosTarget) serve(conn net.Conn) {
 			return
 		}
 		io.CopyN(io.Discard, conn, int64(binary.BigEndian.Uint64(n[:])))
-		resetClose(conn)
+		spipedtest.ResetClose(conn)
 	default:
 		io.Copy(io.Discard, conn)
 	}
@@ -126,7 +128,7 @@ func (p probe) String() string {
 
 // measure reads a binary daemon's descriptors and RSS from /proc and its
 // goroutines, heap (after a forced GC) and open connections from --pprof.
-func measure(t testing.TB, d *daemon, pprofAddr string) probe {
+func measure(t testing.TB, d *spipedtest.Daemon, pprofAddr string) probe {
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	get := func(path string) []byte {
 		resp, err := hc.Get("http://" + pprofAddr + path)
@@ -138,7 +140,7 @@ func measure(t testing.TB, d *daemon, pprofAddr string) probe {
 		return b
 	}
 	get("/debug/pprof/heap?gc=1") // forces a GC before the figures
-	p := probe{fds: d.fds(), rss: d.rss()}
+	p := probe{fds: d.FDs(), rss: d.RSS()}
 	first, _, _ := strings.Cut(string(get("/debug/pprof/goroutine?debug=1")), "\n")
 	// "goroutine profile: total N"
 	p.goroutines, _ = strconv.Atoi(strings.TrimPrefix(first, "goroutine profile: total "))
@@ -169,25 +171,25 @@ func soakDuration(t testing.TB) time.Duration {
 }
 
 func TestSoak(t *testing.T) {
-	seed := testSeed(t)
+	seed := spipedtest.Seed(t)
 	length := soakDuration(t)
-	workers := envInt("SOAK_WORKERS", 16)
-	keyPath, key := keyFile(t, []byte("soak key"))
+	workers := spipedtest.EnvInt("SOAK_WORKERS", 16)
+	keyPath, key := spipedtest.KeyFile(t, []byte("soak key"))
 	target := &chaosTarget{addr: "127.0.0.1:0"}
 	target.up(t)
 	targetSpec := "[" + strings.Replace(target.addr, ":", "]:", 1)
-	pprofD, pprofE := dialSpec(freeSpec(t)), dialSpec(freeSpec(t))
-	bin := ourBinary(t)
-	startWithPprof := func(o daemonOpts, pp string) *daemon {
-		o.extra = []string{"--pprof", pp}
-		return startProcess(t, "binary", bin, o)
+	pprofD, pprofE := spipedtest.DialAddr(spipedtest.FreeSpec(t)), spipedtest.DialAddr(spipedtest.FreeSpec(t))
+	bin := spipedtest.OurBinary(t)
+	startWithPprof := func(o spipedtest.Opts, pp string) *spipedtest.Daemon {
+		o.Extra = []string{"--pprof", pp}
+		return spipedtest.StartProcess(t, "binary", bin, o)
 	}
-	d := startWithPprof(daemonOpts{target: targetSpec, keyPath: keyPath, key: key, maxConns: 0, timeout: 2 * time.Second}, pprofD)
-	e := startWithPprof(daemonOpts{encrypt: true, target: d.spec, keyPath: keyPath, key: key, maxConns: 0, timeout: 2 * time.Second}, pprofE)
+	d := startWithPprof(spipedtest.Opts{Target: targetSpec, KeyPath: keyPath, Key: key, MaxConns: 0, Timeout: 2 * time.Second}, pprofD)
+	e := startWithPprof(spipedtest.Opts{Encrypt: true, Target: d.Spec, KeyPath: keyPath, Key: key, MaxConns: 0, Timeout: 2 * time.Second}, pprofE)
 
 	// Warm up, then the baseline.
 	for range 20 {
-		if err := echoMode(e.addr(), randBytes(newRand(seed, "warm"), 100<<10), 0, nil); err != nil {
+		if err := echoMode(e.Addr(), spipedtest.RandBytes(spipedtest.NewRand(seed, "warm"), 100<<10), 0, nil); err != nil {
 			t.Fatalf("warm-up: %v", err)
 		}
 	}
@@ -218,13 +220,13 @@ func TestSoak(t *testing.T) {
 			target.down()
 			outages.Add(1)
 			for range 5 {
-				c, err := net.Dial("tcp4", e.addr())
+				c, err := net.Dial("tcp4", e.Addr())
 				if err != nil {
 					st.add("target-down-connect", 0, err)
 					continue
 				}
 				c.Write([]byte("Ehello"))
-				got, ended := drain(c, 5*time.Second)
+				got, ended := spipedtest.Drain(c, 5*time.Second)
 				c.Close()
 				var err2 error
 				if !ended || len(got) != 0 {
@@ -241,7 +243,7 @@ func TestSoak(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := newRand(seed, fmt.Sprint("soak worker ", w))
+			r := spipedtest.NewRand(seed, fmt.Sprint("soak worker ", w))
 			for time.Now().Before(deadline) {
 				targetGate.RLock()
 				op, n, err := soakOp(r, e, d, key, seed)
@@ -299,9 +301,9 @@ func TestSoak(t *testing.T) {
 			t.Errorf("%s: heap %d KiB after the soak, %d KiB before (slack %d KiB)", c.name, c.end.heap>>10, c.base.heap>>10, heapSlack>>10)
 		}
 	}
-	for _, dd := range []*daemon{d, e} {
-		if !alive(dd) {
-			t.Errorf("a daemon died: %v\n%s", dd.exitErr, dd.stderr)
+	for _, dd := range []*spipedtest.Daemon{d, e} {
+		if !dd.Alive() {
+			t.Errorf("a daemon died: %v\n%s", dd.ExitErr, dd.Stderr)
 		}
 	}
 }
@@ -318,36 +320,26 @@ func echoMode(addr string, data []byte, pattern int, r *rand.Rand) error {
 
 // soakOp runs one randomly chosen operation; it returns its name, the
 // bytes it verified and an error if the daemons misbehaved.
-func soakOp(r *rand.Rand, e, d *daemon, key []byte, seed uint64) (string, int, error) {
+func soakOp(r *rand.Rand, e, d *spipedtest.Daemon, key []byte, seed uint64) (string, int, error) {
 	switch x := r.IntN(100); {
 	case x < 50:
-		var size int
-		switch y := r.IntN(10); {
-		case y < 1:
-			size = 0
-		case y < 6:
-			size = 1 + r.IntN(4096)
-		case y < 9:
-			size = 4097 + r.IntN(256<<10)
-		default:
-			size = (256 << 10) + r.IntN(4<<20)
-		}
-		data := randBytes(r, size)
-		return "echo", size, echoMode(e.addr(), data, r.IntN(len(writePatterns)), r)
+		size := sizeMix(r, [3]int{10, 60, 90}, 4096, 256<<10, 256<<10+4<<20)
+		data := spipedtest.RandBytes(r, size)
+		return "echo", size, echoMode(e.Addr(), data, r.IntN(len(writePatterns)), r)
 	case x < 60:
 		// The client resets mid-stream.
-		c, err := net.Dial("tcp4", e.addr())
+		c, err := net.Dial("tcp4", e.Addr())
 		if err != nil {
 			return "client-reset", 0, err
 		}
 		c.SetDeadline(time.Now().Add(30 * time.Second))
-		c.Write(append([]byte{'E'}, randBytes(r, 1+r.IntN(512<<10))...))
+		c.Write(append([]byte{'E'}, spipedtest.RandBytes(r, 1+r.IntN(512<<10))...))
 		io.ReadFull(c, make([]byte, r.IntN(4096)))
-		resetClose(c)
+		spipedtest.ResetClose(c)
 		return "client-reset", 0, nil
 	case x < 70:
 		// The target resets mid-stream: the client must see the end.
-		c, err := net.Dial("tcp4", e.addr())
+		c, err := net.Dial("tcp4", e.Addr())
 		if err != nil {
 			return "target-reset", 0, err
 		}
@@ -358,14 +350,14 @@ func soakOp(r *rand.Rand, e, d *daemon, key []byte, seed uint64) (string, int, e
 		hdr[0] = 'R'
 		binary.BigEndian.PutUint64(hdr[1:], uint64(n))
 		c.Write(hdr)
-		go c.Write(randBytes(r, n+r.IntN(64<<10)+1))
-		if _, ended := drain(c, 10*time.Second); !ended {
+		go c.Write(spipedtest.RandBytes(r, n+r.IntN(64<<10)+1))
+		if _, ended := spipedtest.Drain(c, 10*time.Second); !ended {
 			return "target-reset", 0, fmt.Errorf("the client's connection did not end within 10 s of the target's reset")
 		}
 		return "target-reset", 0, nil
 	case x < 78:
 		// A silent client that gives up.
-		c, err := net.Dial("tcp4", e.addr())
+		c, err := net.Dial("tcp4", e.Addr())
 		if err != nil {
 			return "silent-client", 0, err
 		}
@@ -374,38 +366,38 @@ func soakOp(r *rand.Rand, e, d *daemon, key []byte, seed uint64) (string, int, e
 		return "silent-client", 0, nil
 	case x < 86:
 		// A forged packet straight at -d after an honest handshake.
-		c, err := net.Dial("tcp4", d.addr())
+		c, err := net.Dial("tcp4", d.Addr())
 		if err != nil {
 			return "forged-packet", 0, err
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(10 * time.Second))
-		p := newPeer(c, true, key, &lockedRand{r: rand.New(rand.NewPCG(r.Uint64(), seed))})
-		if err := p.handshake(r.IntN(2) == 0); err != nil {
+		p := spipedtest.NewPeer(c, true, key, &spipedtest.LockedRand{R: rand.New(rand.NewPCG(r.Uint64(), seed))})
+		if err := p.Handshake(r.IntN(2) == 0); err != nil {
 			return "forged-packet", 0, err
 		}
-		pkt := p.sealNext([]byte("Eforged"))
-		pkt[r.IntN(pktSize)] ^= 1 << r.IntN(8)
+		pkt := p.SealNext([]byte("Eforged"))
+		pkt[r.IntN(spipedtest.PacketSize)] ^= 1 << r.IntN(8)
 		c.Write(pkt)
-		if got, ended := drain(c, 5*time.Second); !ended || len(got) != 0 {
+		if got, ended := spipedtest.Drain(c, 5*time.Second); !ended || len(got) != 0 {
 			return "forged-packet", 0, fmt.Errorf("-d answered a forged packet with %d bytes (ended %v)", len(got), ended)
 		}
 		return "forged-packet", 0, nil
 	case x < 92:
 		// Garbage at -d.
-		c, err := net.Dial("tcp4", d.addr())
+		c, err := net.Dial("tcp4", d.Addr())
 		if err != nil {
 			return "garbage", 0, err
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(10 * time.Second))
-		go c.Write(randBytes(r, 1+r.IntN(64<<10)))
-		if _, ended := drain(c, 5*time.Second); !ended {
+		go c.Write(spipedtest.RandBytes(r, 1+r.IntN(64<<10)))
+		if _, ended := spipedtest.Drain(c, 5*time.Second); !ended {
 			return "garbage", 0, fmt.Errorf("-d kept a garbage connection open for 5 s")
 		}
 		return "garbage", 0, nil
 	default:
 		// Half-close at once: an empty echo and a clean end.
-		return "empty-echo", 0, echoMode(e.addr(), nil, 0, r)
+		return "empty-echo", 0, echoMode(e.Addr(), nil, 0, r)
 	}
 }

@@ -47,14 +47,14 @@ func (f *forwarder) serve(a *net.TCPConn) {
 			case <-t.C:
 			case <-f.ctx.Done():
 				t.Stop()
-				resetClose(a)
+				ResetClose(a)
 				return
 			}
 		}
 		d := net.Dialer{Timeout: dialTimeout}
 		c, err := d.DialContext(f.ctx, "tcp", f.upstream)
 		if err != nil {
-			resetClose(a)
+			ResetClose(a)
 			return
 		}
 		l := newLink(a, c.(*net.TCPConn), f.cfg, &f.peak)
@@ -94,10 +94,4 @@ func (f *forwarder) close() {
 		l.abort()
 	}
 	f.wg.Wait()
-}
-
-// resetClose closes c with SO_LINGER 0, so its peer sees a reset.
-func resetClose(c *net.TCPConn) {
-	c.SetLinger(0)
-	c.Close()
 }

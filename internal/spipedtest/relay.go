@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 )
 
@@ -116,4 +117,16 @@ func (r *Relay) Close() error {
 	r.wg.Wait() // no connection is accepted after this
 	r.fwd.close()
 	return err
+}
+
+// StartRelay puts a Relay holding every chunk for delay each
+// way in front of upstream ("host:port"); it is closed at the end of t.
+func StartRelay(t testing.TB, upstream string, delay time.Duration) *Relay {
+	t.Helper()
+	r, err := NewRelay(RelayConfig{Upstream: upstream, UpDelay: delay, DownDelay: delay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }

@@ -8,47 +8,19 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// server is an upstream for the tests: each connection goes to handle.
-type server struct {
-	ln net.Listener
-	wg sync.WaitGroup
+// newServer is an upstream for the tests: each connection goes to handle,
+// with a deadline.
+func newServer(t *testing.T, handle func(*net.TCPConn)) *Service {
+	return NewService(t, "", func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		handle(c.(*net.TCPConn))
+	})
 }
-
-func newServer(t *testing.T, handle func(*net.TCPConn)) *server {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{ln: ln}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(30 * time.Second))
-				handle(c.(*net.TCPConn))
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
-	return s
-}
-
-func (s *server) addr() string { return s.ln.Addr().String() }
 
 // echo copies a connection back and half-closes at its EOF.
 func echo(c *net.TCPConn) {
@@ -83,7 +55,7 @@ func TestRelayDelay(t *testing.T) {
 	for _, d := range []struct{ up, down time.Duration }{{25 * time.Millisecond, 25 * time.Millisecond}, {40 * time.Millisecond, 10 * time.Millisecond}} {
 		t.Run(fmt.Sprintf("%v+%v", d.up, d.down), func(t *testing.T) {
 			up := newServer(t, echo)
-			r := newRelay(t, RelayConfig{Upstream: up.addr(), UpDelay: d.up, DownDelay: d.down})
+			r := newRelay(t, RelayConfig{Upstream: up.Addr(), UpDelay: d.up, DownDelay: d.down})
 			c := dial(t, r.Addr())
 			want := d.up + d.down
 			fastest := time.Hour
@@ -154,7 +126,7 @@ func TestRelayBulk(t *testing.T) {
 	for _, maxHeld := range []int{0, 64 << 10} {
 		t.Run(fmt.Sprintf("maxHeld=%d", maxHeld), func(t *testing.T) {
 			up := newServer(t, echo)
-			r := newRelay(t, RelayConfig{Upstream: up.addr(), UpDelay: 5 * time.Millisecond, DownDelay: 5 * time.Millisecond, MaxHeld: maxHeld})
+			r := newRelay(t, RelayConfig{Upstream: up.Addr(), UpDelay: 5 * time.Millisecond, DownDelay: 5 * time.Millisecond, MaxHeld: maxHeld})
 			start := time.Now()
 			sendAndHash(t, dial(t, r.Addr()), randomData(1, 4<<20))
 			t.Logf("4 MiB echoed in %v; peak held %d bytes", time.Since(start).Round(time.Millisecond), r.PeakHeld())
@@ -177,7 +149,7 @@ func TestRelayHalfClose(t *testing.T) {
 			n, _ := io.Copy(io.Discard, c)
 			fmt.Fprintf(c, "got %d", n)
 		})
-		r := newRelay(t, RelayConfig{Upstream: up.addr(), UpDelay: 25 * time.Millisecond, DownDelay: 25 * time.Millisecond})
+		r := newRelay(t, RelayConfig{Upstream: up.Addr(), UpDelay: 25 * time.Millisecond, DownDelay: 25 * time.Millisecond})
 		c := dial(t, r.Addr())
 		if _, err := c.Write(make([]byte, 100000)); err != nil {
 			t.Fatal(err)
@@ -196,7 +168,7 @@ func TestRelayHalfClose(t *testing.T) {
 			b, _ := io.ReadAll(c)
 			rest <- string(b)
 		})
-		r := newRelay(t, RelayConfig{Upstream: up.addr(), UpDelay: 25 * time.Millisecond, DownDelay: 25 * time.Millisecond})
+		r := newRelay(t, RelayConfig{Upstream: up.Addr(), UpDelay: 25 * time.Millisecond, DownDelay: 25 * time.Millisecond})
 		c := dial(t, r.Addr())
 		got, err := io.ReadAll(c)
 		if err != nil || string(got) != "hello" {
@@ -225,7 +197,7 @@ func TestRelayReset(t *testing.T) {
 			_, err := io.Copy(io.Discard, c)
 			ended <- err
 		})
-		r := newRelay(t, RelayConfig{Upstream: up.addr(), UpDelay: delay, DownDelay: delay})
+		r := newRelay(t, RelayConfig{Upstream: up.Addr(), UpDelay: delay, DownDelay: delay})
 		c := dial(t, r.Addr())
 		c.Write([]byte("some data"))
 		time.Sleep(2 * delay)
@@ -250,7 +222,7 @@ func TestRelayReset(t *testing.T) {
 			io.ReadFull(c, buf)
 			c.SetLinger(0)
 		})
-		r := newRelay(t, RelayConfig{Upstream: up.addr(), UpDelay: delay, DownDelay: delay})
+		r := newRelay(t, RelayConfig{Upstream: up.Addr(), UpDelay: delay, DownDelay: delay})
 		c := dial(t, r.Addr())
 		c.Write([]byte("ping"))
 		_, err := io.Copy(io.Discard, c)
@@ -280,7 +252,7 @@ func TestRelayPacing(t *testing.T) {
 		}
 		done <- time.Since(start)
 	})
-	r := newRelay(t, RelayConfig{Upstream: up.addr(), Rate: rate})
+	r := newRelay(t, RelayConfig{Upstream: up.Addr(), Rate: rate})
 	c := dial(t, r.Addr())
 	c.Write(make([]byte, size))
 	c.CloseWrite()
@@ -302,7 +274,7 @@ func TestRelayDialDelayAndClose(t *testing.T) {
 		accepted <- time.Now()
 		io.Copy(io.Discard, c)
 	})
-	r, err := NewRelay(RelayConfig{Upstream: up.addr(), DialDelay: 200 * time.Millisecond})
+	r, err := NewRelay(RelayConfig{Upstream: up.Addr(), DialDelay: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -271,4 +272,30 @@ func (s *SlowTarget) Close() error {
 	s.cmu.Unlock()
 	s.wg.Wait()
 	return err
+}
+
+// StartSlowTarget is NewSlowTarget for a test: an error fails t, and the
+// target closes when t ends.
+func StartSlowTarget(t testing.TB, cfg SlowTargetConfig) *SlowTarget {
+	t.Helper()
+	s, err := NewSlowTarget(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// HoldFor makes s drop SYNs for d (Hold). Where the kernel cannot (it
+// completes connects to a full accept queue) t is skipped, or fails under
+// CI, where the timing tests must run.
+func HoldFor(t testing.TB, s *SlowTarget, d time.Duration) {
+	t.Helper()
+	err := s.Hold(d)
+	if errors.Is(err, ErrCannotHold) && os.Getenv("CI") == "" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }

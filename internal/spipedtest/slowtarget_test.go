@@ -1,31 +1,11 @@
 package spipedtest
 
 import (
-	"errors"
 	"io"
 	"net"
 	"testing"
 	"time"
 )
-
-func newSlowTarget(t *testing.T, cfg SlowTargetConfig) *SlowTarget {
-	t.Helper()
-	s, err := NewSlowTarget(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func hold(t *testing.T, s *SlowTarget, d time.Duration) {
-	t.Helper()
-	if err := s.Hold(d); errors.Is(err, ErrCannotHold) {
-		t.Skip(err)
-	} else if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // timedDial connects and says how long the connect took.
 func timedDial(t *testing.T, addr string) (*net.TCPConn, time.Duration) {
@@ -41,11 +21,11 @@ func TestSlowTargetHold(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out a SYN retransmission: a timeout-bound test; make test runs it")
 	}
-	s := newSlowTarget(t, SlowTargetConfig{Handle: func(c net.Conn) {
+	s := StartSlowTarget(t, SlowTargetConfig{Handle: func(c net.Conn) {
 		defer c.Close()
 		io.Copy(c, c)
 	}})
-	hold(t, s, 300*time.Millisecond)
+	HoldFor(t, s, 300*time.Millisecond)
 	c, took := timedDial(t, s.Addr())
 	t.Logf("connect during the hold took %v", took.Round(time.Millisecond))
 	if took < 700*time.Millisecond {
@@ -69,7 +49,7 @@ func TestSlowTargetHold(t *testing.T) {
 		t.Errorf("Accepted() = %d, want 2", s.Accepted())
 	}
 	// A second hold works like the first.
-	hold(t, s, 100*time.Millisecond)
+	HoldFor(t, s, 100*time.Millisecond)
 	if _, took = timedDial(t, s.Addr()); took < 700*time.Millisecond {
 		t.Errorf("connect during the second hold took %v; want about 1 s", took)
 	}
@@ -87,8 +67,8 @@ func TestSlowTargetUpstream(t *testing.T) {
 			c.Write([]byte("world"))
 		}
 	})
-	s := newSlowTarget(t, SlowTargetConfig{Upstream: up.addr()})
-	hold(t, s, 200*time.Millisecond)
+	s := StartSlowTarget(t, SlowTargetConfig{Upstream: up.Addr()})
+	HoldFor(t, s, 200*time.Millisecond)
 	c, took := timedDial(t, s.Addr())
 	if took < 700*time.Millisecond {
 		t.Errorf("connect during the hold took %v; want about 1 s", took)
@@ -106,7 +86,7 @@ func TestSlowTargetCloseWhileHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hold(t, s, time.Hour)
+	HoldFor(t, s, time.Hour)
 	res := make(chan error, 1)
 	go func() {
 		c, err := net.DialTimeout("tcp4", s.Addr(), 10*time.Second)
