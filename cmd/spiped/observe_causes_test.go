@@ -13,30 +13,10 @@ import (
 	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
+// bracket turns "host:port" into spiped's "[host]:port".
 func bracket(hostPort string) string {
 	h, p, _ := net.SplitHostPort(hostPort)
 	return "[" + h + "]:" + p
-}
-
-// flipAt forwards to upstream and flips one bit of the client's stream at
-// byte offset at.
-func flipAt(t *testing.T, upstream string, at int64) string {
-	t.Helper()
-	return spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", func(c net.Conn) {
-		u, err := net.Dial("tcp4", upstream)
-		if err != nil {
-			return
-		}
-		defer u.Close()
-		go func() { io.Copy(c, u); c.Close() }()
-		io.CopyN(u, c, at)
-		b := make([]byte, 1)
-		if _, err := io.ReadFull(c, b); err != nil {
-			return
-		}
-		u.Write([]byte{b[0] ^ 0x40})
-		io.Copy(u, c)
-	})
 }
 
 // hangUp dials addr, says something, and reads until the daemon hangs up.
@@ -141,7 +121,7 @@ func TestObservedCauses(t *testing.T) {
 
 	t.Run("bad-packet", func(t *testing.T) {
 		d := startObserved(t, "-d", "-d", "-t", bracket(echo), "-k", key)
-		relay := flipAt(t, d.source, 32+288+10) // past the handshake: inside the first packet
+		relay := spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", spipedtest.FlipAt(d.source, 32+288+10)) // past the handshake: inside the first packet
 		e := startObserved(t, "-e", "-e", "-t", bracket(relay), "-k", key)
 		hangUp(t, e.source)
 		check(t, d, "bad-packet", "", echo)
