@@ -216,11 +216,15 @@ func TestHostileSilentClients(t *testing.T) {
 					}()
 				}
 				for i := range n {
+					// The clock starts before the dial: the daemon's -o
+					// starts at its accept, which comes after it, while a
+					// clock read after Dial returns can be late on a
+					// loaded machine and make a timely drop look early.
+					start := time.Now()
 					c, err := net.Dial("tcp4", r.d.Addr())
 					if err != nil {
 						t.Fatalf("silent client %d: %v", i, err)
 					}
-					start := time.Now()
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
