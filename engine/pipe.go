@@ -101,13 +101,11 @@ func (p *pipe) runSeal() error {
 			setIovec(&iov[i], p.b.Slot(i))
 		}
 		n, e := sysReadv(p.in, iov[:])
-		switch next, err := p.readDone(n, bufpool.Packets*bufpool.SlotSize, e, false); {
-		case err != nil:
+		if ok, err := p.readDone(n, bufpool.Packets*bufpool.SlotSize, e, false); !ok {
+			if p.eof {
+				continue
+			}
 			return err
-		case next == readWait:
-			return nil
-		case next == readEOF:
-			continue
 		}
 		p.wend = p.seal.SealBatch(p.b.Buf[:], n)
 		p.dirty = max(p.dirty, p.wend)
@@ -161,13 +159,11 @@ func (p *pipe) runOpen() error {
 		} else {
 			var e unix.Errno
 			n, e = sysRead(p.in, p.b.Buf[p.rlen:])
-			switch next, err := p.readDone(n, bufpool.Size-p.rlen, e, p.rlen > 0); {
-			case err != nil:
+			if ok, err := p.readDone(n, bufpool.Size-p.rlen, e, p.rlen > 0); !ok {
+				if p.eof {
+					continue
+				}
 				return err
-			case next == readWait:
-				return nil
-			case next == readEOF:
-				continue
 			}
 		}
 		p.rlen += n
@@ -220,34 +216,27 @@ func (p *pipe) writePayloads() (blocked bool, err error) {
 	return false, nil
 }
 
-// readNext is what a pipe does after reading its input.
-type readNext uint8
-
-const (
-	readData readNext = iota // process the bytes read
-	readEOF                  // the input ended: finish this direction
-	readWait                 // nothing more for now, or an error: return
-)
-
-// readDone takes the outcome of reading n of want bytes. On EAGAIN the
-// batch goes back unless it holds bytes still to be used (held).
-func (p *pipe) readDone(n, want int, e unix.Errno, held bool) (readNext, error) {
+// readDone takes the outcome of reading n of want bytes and reports
+// whether there are bytes to process. If not, the input either ended (eof
+// is set), or has nothing for now (EAGAIN: the batch goes back unless it
+// holds bytes still to be used, held), or failed (err).
+func (p *pipe) readDone(n, want int, e unix.Errno, held bool) (bool, error) {
 	switch {
 	case e == unix.EAGAIN:
 		p.canRead = false
 		if !held {
 			p.release()
 		}
-		return readWait, nil
+		return false, nil
 	case e != 0:
-		return readWait, e
+		return false, e
 	case n == 0:
 		p.eof = true
-		return readEOF, nil
+		return false, nil
 	case n < want:
 		p.drained()
 	}
-	return readData, nil
+	return true, nil
 }
 
 // drained notes a short read: the socket's queue was empty, and the
