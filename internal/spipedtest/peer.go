@@ -160,6 +160,31 @@ func (p *Peer) Handshake(fast bool) error {
 	return nil
 }
 
+// HandshakeGlued runs an honest client handshake against a -d whose nonce
+// comes first: it reads that nonce, then sends its own nonce and its DH
+// message in one write, so the daemon finds both in one read.
+func (p *Peer) HandshakeGlued() error {
+	if !p.Client {
+		return fmt.Errorf("HandshakeGlued plays the client")
+	}
+	p.NonceS = make([]byte, 32)
+	if _, err := io.ReadFull(p.Conn, p.NonceS); err != nil {
+		return fmt.Errorf("reading nonce: %w", err)
+	}
+	p.NonceC = make([]byte, 32)
+	io.ReadFull(p.Rand, p.NonceC)
+	dk1 := PBKDF2SHA256(p.Key, Cat(p.NonceC, p.NonceS), 64)
+	p.DHMACC, p.DHMACS = dk1[:32], dk1[32:]
+	if _, err := p.Conn.Write(Cat(p.NonceC, DHMessage(p.GenY(false), p.OurMACKey()))); err != nil {
+		return err
+	}
+	if err := p.ReadDH(); err != nil {
+		return err
+	}
+	p.KeysFrom(p.SharedSecret(p.PeerY))
+	return nil
+}
+
 // SealNext seals msg with the next send counter.
 func (p *Peer) SealNext(msg []byte) []byte {
 	pkt := SealPacket(p.Send, p.SendN, msg)
