@@ -121,7 +121,7 @@ func TestObservedCauses(t *testing.T) {
 
 	t.Run("bad-packet", func(t *testing.T) {
 		d := startObserved(t, "-d", "-d", "-t", bracket(echo), "-k", key)
-		relay := spipedtest.ServeConns(t, "tcp4", "127.0.0.1:0", spipedtest.FlipAt(d.source, 32+288+10)) // past the handshake: inside the first packet
+		relay := spipedtest.NewTamper(t, d.source, 32+288+10).Addr() // past the handshake: inside the first packet
 		e := startObserved(t, "-e", "-e", "-t", bracket(relay), "-k", key)
 		hangUp(t, e.source)
 		check(t, d, "bad-packet", "", echo)

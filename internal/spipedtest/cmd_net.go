@@ -108,27 +108,6 @@ func Echo(c net.Conn) {
 	}
 }
 
-// FlipAt is a ServeConns handler that forwards to upstream and flips one
-// bit of the client's stream at byte offset at: a packet damaged in flight,
-// which the receiving end must refuse.
-func FlipAt(upstream string, at int64) func(net.Conn) {
-	return func(c net.Conn) {
-		u, err := net.Dial("tcp", upstream)
-		if err != nil {
-			return
-		}
-		defer u.Close()
-		go func() { io.Copy(c, u); c.Close() }()
-		io.CopyN(u, c, at)
-		b := make([]byte, 1)
-		if _, err := io.ReadFull(c, b); err != nil {
-			return
-		}
-		u.Write([]byte{b[0] ^ 0x40})
-		io.Copy(u, c)
-	}
-}
-
 // StartReferenceSpiped runs the reference spiped in the foreground (-F)
 // with source as -s and the other args, waits until it accepts
 // connections there, and stops it when the test ends, logging its output
