@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"math/big"
 	"testing"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // FuzzHandshake plays an arbitrary peer against each role. The machine must
@@ -11,7 +13,7 @@ import (
 // StepDone only if the peer's 288-byte message carries a valid MAC.
 func FuzzHandshake(f *testing.F) {
 	key := testKey()
-	nC, nS := seq(0, 32), seq(0x20, 32)
+	nC, nS := spipedtest.Seq(0, 32), spipedtest.Seq(0x20, 32)
 	nonces := append(append([]byte{}, nC...), nS...)
 	one := big.NewInt(1)
 	// Seeds: valid transcripts for each role, from y = 1 and a real y.
@@ -34,7 +36,7 @@ func FuzzHandshake(f *testing.F) {
 		}
 		fast, fs := flags&2 != 0, flags&4 != 0 && flags&2 == 0
 		h, err := NewHandshake(HandshakeConfig{Key: &key, Role: role, Fast: fast, RequireFS: fs,
-			Rand: fixedRand(mine, seq(0x40, 32))})
+			Rand: fixedRand(mine, spipedtest.Seq(0x40, 32))})
 		if err != nil {
 			t.Fatal(err)
 		}

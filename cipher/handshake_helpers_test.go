@@ -10,15 +10,6 @@ import (
 	"time"
 )
 
-// seq returns n bytes counting up from start: the §8 vector inputs.
-func seq(start byte, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = start + byte(i)
-	}
-	return b
-}
-
 // fixedRand makes a handshake draw exactly nonce then x.
 func fixedRand(nonce, x []byte) *bytes.Reader {
 	return bytes.NewReader(append(append([]byte{}, nonce...), x...))

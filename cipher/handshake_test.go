@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/big"
 	"testing"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 type mode struct {
@@ -206,7 +208,7 @@ func TestHandshakeValidatesY(t *testing.T) {
 		{"p+1", new(big.Int).Add(p, big.NewInt(1)), errYTooLarge, errYTooLarge},
 		{"2^2048-1", new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 2048), big.NewInt(1)), errYTooLarge, errYTooLarge},
 	}
-	nC, nS := seq(0, 32), seq(0x20, 32)
+	nC, nS := spipedtest.Seq(0, 32), spipedtest.Seq(0x20, 32)
 	nonces := append(append([]byte{}, nC...), nS...)
 	for _, c := range cases {
 		for _, role := range []Role{Client, Server} {
@@ -217,7 +219,7 @@ func TestHandshakeValidatesY(t *testing.T) {
 					mine, peer = nS, nC
 				}
 				h, err := NewHandshake(HandshakeConfig{Key: &key, Role: role, Fast: m.fast, RequireFS: m.fs,
-					Rand: fixedRand(mine, seq(0x40, 32))})
+					Rand: fixedRand(mine, spipedtest.Seq(0x40, 32))})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -241,8 +243,8 @@ func TestHandshakeValidatesY(t *testing.T) {
 func TestHandshakeInputStopsAtMessages(t *testing.T) {
 	for _, m := range []mode{normal, fastM} {
 		key := testKey()
-		randC := func() *bytes.Reader { return fixedRand(seq(0x00, 32), seq(0x40, 32)) }
-		randS := func() *bytes.Reader { return fixedRand(seq(0x20, 32), seq(0x60, 32)) }
+		randC := func() *bytes.Reader { return fixedRand(spipedtest.Seq(0x00, 32), spipedtest.Seq(0x40, 32)) }
+		randS := func() *bytes.Reader { return fixedRand(spipedtest.Seq(0x20, 32), spipedtest.Seq(0x60, 32)) }
 		cfgC, cfgS := m.cfg(), m.cfg()
 		cfgC.Rand, cfgS.Rand = randC(), randS()
 		c, s := newPair(t, &key, cfgC, cfgS)

@@ -10,6 +10,8 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 type testPath struct {
@@ -111,26 +113,13 @@ func TestPacketVectors(t *testing.T) {
 // not listed there) from the listed inputs, checking the listed
 // intermediate values on the way.
 func forwardSecretKeys(t testing.TB) *DirectionKeys {
-	p, _ := new(big.Int).SetString("FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1"+
-		"29024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437"+
-		"4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5"+
-		"AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"+
-		"83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C"+
-		"32905E462E36CE3BE39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718"+
-		"3995497CEA956AE515D2261898FA051015728E5A8AACAA68FFFFFFFFFFFFFFFF", 16)
-	seq := func(from byte, n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = from + byte(i)
-		}
-		return b
-	}
+	p := spipedtest.Group14P()
 	exp := func(x []byte) *big.Int {
 		e := new(big.Int).Lsh(big.NewInt(1), 258)
 		return e.Add(e, new(big.Int).SetBytes(x))
 	}
-	yC := new(big.Int).Exp(big.NewInt(2), exp(seq(0x40, 32)), p)
-	ySC := new(big.Int).Exp(yC, exp(seq(0x60, 32)), p).FillBytes(make([]byte, 256))
+	yC := new(big.Int).Exp(big.NewInt(2), exp(spipedtest.Seq(0x40, 32)), p)
+	ySC := new(big.Int).Exp(yC, exp(spipedtest.Seq(0x60, 32)), p).FillBytes(make([]byte, 256))
 	if got := yC.FillBytes(make([]byte, 256))[:16]; hex.EncodeToString(got) != "810870b621041df146e0a4383cae190f" {
 		t.Fatalf("y_C[0:16] = %x", got)
 	}
@@ -138,7 +127,7 @@ func forwardSecretKeys(t testing.TB) *DirectionKeys {
 		t.Fatalf("SHA256(y_SC) = %x", sum)
 	}
 	k := sha256.Sum256(nil)
-	dk2, err := pbkdf2.Key(sha256.New, string(k[:]), append(seq(0, 64), ySC...), 1, 128)
+	dk2, err := pbkdf2.Key(sha256.New, string(k[:]), append(spipedtest.Seq(0, 64), ySC...), 1, 128)
 	if err != nil {
 		t.Fatal(err)
 	}

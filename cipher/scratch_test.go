@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // secretForms returns the 256-byte big-endian secret v as the forms it can
@@ -157,7 +159,7 @@ func hmacMAC(key []byte, parts ...[]byte) (mac [32]byte) {
 func TestHandshakeLeavesNoSharedSecret(t *testing.T) {
 	c, s, r := vectorPair(t, false)
 	var xC [32]byte
-	copy(xC[:], seq(0x40, 32))
+	copy(xC[:], spipedtest.Seq(0x40, 32))
 	ySC := dhSharedOf((*[256]byte)(r.sWire[32:32+yLen]), &xC)
 	forms := secretForms(t, &ySC)
 	for _, side := range []struct {

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"testing"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 // These are PROTOCOL.md §8: empty key file, nonce_C = 00..1f,
@@ -22,8 +24,8 @@ func vectorPair(t *testing.T, fast bool) (*Handshake, *Handshake, pairResult) {
 	t.Helper()
 	key := sha256.Sum256(nil)
 	c, s := newPair(t, &key,
-		HandshakeConfig{Fast: fast, Rand: fixedRand(seq(0x00, 32), seq(0x40, 32))},
-		HandshakeConfig{Fast: fast, Rand: fixedRand(seq(0x20, 32), seq(0x60, 32))})
+		HandshakeConfig{Fast: fast, Rand: fixedRand(spipedtest.Seq(0x00, 32), spipedtest.Seq(0x40, 32))},
+		HandshakeConfig{Fast: fast, Rand: fixedRand(spipedtest.Seq(0x20, 32), spipedtest.Seq(0x60, 32))})
 	r := pump(t, c, s)
 	if r.cStep != StepDone || r.sStep != StepDone {
 		t.Fatalf("steps %v %v, errors %v %v", r.cStep, r.sStep, r.cErr, r.sErr)
@@ -31,7 +33,7 @@ func vectorPair(t *testing.T, fast bool) (*Handshake, *Handshake, pairResult) {
 	if len(r.cWire) != nonceLen+dhMsgLen || len(r.sWire) != nonceLen+dhMsgLen {
 		t.Fatalf("wrote %d and %d bytes, want %d each", len(r.cWire), len(r.sWire), nonceLen+dhMsgLen)
 	}
-	if !bytes.Equal(r.cWire[:32], seq(0, 32)) || !bytes.Equal(r.sWire[:32], seq(0x20, 32)) {
+	if !bytes.Equal(r.cWire[:32], spipedtest.Seq(0, 32)) || !bytes.Equal(r.sWire[:32], spipedtest.Seq(0x20, 32)) {
 		t.Fatal("nonces on the wire are not the drawn ones")
 	}
 	return c, s, r
@@ -41,7 +43,7 @@ func TestVectorKey(t *testing.T) {
 	key := sha256.Sum256(nil)
 	checkHex(t, "K", key[:], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
 	var dk1 [64]byte
-	pbkdf2One(&key, append(seq(0, 32), seq(0x20, 32)...), dk1[:])
+	pbkdf2One(&key, append(spipedtest.Seq(0, 32), spipedtest.Seq(0x20, 32)...), dk1[:])
 	checkHex(t, "dhmac_C", dk1[:32], "7904361d53e2664a0dbd4796a70e54bd4982586a0b0ba1d9179250c1b3fd64de")
 	checkHex(t, "dhmac_S", dk1[32:], "a4d01c3926fabc66368149404b6311c23f65f3ef576f44d7849e3424c4d0c909")
 }
@@ -91,8 +93,8 @@ func TestVectorsForwardSecret(t *testing.T) {
 
 	// y_SC itself is wiped once the keys exist; recompute it from both ends.
 	var xC, xS [32]byte
-	copy(xC[:], seq(0x40, 32))
-	copy(xS[:], seq(0x60, 32))
+	copy(xC[:], spipedtest.Seq(0x40, 32))
+	copy(xS[:], spipedtest.Seq(0x60, 32))
 	ySC1 := dhSharedOf((*[256]byte)(yS), &xC)
 	ySC2 := dhSharedOf((*[256]byte)(yC), &xS)
 	sum = sha256.Sum256(ySC1[:])

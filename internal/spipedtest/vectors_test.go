@@ -8,14 +8,6 @@ import (
 	"testing"
 )
 
-func seq(from byte, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = from + byte(i)
-	}
-	return b
-}
-
 func hexOf(b []byte) string { return hex.EncodeToString(b) }
 
 func sha256Hex(b []byte) string { s := sha256.Sum256(b); return hexOf(s[:]) }
@@ -23,8 +15,8 @@ func sha256Hex(b []byte) string { s := sha256.Sum256(b); return hexOf(s[:]) }
 // vectorPeers builds both ends of the §8 handshake without a network.
 func vectorPeers(fast bool) (c, s *Peer) {
 	k := sha256.Sum256(nil)
-	c = &Peer{Client: true, Key: k[:], NonceC: seq(0, 32), NonceS: seq(0x20, 32)}
-	s = &Peer{Client: false, Key: k[:], NonceC: seq(0, 32), NonceS: seq(0x20, 32)}
+	c = &Peer{Client: true, Key: k[:], NonceC: Seq(0, 32), NonceS: Seq(0x20, 32)}
+	s = &Peer{Client: false, Key: k[:], NonceC: Seq(0, 32), NonceS: Seq(0x20, 32)}
 	for _, p := range []*Peer{c, s} {
 		dk1 := PBKDF2SHA256(p.Key, Cat(p.NonceC, p.NonceS), 64)
 		p.DHMACC, p.DHMACS = dk1[:32], dk1[32:]
@@ -33,7 +25,7 @@ func vectorPeers(fast bool) (c, s *Peer) {
 		c.GenY(true)
 		s.GenY(true)
 	} else {
-		c.Rand, s.Rand = bytes.NewReader(seq(0x40, 32)), bytes.NewReader(seq(0x60, 32))
+		c.Rand, s.Rand = bytes.NewReader(Seq(0x40, 32)), bytes.NewReader(Seq(0x60, 32))
 		c.GenY(false)
 		s.GenY(false)
 	}

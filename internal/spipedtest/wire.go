@@ -41,6 +41,16 @@ func Group14P() *big.Int {
 	return p
 }
 
+// Seq returns n bytes counting up from start: the inputs of the
+// protocol's test vectors (PROTOCOL.md §8) are made of such runs.
+func Seq(start byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = start + byte(i)
+	}
+	return b
+}
+
 // PBKDF2SHA256 is PBKDF2-SHA256 with one iteration, as spiped derives keys.
 func PBKDF2SHA256(k []byte, salt []byte, n int) []byte {
 	out, err := pbkdf2.Key(sha256.New, string(k), salt, 1, n)
