@@ -14,13 +14,16 @@ build:
 
 # The full suite: vet and staticcheck, the BSD/macOS (kqueue) builds and
 # vet, race-enabled tests (interop tests need the reference spiped:
-# scripts/install-deps.sh), and a short run of every fuzz target.
+# scripts/install-deps.sh), the allocation tests again without -race (its
+# instrumentation changes escape analysis), and a short run of every fuzz
+# target.
 # staticcheck is a tool dependency in go.mod (go tool builds it; it is not
 # linked into the binaries).
 test: cross test-arm64
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run 'NoAlloc|Allocs' ./cipher/ ./engine/ ./bufpool/
 	$(MAKE) fuzz-smoke FUZZTIME=3s
 
 # The quick local loop: -short skips the timeout-bound tests (black holes,
