@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -302,8 +303,74 @@ func (t *tail) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// grow raises the limit, for output worth keeping whole.
+func (t *tail) grow(max int) {
+	t.mu.Lock()
+	t.max = max
+	t.mu.Unlock()
+}
+
 func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)
+}
+
+// postmortem describes a pair whose connection failed while both daemons
+// were up: every socket on the pair's or the target's port that holds
+// queued bytes or is in a transitional state (ss), and, if dump, the
+// daemons' goroutines, which SIGQUIT makes a Go daemon print as it exits.
+// The pair is of no further use afterwards.
+func (pr *pair) postmortem(targetPort int, dump bool) string {
+	var b strings.Builder
+	ports := map[string]bool{}
+	for _, p := range []int{pr.enc.port, pr.dec.port, targetPort} {
+		ports[":"+strconv.Itoa(p)] = true
+	}
+	out, err := exec.Command("ss", "-tanoi").Output()
+	if err != nil {
+		fmt.Fprintf(&b, "ss: %v\n", err)
+	}
+	// ss prints one socket as a line of addresses and an indented line of
+	// details (-i).
+	lines := strings.Split(string(out), "\n")
+	shown := 0
+	for i, line := range lines {
+		f := strings.Fields(line)
+		if len(f) < 5 || !(ports[portOf(f[3])] || ports[portOf(f[4])]) {
+			continue
+		}
+		quiet := f[1] == "0" && f[2] == "0" && (f[0] == "ESTAB" || f[0] == "LISTEN" || f[0] == "TIME-WAIT")
+		if quiet || shown == 40 {
+			continue
+		}
+		shown++
+		b.WriteString(line + "\n")
+		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\t") {
+			b.WriteString(lines[i+1] + "\n")
+		}
+	}
+	if shown == 0 {
+		b.WriteString("no socket of the pair holds bytes or is between states\n")
+	}
+	if dump {
+		for _, d := range []*daemon{pr.enc, pr.dec} {
+			d.stderr.grow(1 << 20)
+			_ = d.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-d.done:
+			case <-time.After(2 * time.Second):
+			}
+			fmt.Fprintf(&b, "spiped %s after SIGQUIT:\n%s\n", d.role, d.stderr.String())
+		}
+	}
+	return b.String()
+}
+
+// portOf returns ":port" of an ss address column.
+func portOf(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		return addr[i:]
+	}
+	return addr
 }

@@ -1,10 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"net"
 	"os"
+	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/spiped-go/spiped/internal/spipedtest"
 )
 
 func TestProcSampling(t *testing.T) {
@@ -50,5 +58,55 @@ func TestTailKeepsEnd(t *testing.T) {
 func TestSpipedAddr(t *testing.T) {
 	if got := spipedAddr(loopback(8025)); got != "[127.0.0.1]:8025" {
 		t.Fatalf("spipedAddr = %q", got)
+	}
+}
+
+// TestPostmortemShowsStall stalls a byte in a target that never reads and
+// checks that the postmortem finds it queued there and dumps both of our
+// daemons' goroutines.
+func TestPostmortemShowsStall(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc/net/tcp")
+	}
+	spipedtest.NeedCommand(t, "ss", "the postmortem lists sockets with ss")
+	keyPath := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyPath, bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stuck := &service{life: time.Minute}
+	release := make(chan struct{})
+	stuck.handle = func(net.Conn) { <-release }
+	if err := stuck.listen(); err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.close()
+	defer close(release)
+	p := newProcs()
+	defer p.killAll()
+	pr, err := startPair(p, spipedtest.OurBinary(t), keyPath, stuck.addr(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.stop()
+	c, err := net.Dial("tcp4", pr.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := ping(c, 1, time.Now().Add(300*time.Millisecond)); err == nil {
+		t.Fatal("a target that never reads answered")
+	}
+	got := pr.postmortem(stuck.port(), true)
+	// The byte waits, unread, in the target's accepted socket: a Recv-Q of 1
+	// on a line whose local port is the target's.
+	want := regexp.MustCompile(`(?m)^ESTAB\s+1\s+0\s+\S+:` + strconv.Itoa(stuck.port()) + `\s`)
+	if !want.MatchString(got) {
+		t.Errorf("postmortem does not show the byte queued at the target:\n%s", got)
+	}
+	for _, role := range []string{"-e", "-d"} {
+		if !strings.Contains(got, "spiped "+role+" after SIGQUIT:\nSIGQUIT") ||
+			!strings.Contains(got, "engine.(*loop).run") {
+			t.Errorf("no goroutine dump of spiped %s:\n%s", role, got)
+		}
 	}
 }

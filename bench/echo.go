@@ -123,6 +123,8 @@ func (s *service) untrack(c net.Conn) {
 // addr is where spiped -d should connect.
 func (s *service) addr() string { return s.ln.Addr().String() }
 
+func (s *service) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
 // close stops the listener, closes every connection and waits for the
 // handlers.
 func (s *service) close() {

@@ -256,6 +256,7 @@ func openHeld(addr string, n int, limit time.Duration) (heldResult, error) {
 	r := heldResult{conns: make([]net.Conn, 0, n)}
 	d := net.Dialer{Deadline: deadline, Timeout: opTimeout}
 	for len(r.conns) < n {
+		n0 := len(r.conns)
 		c, err := d.Dial("tcp4", addr)
 		if err == nil {
 			r.conns = append(r.conns, c)
@@ -268,7 +269,7 @@ func openHeld(addr string, n int, limit time.Duration) (heldResult, error) {
 				r.timedOut = true
 				return r, nil
 			}
-			return r, fmt.Errorf("connection %d: %w", len(r.conns)+1, err)
+			return r, fmt.Errorf("connection %d: %w", n0+1, err)
 		}
 	}
 	r.elapsed = time.Since(start)
