@@ -16,6 +16,10 @@
  *	cc -O2 -o /tmp/floor bench/floor/floor.c
  *	go run ./bench -ours /tmp/floor -only '^connect-f$'
  *
+ * floor_uring.c is the same floor with the socket work done through
+ * io_uring (one io_uring_enter per loop iteration), to see whether such an
+ * engine could go below this one.
+ *
  * Not a tunnel: never use it for anything but measuring.
  */
 #define _GNU_SOURCE
