@@ -27,6 +27,20 @@ var (
 	errShort  = errors.New("cipher: packet shorter than PacketSize")
 )
 
+// macEqual returns 1 if got[:macSize] equals want and 0 if not, in time
+// independent of both. It compares four 64-bit words where
+// crypto/subtle.ConstantTimeCompare compares 32 bytes one at a time, which
+// was 3 % of an opening daemon's CPU in bulk.
+func macEqual(want *[macSize]byte, got []byte) int {
+	got = got[:macSize]
+	var v uint64
+	for i := 0; i < macSize; i += 8 {
+		v |= binary.LittleEndian.Uint64(want[i:]) ^ binary.LittleEndian.Uint64(got[i:])
+	}
+	// v|-v has its top bit set exactly when v is not zero.
+	return int((v|-v)>>63) ^ 1
+}
+
 // DirectionKeys are the keys of one direction of a connection.
 type DirectionKeys struct {
 	Enc [32]byte // AES-256 key

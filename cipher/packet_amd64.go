@@ -3,7 +3,6 @@
 package cipher
 
 import (
-	"crypto/subtle"
 	"os"
 
 	"github.com/klauspost/cpuid/v2"
@@ -99,7 +98,7 @@ func (c *asmCipher) seal(buf []byte, n int, pnum uint64) {
 func (c *asmCipher) open(pkt []byte, pnum uint64) bool {
 	var mac [macSize]byte
 	openAsm(c, &pkt[:PacketSize][0], pnum, &mac)
-	return subtle.ConstantTimeCompare(mac[:], pkt[plainSize:PacketSize]) == 1
+	return macEqual(&mac, pkt[plainSize:PacketSize]) == 1
 }
 
 // openBatch checks pairs of packets with macPairAsm and decrypts them with
@@ -110,8 +109,8 @@ func (c *asmCipher) openBatch(buf []byte, n int, pnum uint64) bool {
 	ok := 1
 	for ; n >= 2; n -= 2 {
 		macPairAsm(c, &buf[0], &buf[PacketSize], pnum, &macA, &macB)
-		ok &= subtle.ConstantTimeCompare(macA[:], buf[plainSize:PacketSize])
-		ok &= subtle.ConstantTimeCompare(macB[:], buf[PacketSize+plainSize:2*PacketSize])
+		ok &= macEqual(&macA, buf[plainSize:PacketSize])
+		ok &= macEqual(&macB, buf[PacketSize+plainSize:2*PacketSize])
 		ctrAsm(c, &buf[0], 2, pnum)
 		buf = buf[2*PacketSize:]
 		pnum += 2

@@ -3,7 +3,6 @@
 package cipher
 
 import (
-	"crypto/subtle"
 	"os"
 
 	"github.com/klauspost/cpuid/v2"
@@ -67,7 +66,7 @@ func (c *arm64Cipher) seal(buf []byte, n int, pnum uint64) {
 func (c *arm64Cipher) open(pkt []byte, pnum uint64) bool {
 	var mac [macSize]byte
 	openArm64(c, &pkt[:PacketSize][0], pnum, &mac)
-	return subtle.ConstantTimeCompare(mac[:], pkt[plainSize:PacketSize]) == 1
+	return macEqual(&mac, pkt[plainSize:PacketSize]) == 1
 }
 
 // openBatch opens the packets two at a time (openPairArm64) and an odd one
@@ -79,8 +78,8 @@ func (c *arm64Cipher) openBatch(buf []byte, n int, pnum uint64) bool {
 	ok := 1
 	for ; n >= 2; n -= 2 {
 		openPairArm64(c, &buf[0], pnum, &macA, &macB)
-		ok &= subtle.ConstantTimeCompare(macA[:], buf[plainSize:PacketSize])
-		ok &= subtle.ConstantTimeCompare(macB[:], buf[PacketSize+plainSize:2*PacketSize])
+		ok &= macEqual(&macA, buf[plainSize:PacketSize])
+		ok &= macEqual(&macB, buf[PacketSize+plainSize:2*PacketSize])
 		buf = buf[2*PacketSize:]
 		pnum += 2
 	}

@@ -2,8 +2,6 @@
 
 package cipher
 
-import "crypto/subtle"
-
 // avx512Cipher runs batches through multi-buffer code: the keystream with
 // VAES and the HMACs of 16 packets at once in the 16 lanes of ZMM registers
 // (macX16Asm), whose inner hashes are all the same 18 blocks long. A 16-lane
@@ -76,7 +74,7 @@ func (c *avx512Cipher) openBatch(buf []byte, n int, pnum uint64) bool {
 		macX16Asm(&c.asmCipher, &buf[i*PacketSize], pnum+uint64(i), laneMask(g), &macs[0][0], macSize)
 		for j := 0; j < g; j++ {
 			p := buf[(i+j)*PacketSize:]
-			ok &= subtle.ConstantTimeCompare(macs[j][:], p[plainSize:PacketSize])
+			ok &= macEqual(&macs[j], p[plainSize:PacketSize])
 		}
 		ctrVAESAsm(&c.asmCipher, &buf[i*PacketSize], g, pnum+uint64(i))
 	}

@@ -69,7 +69,7 @@ func (g *genericCipher) seal(buf []byte, n int, pnum uint64) {
 func (g *genericCipher) open(pkt []byte, pnum uint64) bool {
 	pkt = pkt[:PacketSize]
 	g.sign(pkt[:plainSize], pnum)
-	if subtle.ConstantTimeCompare(g.sum[:], pkt[plainSize:]) != 1 {
+	if macEqual(&g.sum, pkt[plainSize:]) != 1 {
 		return false
 	}
 	g.xorKeyStream(pkt, pnum)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/pbkdf2"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
 	"math"
@@ -579,6 +580,35 @@ func TestOpenBatchRejects(t *testing.T) {
 			if err := o.OpenBatch(buf, make([]uint16, n)); err == nil || !bytes.Equal(buf, make([]byte, len(buf))) {
 				t.Fatalf("%s: OpenBatch with a bad length in packet %d: %v", p.name, bad, err)
 			}
+		}
+	}
+}
+
+// TestMacEqual checks the word-wise MAC comparison against crypto/subtle:
+// equal MACs, every single flipped bit, and random pairs.
+func TestMacEqual(t *testing.T) {
+	r := spipedtest.NewRand(spipedtest.Seed(t), "macEqual")
+	var want [macSize]byte
+	for trial := 0; trial < 100; trial++ {
+		for i := range want {
+			want[i] = byte(r.Uint32())
+		}
+		got := append([]byte(nil), want[:]...)
+		if macEqual(&want, got) != 1 {
+			t.Fatalf("equal MACs compared unequal: %x", want)
+		}
+		for bit := 0; bit < 8*macSize; bit++ {
+			got[bit/8] ^= 1 << (bit % 8)
+			if macEqual(&want, got) != 0 {
+				t.Fatalf("bit %d flipped compared equal", bit)
+			}
+			got[bit/8] ^= 1 << (bit % 8)
+		}
+		for i := range got {
+			got[i] = byte(r.Uint32())
+		}
+		if g, w := macEqual(&want, got), subtle.ConstantTimeCompare(want[:], got); g != w {
+			t.Fatalf("macEqual(%x, %x) = %d, crypto/subtle says %d", want, got, g, w)
 		}
 	}
 }
