@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 )
 
@@ -209,14 +208,12 @@ func BenchmarkMAC16(b *testing.B) {
 		}},
 	} {
 		b.Run(v.name, func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
 			b.SetBytes(16 * plainSize)
-			t := threadCPU()
+			t := processCPU(b)
 			for b.Loop() {
 				v.mac()
 			}
-			ns := float64(threadCPU()-t) / float64(b.N)
+			ns := float64(processCPU(b)-t) / float64(b.N)
 			b.ReportMetric(ns/16, "cpu-ns/packet")
 			b.ReportMetric(ns/(16*18), "cpu-ns/block")
 		})
