@@ -225,8 +225,9 @@ func listensIn(name, port string) bool {
 	return false
 }
 
-// freePort asks the kernel for an unused loopback port.
-func freePort() (int, error) {
+// freePort asks the kernel for an unused loopback port. (A variable so
+// that a test can hand out a port someone else holds.)
+var freePort = func() (int, error) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
