@@ -183,19 +183,51 @@ func waitListening(d *daemon, limit time.Duration) error {
 		if d.exited() {
 			return errors.New(d.describe())
 		}
-		if listening(d.port) {
-			return nil
+		if inodes := listeners(d.port); len(inodes) > 0 {
+			// The port listens; make sure it is this daemon that listens
+			// there, not whoever took the port between freePort and the
+			// daemon's bind (the daemon then dies of EADDRINUSE).
+			if ownsSocket(d.pid(), inodes) {
+				return nil
+			}
+			if d.exited() {
+				return errors.New(d.describe())
+			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	return fmt.Errorf("spiped %s: not listening on port %d after %v", d.role, d.port, limit)
 }
 
-func listening(port int) bool {
+func listening(port int) bool { return len(listeners(port)) > 0 }
+
+// listeners returns the socket inodes of the sockets listening on port.
+func listeners(port int) []string {
 	want := fmt.Sprintf(":%04X", port)
+	var inodes []string
 	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		if listensIn(name, want) {
-			return true
+		inodes = append(inodes, listensIn(name, want)...)
+	}
+	return inodes
+}
+
+// ownsSocket reports whether process pid holds a descriptor for one of
+// the socket inodes.
+func ownsSocket(pid int, inodes []string) bool {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		link, err := os.Readlink(dir + "/" + e.Name())
+		if err != nil {
+			continue
+		}
+		for _, ino := range inodes {
+			if link == "socket:["+ino+"]" {
+				return true
+			}
 		}
 	}
 	return false
@@ -204,25 +236,27 @@ func listening(port int) bool {
 // listensIn scans one /proc/net/tcp table. The kernel lists listening
 // sockets first, so the scan stops at the first other state instead of
 // reading through thousands of TIME_WAIT entries left by earlier runs.
-func listensIn(name, port string) bool {
+func listensIn(name, port string) []string {
 	f, err := os.Open(name)
 	if err != nil {
-		return false
+		return nil
 	}
 	defer f.Close()
+	var inodes []string
 	sc := bufio.NewScanner(f)
 	sc.Scan() // header
 	for sc.Scan() {
-		// fields[1] is the local address:port in hex, fields[3] the state; 0A is LISTEN.
+		// fields[1] is the local address:port in hex, fields[3] the state
+		// (0A is LISTEN), fields[9] the socket's inode.
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 4 || fields[3] != "0A" {
-			return false
+		if len(fields) < 10 || fields[3] != "0A" {
+			return inodes
 		}
 		if strings.HasSuffix(fields[1], port) {
-			return true
+			inodes = append(inodes, fields[9])
 		}
 	}
-	return false
+	return inodes
 }
 
 // freePort asks the kernel for an unused loopback port. (A variable so

@@ -99,7 +99,10 @@ func (r *runner) withPair(s side, svc *service, extra []string, f func(pr *pair)
 	err = f(pr)
 	if err == nil {
 		err = pr.alive()
-	} else if pr.alive() == nil {
+	} else if dead := pr.alive(); dead != nil {
+		// A daemon that died is the story, not the load's symptom of it.
+		err = fmt.Errorf("%w (%v)", err, dead)
+	} else {
 		// A failure with both daemons up (a stalled connection): say where
 		// the bytes sit and, for ours, what every goroutine was doing.
 		err = fmt.Errorf("%w\n%s", err, pr.postmortem(svc.port(), s.ours))
