@@ -362,7 +362,7 @@ func (pr *pair) postmortem(targetPort int, dump bool) string {
 	for _, p := range []int{pr.enc.port, pr.dec.port, targetPort} {
 		ports[":"+strconv.Itoa(p)] = true
 	}
-	out, err := exec.Command("ss", "-tanoi").Output()
+	out, err := exec.Command("ss", "-tanoip").Output()
 	if err != nil {
 		fmt.Fprintf(&b, "ss: %v\n", err)
 	}
