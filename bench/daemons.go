@@ -99,6 +99,11 @@ func startPair(p *procs, bin, keyPath, target string, encExtra, decExtra []strin
 		return nil, err
 	}
 	portE, err := freePort()
+	for err == nil && portE == portD {
+		// freePort closed portD's socket, so the kernel may hand it out
+		// again; -e would then die binding it and -d answer in its place.
+		portE, err = freePort()
+	}
 	if err != nil {
 		return nil, err
 	}
