@@ -36,6 +36,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "addr.h"
+
 #define FRAME 1060
 #define PAYLOAD 1024
 #define BUF (2 * FRAME) /* small enough for malloc to keep off mmap */
@@ -67,33 +69,6 @@ static struct conn *owner[65536];
 static const char zeros[288]; /* what the handshake sends: only sizes matter */
 static int epfd, encrypt_mode;
 static struct sockaddr_in target;
-
-static void die(const char *s) { perror(s); exit(1); }
-
-static void parse(const char *hp, struct sockaddr_in *sa)
-{
-	char host[256];
-	const char *c = strrchr(hp, ':');
-	if (c == NULL || (size_t)(c - hp) >= sizeof(host)) {
-		fprintf(stderr, "floor: bad address %s\n", hp);
-		exit(1);
-	}
-	/* spiped writes literal addresses in brackets: [127.0.0.1]:port */
-	if (hp[0] == '[' && c > hp + 1 && c[-1] == ']') {
-		memcpy(host, hp + 1, c - hp - 2);
-		host[c - hp - 2] = 0;
-	} else {
-		memcpy(host, hp, c - hp);
-		host[c - hp] = 0;
-	}
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons(atoi(c + 1));
-	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-		fprintf(stderr, "floor: bad host %s\n", host);
-		exit(1);
-	}
-}
 
 static void reg(int fd, struct conn *c)
 {
@@ -290,22 +265,8 @@ static void event(int fd, uint32_t ev)
 
 int main(int argc, char **argv)
 {
-	const char *src = NULL, *tgt = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-e"))
-			encrypt_mode = 1;
-		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
-			src = argv[++i];
-		else if (!strcmp(argv[i], "-t") && i + 1 < argc)
-			tgt = argv[++i];
-	}
-	if (src == NULL || tgt == NULL) {
-		fprintf(stderr, "usage: floor -e|-d -s host:port -t host:port [ignored]\n");
-		return 1;
-	}
 	struct sockaddr_in sa;
-	parse(src, &sa);
-	parse(tgt, &target);
+	options(argc, argv, "floor", &encrypt_mode, &sa, &target);
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -55,6 +55,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "addr.h"
+
 /* Newer than some installed headers (Linux 6.7). */
 #define OP_SETSOCKOPT 3 /* SOCKET_URING_OP_SETSOCKOPT */
 
@@ -120,33 +122,6 @@ static unsigned *sq_khead, *sq_ktail, sq_mask, sq_entries, sq_tail, sq_done;
 static unsigned *cq_khead, *cq_ktail, cq_mask;
 static struct io_uring_sqe *sqes;
 static struct io_uring_cqe *cqes;
-
-static void die(const char *s) { perror(s); exit(1); }
-
-static void parse(const char *hp, struct sockaddr_in *sa)
-{
-	char host[256];
-	const char *c = strrchr(hp, ':');
-	if (c == NULL || (size_t)(c - hp) >= sizeof(host)) {
-		fprintf(stderr, "floor_uring: bad address %s\n", hp);
-		exit(1);
-	}
-	/* spiped writes literal addresses in brackets: [127.0.0.1]:port */
-	if (hp[0] == '[' && c > hp + 1 && c[-1] == ']') {
-		memcpy(host, hp + 1, c - hp - 2);
-		host[c - hp - 2] = 0;
-	} else {
-		memcpy(host, hp, c - hp);
-		host[c - hp] = 0;
-	}
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons(atoi(c + 1));
-	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-		fprintf(stderr, "floor_uring: bad host %s\n", host);
-		exit(1);
-	}
-}
 
 static int enter(unsigned submit, unsigned wait, unsigned flags)
 {
@@ -596,22 +571,8 @@ static void complete(uint64_t ud, int res, unsigned flags)
 
 int main(int argc, char **argv)
 {
-	const char *src = NULL, *tgt = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-e"))
-			encrypt_mode = 1;
-		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
-			src = argv[++i];
-		else if (!strcmp(argv[i], "-t") && i + 1 < argc)
-			tgt = argv[++i];
-	}
-	if (src == NULL || tgt == NULL) {
-		fprintf(stderr, "usage: floor_uring -e|-d -s host:port -t host:port [ignored]\n");
-		return 1;
-	}
 	struct sockaddr_in sa;
-	parse(src, &sa);
-	parse(tgt, &target);
+	options(argc, argv, "floor_uring", &encrypt_mode, &sa, &target);
 	/* Sockets stay blocking: io_uring tries each request without
 	 * blocking first and waits by polling when it would block. */
 	listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
