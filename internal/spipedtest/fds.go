@@ -144,15 +144,3 @@ func (d *Daemon) CPU() int64 {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return u + st
 }
-
-// procListening reports whether /proc/net/tcp or tcp6 lists a socket
-// listening on port.
-func procListening(port int) bool {
-	want := fmt.Sprintf(":%04X", port)
-	for f := range tcpSockets() {
-		if strings.HasSuffix(f[1], want) && f[3] == "0A" {
-			return true
-		}
-	}
-	return false
-}

@@ -129,7 +129,7 @@ func StartProcess(t testing.TB, name, bin string, o Opts) *Daemon {
 			})
 		}
 		t.Cleanup(d.Stop)
-		if waitListening(spec, d.Exited, 5*time.Second) {
+		if waitListening(spec, d.Pid, d.Exited, 5*time.Second) {
 			if len(o.Wrap) > 0 {
 				// The wrapper's only child is the daemon.
 				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", d.Pid, d.Pid))

@@ -1,6 +1,7 @@
 package spipedtest
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -11,12 +12,19 @@ import (
 
 // waitListening is the one readiness rule of the kit: a daemon is ready
 // once the kernel lists a listening socket at its address (spec, in
-// spiped's syntax: "[host]:port" or a Unix socket's path). No probe
+// spiped's syntax: "[host]:port" or a Unix socket's path) that the daemon
+// itself holds (process pid, or its child when pid is a wrapper). No probe
 // connection is made, which a daemon would serve and count. It gives up
 // when exited closes or within passes.
-func waitListening(spec string, exited chan struct{}, within time.Duration) bool {
-	listening := tcpListening(spec)
+//
+// Owning matters: FreeSpec frees its port before the daemon binds it, and
+// another listener that takes it meanwhile (any test running alongside)
+// would otherwise pass for the daemon, which dies of EADDRINUSE while the
+// test talks to a stranger (the bench harness once stalled that way).
+func waitListening(spec string, pid int, exited chan struct{}, within time.Duration) bool {
+	listening := func() bool { return ownedBy(pid, tcpListeners(spec)) }
 	if strings.HasPrefix(spec, "/") {
+		// The daemon refuses a path that exists: a listener there is its own.
 		listening = func() bool { return unixListening(spec) }
 	}
 	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
@@ -33,20 +41,57 @@ func waitListening(spec string, exited chan struct{}, within time.Duration) bool
 	return false
 }
 
-// tcpListening asks ss(8), which filters in the kernel, whether a TCP
-// socket listens on spec's port, and falls back to procListening, which reads
+// tcpListeners returns the inodes of the sockets listening on spec's port.
+// It asks ss(8), which filters in the kernel, and falls back to reading
 // every socket (slow when a test run leaves tens of thousands in
 // TIME_WAIT).
-func tcpListening(spec string) func() bool {
+func tcpListeners(spec string) []string {
 	_, portStr, _ := net.SplitHostPort(DialAddr(spec))
+	var inodes []string
 	if ss, err := exec.LookPath("ss"); err == nil {
-		return func() bool {
-			out, err := exec.Command(ss, "-Hltn", "sport", "=", ":"+portStr).Output()
-			return err == nil && strings.TrimSpace(string(out)) != ""
+		out, _ := exec.Command(ss, "-Hltne", "sport", "=", ":"+portStr).Output()
+		for _, f := range strings.Fields(string(out)) {
+			if ino, ok := strings.CutPrefix(f, "ino:"); ok {
+				inodes = append(inodes, ino)
+			}
 		}
+		return inodes
 	}
 	port, _ := strconv.Atoi(portStr)
-	return func() bool { return procListening(port) }
+	want := fmt.Sprintf(":%04X", port)
+	for f := range tcpSockets() {
+		if len(f) > 9 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
+			inodes = append(inodes, f[9])
+		}
+	}
+	return inodes
+}
+
+// ownedBy reports whether process pid, or one of its children, holds a
+// descriptor for one of the socket inodes.
+func ownedBy(pid int, inodes []string) bool {
+	if len(inodes) == 0 {
+		return false
+	}
+	pids := []string{strconv.Itoa(pid)}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	pids = append(pids, strings.Fields(string(b))...)
+	for _, p := range pids {
+		dir := "/proc/" + p + "/fd"
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			link, err := os.Readlink(dir + "/" + e.Name())
+			if err != nil {
+				continue
+			}
+			for _, ino := range inodes {
+				if link == "socket:["+ino+"]" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // unixListening reports whether /proc/net/unix lists a listening socket
