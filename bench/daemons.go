@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/procfs"
 )
 
 // clockTicks is Linux's USER_HZ (sysconf(_SC_CLK_TCK)): the unit of the CPU
@@ -192,7 +194,7 @@ func waitListening(d *daemon, limit time.Duration) error {
 			// The port listens; make sure it is this daemon that listens
 			// there, not whoever took the port between freePort and the
 			// daemon's bind (the daemon then dies of EADDRINUSE).
-			if ownsSocket(d.pid(), inodes) {
+			if procfs.HoldsSocket(d.pid(), inodes) {
 				return nil
 			}
 			if d.exited() {
@@ -214,28 +216,6 @@ func listeners(port int) []string {
 		inodes = append(inodes, listensIn(name, want)...)
 	}
 	return inodes
-}
-
-// ownsSocket reports whether process pid holds a descriptor for one of
-// the socket inodes.
-func ownsSocket(pid int, inodes []string) bool {
-	dir := fmt.Sprintf("/proc/%d/fd", pid)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range ents {
-		link, err := os.Readlink(dir + "/" + e.Name())
-		if err != nil {
-			continue
-		}
-		for _, ino := range inodes {
-			if link == "socket:["+ino+"]" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // listensIn scans one /proc/net/tcp table. The kernel lists listening

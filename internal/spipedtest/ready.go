@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spiped-go/spiped/internal/procfs"
 )
 
 // waitListening is the one readiness rule of the kit: a daemon is ready
@@ -22,7 +24,7 @@ import (
 // would otherwise pass for the daemon, which dies of EADDRINUSE while the
 // test talks to a stranger (the bench harness once stalled that way).
 func waitListening(spec string, pid int, exited chan struct{}, within time.Duration) bool {
-	listening := func() bool { return ownedBy(pid, tcpListeners(spec)) }
+	listening := func() bool { return procfs.HoldsSocket(pid, tcpListeners(spec)) }
 	if strings.HasPrefix(spec, "/") {
 		// The daemon refuses a path that exists: a listener there is its own.
 		listening = func() bool { return unixListening(spec) }
@@ -65,33 +67,6 @@ func tcpListeners(spec string) []string {
 		}
 	}
 	return inodes
-}
-
-// ownedBy reports whether process pid, or one of its children, holds a
-// descriptor for one of the socket inodes.
-func ownedBy(pid int, inodes []string) bool {
-	if len(inodes) == 0 {
-		return false
-	}
-	pids := []string{strconv.Itoa(pid)}
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	pids = append(pids, strings.Fields(string(b))...)
-	for _, p := range pids {
-		dir := "/proc/" + p + "/fd"
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			link, err := os.Readlink(dir + "/" + e.Name())
-			if err != nil {
-				continue
-			}
-			for _, ino := range inodes {
-				if link == "socket:["+ino+"]" {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // unixListening reports whether /proc/net/unix lists a listening socket
