@@ -14,7 +14,8 @@ build:
 
 # The full suite: vet and staticcheck, the BSD/macOS (kqueue) builds and
 # vet, race-enabled tests (interop tests need the reference spiped:
-# scripts/install-deps.sh), the allocation tests again without -race (its
+# scripts/install-deps.sh), the engine's tests again on epoll (the loops
+# use io_uring where the kernel allows it), the allocation tests again without -race (its
 # instrumentation changes escape analysis), and a short run of every fuzz
 # target.
 # staticcheck is a tool dependency in go.mod (go tool builds it; it is not
@@ -23,6 +24,7 @@ test: cross test-arm64
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) test -race -count=1 ./...
+	SPIPED_POLLER=epoll $(GO) test -count=1 ./engine/
 	$(GO) test -count=1 -run 'NoAlloc|Allocs' ./cipher/ ./engine/ ./bufpool/
 	$(MAKE) fuzz-smoke FUZZTIME=3s
 

@@ -105,11 +105,16 @@ func (l *loop) clock() int64 { return int64(time.Since(l.start)) }
 // run is the loop's goroutine. It returns when stop is set (by a posted
 // function) or the poller fails.
 //
-// The goroutine is not locked to its thread: a locked goroutine's yield
-// hands its P to another thread and waits to be handed it back (two thread
-// wake-ups, the loop's own among them, instead of at most one spinning
-// thread), and so does every return from a wait whose P sysmon took.
+// The goroutine is locked to its thread only where the poller needs it
+// (io_uring): a locked goroutine's yield hands its P to another thread and
+// waits to be handed it back (two thread wake-ups, the loop's own among
+// them, instead of at most one spinning thread), and so does every return
+// from a wait whose P sysmon took.
 func (l *loop) run() error {
+	if l.p.pinsThread() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	var lastYield int64
 	for !l.stop {
 		// The loop never passes through the scheduler on its own. After
@@ -184,7 +189,7 @@ func (l *loop) runWaiters() {
 
 func (l *loop) closeReleased() {
 	for _, fd := range l.closing {
-		closeFd(fd)
+		l.p.closeFd(fd)
 	}
 	l.closing = l.closing[:0]
 }

@@ -37,6 +37,13 @@ func newPoller() (poller, error) {
 	return p, nil
 }
 
+func (p *kpoller) name() string { return "kqueue" }
+
+func (p *kpoller) pinsThread() bool { return false }
+
+// closeFd closes fd, which removes its filters from the kqueue.
+func (p *kpoller) closeFd(fd int) { closeFd(fd) }
+
 func (p *kpoller) add(fd int) error {
 	var ch [2]unix.Kevent_t
 	unix.SetKevent(&ch[0], fd, unix.EVFILT_READ, unix.EV_ADD|unix.EV_CLEAR)

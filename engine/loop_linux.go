@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -15,7 +16,19 @@ type epoller struct {
 	raw    [256]unix.EpollEvent
 }
 
+// newPoller returns the io_uring poller, or where io_uring is refused (an
+// old kernel, a seccomp filter, io_uring_disabled) or SPIPED_POLLER=epoll
+// is set, the epoll one.
 func newPoller() (poller, error) {
+	if os.Getenv("SPIPED_POLLER") != "epoll" {
+		if p, err := newRingPoller(); err == nil {
+			return p, nil
+		}
+	}
+	return newEpoller()
+}
+
+func newEpoller() (*epoller, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -34,6 +47,13 @@ func newPoller() (poller, error) {
 	}
 	return &epoller{epfd: epfd, wakefd: wfd}, nil
 }
+
+func (p *epoller) name() string { return "epoll" }
+
+func (p *epoller) pinsThread() bool { return false }
+
+// closeFd closes fd, which removes it from the epoll set.
+func (p *epoller) closeFd(fd int) { closeFd(fd) }
 
 func (p *epoller) add(fd int) error {
 	ev := unix.EpollEvent{

@@ -15,13 +15,17 @@ type event struct {
 }
 
 // poller is the small interface between a loop and the kernel's event
-// notification: epoll on Linux (loop_linux.go), kqueue on the BSDs and macOS
-// (loop_bsd.go). Every descriptor is registered once, edge-triggered, for
-// both input and output, so flow control never costs a system call; closing
-// a descriptor removes it.
+// notification: io_uring's poll requests on Linux where allowed
+// (loop_uring_linux.go), else epoll (loop_linux.go), and kqueue on the BSDs
+// and macOS (loop_bsd.go). Every descriptor is registered once,
+// edge-triggered, for both input and output, so flow control never costs a
+// system call, and closed through the poller, which removes it.
 type poller interface {
 	// add registers fd for edge-triggered input and output readiness.
 	add(fd int) error
+	// closeFd closes a registered descriptor, at the latest when the
+	// next wait starts.
+	closeFd(fd int)
 	// wait fills evs and returns how many it filled, blocking at most
 	// timeoutMs milliseconds (-1: until something happens). A wake-up from
 	// another goroutine returns with zero or more events.
@@ -30,4 +34,9 @@ type poller interface {
 	wake()
 	// close releases the poller's own descriptors.
 	close()
+	// pinsThread reports that wait must always be called from one thread:
+	// the loop then locks its goroutine to its thread.
+	pinsThread() bool
+	// name says which interface this is, for operators (metrics, expvar).
+	name() string
 }

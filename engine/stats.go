@@ -22,6 +22,7 @@ type Stats struct {
 	Ended             []int64   // connections ended, indexed by Cause
 	HandshakeTime     Histogram // from the handshake's start to its end
 	ConnectTime       Histogram // from the first connect to the target to its success
+	Poller            string    // what the loops wait with: io_uring, epoll or kqueue
 }
 
 // DurationBounds are the upper bounds, in seconds, of the duration
@@ -86,6 +87,7 @@ func (s *Server) Stats() Stats {
 		Ended:           make([]int64, numCauses),
 		HandshakeTime:   c.hsTime.snapshot(),
 		ConnectTime:     c.connTime.snapshot(),
+		Poller:          s.loops[0].p.name(),
 	}
 	for i := range c.ended {
 		st.Ended[i] = c.ended[i].Load()

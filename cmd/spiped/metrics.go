@@ -127,6 +127,7 @@ func (m *metricsServer) metrics(w http.ResponseWriter, r *http.Request) {
 			{Name: "goversion", Value: runtime.Version()},
 			{Name: "crypto_path", Value: cipher.Path()},
 			{Name: "dh_path", Value: cipher.DHPath()},
+			{Name: "poller", Value: st.Poller},
 		}, Value: 1})
 	x.Counter("spiped_connections_accepted_total", "Connections accepted.", float64(st.Total))
 	x.Gauge("spiped_connections_active", "Connections open now.", float64(st.Open))

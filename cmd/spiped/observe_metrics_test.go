@@ -189,7 +189,7 @@ func scrape(t *testing.T, addr string) exposition {
 			t.Errorf("/metrics: %s has %d series, want %d buckets, _sum and _count", h, len(x[h].Samples), len(engine.DurationBounds)+1)
 		}
 	}
-	for _, l := range []string{"version", "goversion", "crypto_path", "dh_path"} {
+	for _, l := range []string{"version", "goversion", "crypto_path", "dh_path", "poller"} {
 		s := x["spiped_build_info"].Samples
 		if len(s) != 1 || s[0].Labels[l] == "" || s[0].Value != 1 {
 			t.Errorf("/metrics: spiped_build_info %+v lacks %s", s, l)

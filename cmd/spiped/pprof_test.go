@@ -94,6 +94,9 @@ func TestPprof(t *testing.T) {
 	if v, ok := vars.Engine["Open"]; !ok || v != 0.0 {
 		t.Fatalf("/debug/vars engine counters %v, want Open: 0", vars.Engine)
 	}
+	if p := vars.Engine["Poller"]; p != "io_uring" && p != "epoll" && p != "kqueue" {
+		t.Fatalf("/debug/vars engine Poller %v", p)
+	}
 	d.Stop(t)
 }
 

@@ -1,0 +1,206 @@
+//go:build linux
+
+package engine
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ringPoller is the Linux poller where io_uring is allowed: each descriptor
+// gets one multishot, edge-triggered poll request, and closing one removes
+// its request and closes it through the ring too. Registering and closing
+// so cost no system call of their own: they are handed to the kernel with
+// the next wait, which is one io_uring_enter. The reads and writes stay
+// the engine's own, as with epoll.
+//
+// A poll request holds its own reference to the socket, so a descriptor
+// with one must be closed here, never with close(2): the socket would live
+// on, unseen, until the ring itself is closed.
+type ringPoller struct {
+	r      *ring
+	wakefd int
+	// gen counts the closes of each descriptor number. A request's
+	// user_data carries the number and its generation, so completions of a
+	// closed socket's request are told from those of a later socket given
+	// the same number.
+	gen []uint32
+	// unsent are the descriptors whose close is prepared but not yet
+	// handed over: close closes them itself.
+	unsent  []int
+	enabled bool
+	cqes    [256]ringCQE
+	arg     ringGeteventsArg // the wait's timeout, pointed at ts: kept off the stack
+	ts      unix.Timespec
+	drain   [8]byte
+}
+
+// user_data of the requests that are not a descriptor's poll: the wake-up
+// eventfd's poll, and the removals and closes, which complete silently
+// unless they fail (and then are of no interest).
+const (
+	udWake   = 1 << 63
+	udIgnore = 1 << 62
+)
+
+// pollMask is what a descriptor is polled for, as epoll's registration.
+const pollMask = unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP
+
+// ringEntries is the submission queue's size: enough for a loop
+// iteration's registrations and closes in one hand-over.
+const ringEntries = 1024
+
+func newRingPoller() (*ringPoller, error) {
+	r, err := newRing(ringEntries)
+	if err != nil {
+		return nil, err
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	p := &ringPoller{r: r, wakefd: wfd}
+	p.arm(wfd, udWake)
+	p.arg.ts = uint64(uintptr(unsafe.Pointer(&p.ts)))
+	return p, nil
+}
+
+func (p *ringPoller) name() string { return "io_uring" }
+
+// pinsThread: the ring has one submitter thread (newRing says why).
+func (p *ringPoller) pinsThread() bool { return true }
+
+// arm asks for fd's readiness, edge-triggered, until the request is removed.
+func (p *ringPoller) arm(fd int, ud uint64) {
+	s := p.r.sqe()
+	s.opcode = opPollAdd
+	s.fd = int32(fd)
+	s.len = pollAddMulti
+	s.opFlags = pollMask
+	s.userData = ud
+}
+
+func (p *ringPoller) userData(fd int) uint64 {
+	return uint64(p.gen[fd])<<32 | uint64(uint32(fd))
+}
+
+func (p *ringPoller) add(fd int) error {
+	if fd >= len(p.gen) {
+		grown := make([]uint32, max(2*len(p.gen), fd+1, 64))
+		copy(grown, p.gen)
+		p.gen = grown
+	}
+	p.arm(fd, p.userData(fd))
+	return nil
+}
+
+// closeFd cancels fd's poll request and closes it, both with the next
+// hand-over, and retires the number's generation at once.
+func (p *ringPoller) closeFd(fd int) {
+	if fd >= len(p.gen) {
+		closeFd(fd)
+		return
+	}
+	// A cancellation, not a poll removal: a removal fails (EALREADY), and
+	// leaves the request armed, while a wake-up of it is being handled,
+	// which with deferred task work is until the next wait.
+	s := p.r.sqe()
+	s.opcode = opAsyncCancel
+	s.addr = p.userData(fd)
+	s.flags = sqeCQESkipSuccess
+	s.userData = udIgnore
+	s = p.r.sqe()
+	s.opcode = opClose
+	s.fd = int32(fd)
+	s.flags = sqeCQESkipSuccess
+	s.userData = udIgnore
+	p.gen[fd]++
+	if p.r.pending <= 2 {
+		// A full queue was handed over meanwhile, earlier closes with it.
+		p.unsent = p.unsent[:0]
+	}
+	p.unsent = append(p.unsent, fd)
+}
+
+func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
+	if !p.enabled {
+		if err := p.r.enable(); err != nil {
+			return 0, err
+		}
+		p.enabled = true
+	}
+	arg := &p.arg
+	arg.ts = 0
+	if timeoutMs > 0 {
+		p.ts = unix.NsecToTimespec(int64(timeoutMs) * 1e6)
+		arg.ts = uint64(uintptr(unsafe.Pointer(&p.ts)))
+	}
+	if err := p.r.enter(timeoutMs != 0, arg); err != nil {
+		return 0, err
+	}
+	if p.r.pending == 0 {
+		p.unsent = p.unsent[:0]
+	}
+	n := p.r.reap(p.cqes[:min(len(evs), len(p.cqes))])
+	j := 0
+	for i := 0; i < n; i++ {
+		c := &p.cqes[i]
+		ud := c.userData
+		if ud&udIgnore != 0 {
+			continue
+		}
+		if ud == udWake {
+			unix.RawSyscall(unix.SYS_READ, uintptr(p.wakefd), uintptr(unsafe.Pointer(&p.drain[0])), 8)
+			if c.flags&cqeFMore == 0 {
+				p.arm(p.wakefd, udWake)
+			}
+			continue
+		}
+		fd := int(uint32(ud))
+		if fd >= len(p.gen) || p.gen[fd] != uint32(ud>>32) {
+			continue // a closed socket's
+		}
+		if c.flags&cqeFMore == 0 {
+			// The kernel ended the request (it may, on an overflow or
+			// an error): ask again, and let the owner look now.
+			p.arm(fd, ud)
+		}
+		var f uint8
+		if c.res < 0 {
+			f = evRead | evWrite | evHup
+		} else {
+			m := uint32(c.res)
+			if m&unix.POLLIN != 0 {
+				f |= evRead
+			}
+			if m&unix.POLLOUT != 0 {
+				f |= evWrite
+			}
+			if m&(unix.POLLERR|unix.POLLHUP|unix.POLLRDHUP) != 0 {
+				f |= evHup
+			}
+		}
+		evs[j] = event{fd: int32(fd), flags: f}
+		j++
+	}
+	return j, nil
+}
+
+func (p *ringPoller) wake() {
+	one := [8]byte{1}
+	unix.Write(p.wakefd, one[:])
+}
+
+// close closes the ring, which drops the poll requests' hold on their
+// sockets, and then the descriptors whose close it had not been handed.
+// (It may run on another thread than the loop's, which may not submit.)
+func (p *ringPoller) close() {
+	p.r.close()
+	for _, fd := range p.unsent {
+		closeFd(fd)
+	}
+	p.unsent = nil
+	unix.Close(p.wakefd)
+}

@@ -1,0 +1,269 @@
+//go:build linux
+
+package engine
+
+import (
+	"errors"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ring is the least of io_uring a loop needs: a submission queue it fills
+// from its own goroutine and a completion queue it drains, both in memory
+// shared with the kernel, and io_uring_enter to hand the one over and wait
+// on the other. No liburing: the layouts below are <linux/io_uring.h>'s.
+type ring struct {
+	fd int
+
+	sqHead, sqTail *uint32 // shared with the kernel
+	sqMask         uint32
+	sqes           []ringSQE
+	tail           uint32 // our tail: entries up to it are prepared
+	pending        uint32 // prepared but not yet handed over
+
+	cqHead, cqTail *uint32 // shared with the kernel
+	cqMask         uint32
+	cqes           []ringCQE
+
+	rings, sqeMem []byte // the two mappings
+}
+
+// ringSQE is struct io_uring_sqe (64 bytes).
+type ringSQE struct {
+	opcode   uint8
+	flags    uint8
+	ioprio   uint16
+	fd       int32
+	off      uint64
+	addr     uint64
+	len      uint32
+	opFlags  uint32
+	userData uint64
+	bufIndex uint16
+	persona  uint16
+	fileIdx  uint32
+	addr3    uint64
+	_        uint64
+}
+
+// ringCQE is struct io_uring_cqe (16 bytes).
+type ringCQE struct {
+	userData uint64
+	res      int32
+	flags    uint32
+}
+
+// ringParams is struct io_uring_params.
+type ringParams struct {
+	sqEntries, cqEntries, flags, sqThreadCPU, sqThreadIdle, features, wqFd uint32
+	resv                                                                   [3]uint32
+	sqOff                                                                  struct {
+		head, tail, ringMask, ringEntries, flags, dropped, array, resv1 uint32
+		userAddr                                                        uint64
+	}
+	cqOff struct {
+		head, tail, ringMask, ringEntries, overflow, cqes, flags, resv1 uint32
+		userAddr                                                        uint64
+	}
+}
+
+// ringGeteventsArg is struct io_uring_getevents_arg.
+type ringGeteventsArg struct {
+	sigmask   uint64
+	sigmaskSz uint32
+	minWait   uint32
+	ts        uint64
+}
+
+const (
+	opPollAdd     = 6
+	opAsyncCancel = 14
+	opClose       = 19
+
+	sqeCQESkipSuccess = 1 << 6 // IOSQE_CQE_SKIP_SUCCESS
+
+	pollAddMulti = 1 << 0 // IORING_POLL_ADD_MULTI
+	cqeFMore     = 1 << 1 // IORING_CQE_F_MORE
+
+	setupCQSize       = 1 << 3  // IORING_SETUP_CQSIZE
+	setupRDisabled    = 1 << 6  // IORING_SETUP_R_DISABLED
+	setupSubmitAll    = 1 << 7  // IORING_SETUP_SUBMIT_ALL
+	setupSingleIssuer = 1 << 12 // IORING_SETUP_SINGLE_ISSUER
+	setupDeferTaskrun = 1 << 13 // IORING_SETUP_DEFER_TASKRUN
+
+	registerEnableRings = 12 // IORING_REGISTER_ENABLE_RINGS
+
+	enterGetevents = 1 << 0 // IORING_ENTER_GETEVENTS
+	enterExtArg    = 1 << 3 // IORING_ENTER_EXT_ARG
+
+	featSingleMmap = 1 << 0  // IORING_FEAT_SINGLE_MMAP
+	featNodrop     = 1 << 1  // IORING_FEAT_NODROP
+	featExtArg     = 1 << 8  // IORING_FEAT_EXT_ARG
+	featCQESkip    = 1 << 11 // IORING_FEAT_CQE_SKIP (5.17, after multishot poll)
+
+	offSQRing = 0          // IORING_OFF_SQ_RING
+	offSQEs   = 0x10000000 // IORING_OFF_SQES
+)
+
+// ringFeatures are what the loop relies on: one mapping for both rings,
+// completions never dropped, a timeout on the wait, and completions that
+// can be skipped (a 5.17 feature, so multishot poll is there too).
+const ringFeatures = featSingleMmap | featNodrop | featExtArg | featCQESkip
+
+var errRingTooOld = errors.New("io_uring lacks a needed feature")
+
+// newRing sets up a ring of sq submission entries and twice as many
+// completion entries, disabled until enable is called from the one thread
+// that will use it.
+//
+// The kernel finishes a request's work (a poll's wake-up, say) in the
+// context of the thread that submitted it. A goroutine moves between
+// threads, so without further flags that work would land on whichever
+// thread the loop last ran on: a wake-up of an idle thread per event at
+// best. SINGLE_ISSUER and DEFER_TASKRUN (Linux 6.1) make it run only
+// inside the loop's own wait instead, which needs the loop locked to its
+// thread (the submitter is fixed when the ring is enabled).
+func newRing(sq uint32) (*ring, error) {
+	p := ringParams{
+		flags:     setupCQSize | setupSubmitAll | setupSingleIssuer | setupDeferTaskrun | setupRDisabled,
+		cqEntries: 2 * sq,
+	}
+	fd, _, e := unix.RawSyscall(unix.SYS_IO_URING_SETUP, uintptr(sq), uintptr(unsafe.Pointer(&p)), 0)
+	if e != 0 {
+		return nil, e
+	}
+	r := &ring{fd: int(fd)}
+	if p.features&ringFeatures != ringFeatures {
+		unix.Close(r.fd)
+		return nil, errRingTooOld
+	}
+	size := max(p.sqOff.array+p.sqEntries*4, p.cqOff.cqes+p.cqEntries*uint32(unsafe.Sizeof(ringCQE{})))
+	var err error
+	r.rings, err = unix.Mmap(r.fd, offSQRing, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		unix.Close(r.fd)
+		return nil, err
+	}
+	r.sqeMem, err = unix.Mmap(r.fd, offSQEs, int(p.sqEntries)*int(unsafe.Sizeof(ringSQE{})), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		unix.Munmap(r.rings)
+		unix.Close(r.fd)
+		return nil, err
+	}
+	at := func(off uint32) unsafe.Pointer { return unsafe.Pointer(&r.rings[off]) }
+	r.sqHead = (*uint32)(at(p.sqOff.head))
+	r.sqTail = (*uint32)(at(p.sqOff.tail))
+	r.sqMask = *(*uint32)(at(p.sqOff.ringMask))
+	r.sqes = unsafe.Slice((*ringSQE)(unsafe.Pointer(&r.sqeMem[0])), p.sqEntries)
+	array := unsafe.Slice((*uint32)(at(p.sqOff.array)), p.sqEntries)
+	for i := range array {
+		array[i] = uint32(i)
+	}
+	r.tail = atomic.LoadUint32(r.sqTail)
+	r.cqHead = (*uint32)(at(p.cqOff.head))
+	r.cqTail = (*uint32)(at(p.cqOff.tail))
+	r.cqMask = *(*uint32)(at(p.cqOff.ringMask))
+	r.cqes = unsafe.Slice((*ringCQE)(at(p.cqOff.cqes)), p.cqEntries)
+	return r, nil
+}
+
+// enable starts the ring, making the calling thread its only submitter.
+func (r *ring) enable() error {
+	_, _, e := unix.RawSyscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), registerEnableRings, 0, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// sqe returns the next submission entry, zeroed, handing what is prepared
+// to the kernel first if the queue is full.
+func (r *ring) sqe() *ringSQE {
+	if r.tail-atomic.LoadUint32(r.sqHead) >= uint32(len(r.sqes)) {
+		r.submit()
+	}
+	s := &r.sqes[r.tail&r.sqMask]
+	*s = ringSQE{}
+	r.tail++
+	r.pending++
+	return s
+}
+
+// submit hands the prepared entries to the kernel without waiting. The
+// requests a loop makes (poll arming, removal, close) never sleep, so this
+// is a raw system call.
+func (r *ring) submit() {
+	atomic.StoreUint32(r.sqTail, r.tail)
+	for r.pending > 0 {
+		n, _, e := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(r.pending), 0, 0, 0, 0)
+		switch e {
+		case 0:
+			r.pending -= uint32(n)
+		case unix.EINTR:
+		case unix.EAGAIN, unix.EBUSY:
+			// Completions overflowed into the kernel's list: have
+			// them moved to the ring (the loop drains it next).
+			unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 0, 0, enterGetevents, 0, 0)
+		default:
+			return
+		}
+	}
+}
+
+// enter hands over what is prepared, lets the kernel finish the work it
+// deferred (which is what posts completions), and, if block is set and no
+// completion is waiting, sleeps until one arrives or arg's timeout passes.
+// It may sleep, so it goes through the scheduler like epoll_wait.
+func (r *ring) enter(block bool, arg *ringGeteventsArg) error {
+	atomic.StoreUint32(r.sqTail, r.tail)
+	wait := uintptr(1)
+	if !block || r.ready() {
+		wait = 0
+	}
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(r.pending), wait,
+			enterGetevents|enterExtArg, uintptr(unsafe.Pointer(arg)), unsafe.Sizeof(*arg))
+		switch e {
+		case 0:
+			r.pending -= uint32(n)
+			return nil
+		case unix.EINTR, unix.ETIME:
+			// Nothing was submitted, or the count would have come back.
+			return nil
+		case unix.EAGAIN, unix.EBUSY:
+			// Completions overflowed: take these first, submit later.
+			if r.ready() {
+				return nil
+			}
+			wait = 0
+		default:
+			return e
+		}
+	}
+}
+
+// ready reports whether a completion waits in the ring.
+func (r *ring) ready() bool {
+	return atomic.LoadUint32(r.cqTail) != *r.cqHead
+}
+
+// reap copies waiting completions into dst, as many as fit, frees their
+// slots and returns how many it copied.
+func (r *ring) reap(dst []ringCQE) int {
+	head := *r.cqHead
+	tail := atomic.LoadUint32(r.cqTail)
+	n := 0
+	for ; head != tail && n < len(dst); head, n = head+1, n+1 {
+		dst[n] = r.cqes[head&r.cqMask]
+	}
+	atomic.StoreUint32(r.cqHead, head)
+	return n
+}
+
+func (r *ring) close() {
+	unix.Munmap(r.sqeMem)
+	unix.Munmap(r.rings)
+	unix.Close(r.fd)
+}
