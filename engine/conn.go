@@ -142,7 +142,7 @@ func (c *conn) event(fd int, flags uint8) {
 func (c *conn) startData() {
 	c.state = piping
 	// The accepted socket inherited these options from the listener.
-	tuneData(c.dialled, c.p.keepalive)
+	c.l.p.tune(c.dialled, c.p.keepalive)
 	if c.p.proxyHeader {
 		c.fwd.prefix = proxyHeader(c.accepted, c.peer)
 	}

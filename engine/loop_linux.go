@@ -52,6 +52,8 @@ func (p *epoller) name() string { return "epoll" }
 
 func (p *epoller) pinsThread() bool { return false }
 
+func (p *epoller) tune(fd int, keepalive bool) { tuneData(fd, keepalive) }
+
 // closeFd closes fd, which removes it from the epoll set.
 func (p *epoller) closeFd(fd int) { closeFd(fd) }
 

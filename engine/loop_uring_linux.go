@@ -30,10 +30,14 @@ type ringPoller struct {
 	// handed over: close closes them itself.
 	unsent  []int
 	enabled bool
-	cqes    [256]ringCQE
-	arg     ringGeteventsArg // the wait's timeout, pointed at ts: kept off the stack
-	ts      unix.Timespec
-	drain   [8]byte
+	// sockopts: socket options are set through the ring too (Linux
+	// 6.7); one is their value, where the kernel reads it.
+	sockopts bool
+	one      int32
+	cqes     [256]ringCQE
+	arg      ringGeteventsArg // the wait's timeout, pointed at ts: kept off the stack
+	ts       unix.Timespec
+	drain    [8]byte
 }
 
 // user_data of the requests that are not a descriptor's poll: the wake-up
@@ -61,7 +65,7 @@ func newRingPoller() (*ringPoller, error) {
 		r.close()
 		return nil, err
 	}
-	p := &ringPoller{r: r, wakefd: wfd}
+	p := &ringPoller{r: r, wakefd: wfd, sockopts: ringSetsockoptWorks(), one: 1}
 	p.arm(wfd, udWake)
 	p.arg.ts = uint64(uintptr(unsafe.Pointer(&p.ts)))
 	return p, nil
@@ -122,6 +126,25 @@ func (p *ringPoller) closeFd(fd int) {
 		p.unsent = p.unsent[:0]
 	}
 	p.unsent = append(p.unsent, fd)
+}
+
+// tune sets the data phase's options (tuneData) with the next hand-over,
+// where the kernel can.
+func (p *ringPoller) tune(fd int, keepalive bool) {
+	if !p.sockopts {
+		tuneData(fd, keepalive)
+		return
+	}
+	s := p.r.sqe()
+	s.setsockopt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, &p.one)
+	s.flags = sqeCQESkipSuccess
+	s.userData = udIgnore
+	if keepalive {
+		s = p.r.sqe()
+		s.setsockopt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, &p.one)
+		s.flags = sqeCQESkipSuccess
+		s.userData = udIgnore
+	}
 }
 
 func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {

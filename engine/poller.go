@@ -34,6 +34,9 @@ type poller interface {
 	wake()
 	// close releases the poller's own descriptors.
 	close()
+	// tune sets the data phase's socket options (tuneData) on fd, at the
+	// latest when the next wait starts.
+	tune(fd int, keepalive bool)
 	// pinsThread reports that wait must always be called from one thread:
 	// the loop then locks its goroutine to its thread.
 	pinsThread() bool

@@ -81,6 +81,9 @@ const (
 	opPollAdd     = 6
 	opAsyncCancel = 14
 	opClose       = 19
+	opUringCmd    = 46
+
+	cmdSetsockopt = 3 // SOCKET_URING_OP_SETSOCKOPT (Linux 6.7)
 
 	sqeCQESkipSuccess = 1 << 6 // IOSQE_CQE_SKIP_SUCCESS
 
@@ -139,18 +142,25 @@ func newRing(sq uint32) (*ring, error) {
 		unix.Close(r.fd)
 		return nil, errRingTooOld
 	}
+	if err := r.mapRings(&p); err != nil {
+		unix.Close(r.fd)
+		return nil, err
+	}
+	return r, nil
+}
+
+// mapRings maps the queues that setup p describes into r.
+func (r *ring) mapRings(p *ringParams) error {
 	size := max(p.sqOff.array+p.sqEntries*4, p.cqOff.cqes+p.cqEntries*uint32(unsafe.Sizeof(ringCQE{})))
 	var err error
 	r.rings, err = unix.Mmap(r.fd, offSQRing, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
 	if err != nil {
-		unix.Close(r.fd)
-		return nil, err
+		return err
 	}
 	r.sqeMem, err = unix.Mmap(r.fd, offSQEs, int(p.sqEntries)*int(unsafe.Sizeof(ringSQE{})), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
 	if err != nil {
 		unix.Munmap(r.rings)
-		unix.Close(r.fd)
-		return nil, err
+		return err
 	}
 	at := func(off uint32) unsafe.Pointer { return unsafe.Pointer(&r.rings[off]) }
 	r.sqHead = (*uint32)(at(p.sqOff.head))
@@ -166,7 +176,7 @@ func newRing(sq uint32) (*ring, error) {
 	r.cqTail = (*uint32)(at(p.cqOff.tail))
 	r.cqMask = *(*uint32)(at(p.cqOff.ringMask))
 	r.cqes = unsafe.Slice((*ringCQE)(at(p.cqOff.cqes)), p.cqEntries)
-	return r, nil
+	return nil
 }
 
 // enable starts the ring, making the calling thread its only submitter.
@@ -244,6 +254,52 @@ func (r *ring) enter(block bool, arg *ringGeteventsArg) error {
 	}
 }
 
+// setsockopt prepares a socket option's setting; v must stay where it is
+// until the request is handed over.
+func (s *ringSQE) setsockopt(fd, level, opt int, v *int32) {
+	s.opcode = opUringCmd
+	s.fd = int32(fd)
+	s.off = cmdSetsockopt
+	s.addr = uint64(uint32(level)) | uint64(uint32(opt))<<32
+	s.fileIdx = uint32(unsafe.Sizeof(*v)) // optlen
+	s.addr3 = uint64(uintptr(unsafe.Pointer(v)))
+}
+
+// ringSetsockoptWorks reports whether this kernel sets socket options
+// through a ring: it tries TCP_NODELAY on a new socket, through a ring of
+// its own, and reads the option back.
+func ringSetsockoptWorks() bool {
+	var p ringParams
+	fd, _, e := unix.RawSyscall(unix.SYS_IO_URING_SETUP, 1, uintptr(unsafe.Pointer(&p)), 0)
+	if e != 0 {
+		return false
+	}
+	r := &ring{fd: int(fd)}
+	defer unix.Close(r.fd)
+	if err := r.mapRings(&p); err != nil {
+		return false
+	}
+	defer r.unmap()
+	sock, err := newSocket(unix.AF_INET)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(sock)
+	one := new(int32)
+	*one = 1
+	r.sqe().setsockopt(sock, unix.IPPROTO_TCP, unix.TCP_NODELAY, one)
+	atomic.StoreUint32(r.sqTail, r.tail)
+	if _, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 1, 1, enterGetevents, 0, 0); e != 0 {
+		return false
+	}
+	var c [1]ringCQE
+	if r.reap(c[:]) != 1 || c[0].res != 0 {
+		return false
+	}
+	v, err := unix.GetsockoptInt(sock, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+	return err == nil && v == 1
+}
+
 // ready reports whether a completion waits in the ring.
 func (r *ring) ready() bool {
 	return atomic.LoadUint32(r.cqTail) != *r.cqHead
@@ -262,8 +318,12 @@ func (r *ring) reap(dst []ringCQE) int {
 	return n
 }
 
-func (r *ring) close() {
+func (r *ring) unmap() {
 	unix.Munmap(r.sqeMem)
 	unix.Munmap(r.rings)
+}
+
+func (r *ring) close() {
+	r.unmap()
 	unix.Close(r.fd)
 }

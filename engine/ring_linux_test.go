@@ -5,9 +5,12 @@ package engine
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestRingPollerWakes checks that a wake from another goroutine ends a
@@ -72,4 +75,51 @@ func TestPollerChoice(t *testing.T) {
 		t.Errorf("SPIPED_POLLER=epoll: poller %s", p.name())
 	}
 	p.close()
+}
+
+// Every poller's tune sets the data phase's options by the end of the next
+// wait: the ring through the kernel (where it can) and directly.
+func TestPollerTune(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pollers := map[string]func() (poller, error){
+		"epoll": func() (poller, error) { return newEpoller() },
+	}
+	if !ringSetsockoptWorks() && os.Getenv("CI") != "" {
+		t.Error("this kernel does not set socket options through io_uring")
+	}
+	for _, through := range []bool{true, false} {
+		pollers["io_uring, through the ring "+strconv.FormatBool(through)] = func() (poller, error) {
+			p, err := newRingPoller()
+			if err != nil {
+				t.Skipf("io_uring refused here: %v", err)
+			}
+			p.sockopts = p.sockopts && through
+			return p, err
+		}
+	}
+	for name, newP := range pollers {
+		for _, keepalive := range []bool{true, false} {
+			p, err := newP()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fd, err := newSocket(unix.AF_INET)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.tune(fd, keepalive)
+			var evs [8]event
+			if _, err := p.wait(evs[:], 0); err != nil {
+				t.Fatal(err)
+			}
+			nodelay, _ := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+			ka, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
+			unix.Close(fd)
+			p.close()
+			if want := map[bool]int{true: 1, false: 0}[keepalive]; nodelay != 1 || ka != want {
+				t.Errorf("%s, keepalive %v: TCP_NODELAY %d, SO_KEEPALIVE %d; want 1, %d", name, keepalive, nodelay, ka, want)
+			}
+		}
+	}
 }
