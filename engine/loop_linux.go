@@ -98,6 +98,12 @@ func (p *epoller) wait(evs []event, timeoutMs int) (int, error) {
 		if r.Events&(unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
 			f |= evHup
 		}
+		if r.Events&unix.EPOLLRDHUP != 0 {
+			f |= evRdHup
+		}
+		if r.Events&unix.EPOLLERR != 0 {
+			f |= evErr
+		}
 		evs[j] = event{fd: r.Fd, flags: f}
 		j++
 	}

@@ -204,6 +204,12 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 			if m&(unix.POLLERR|unix.POLLHUP|unix.POLLRDHUP) != 0 {
 				f |= evHup
 			}
+			if m&unix.POLLRDHUP != 0 {
+				f |= evRdHup
+			}
+			if m&unix.POLLERR != 0 {
+				f |= evErr
+			}
 		}
 		evs[j] = event{fd: int32(fd), flags: f}
 		j++

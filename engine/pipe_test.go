@@ -559,3 +559,34 @@ func TestConnWaitsForSlowTarget(t *testing.T) {
 		t.Fatalf("client received %q, want %q", out.String(), want)
 	}
 }
+
+// Input that ends with the peer's FIN, both there when the pipe reads: the
+// short read that takes the data ends the direction too, with no read that
+// only returns 0, and every byte gets through.
+func TestPipeFinEndsWithoutEmptyRead(t *testing.T) {
+	r := newPipeRig(t)
+	var reads atomic.Int32
+	rawSyscall = func(trap, a1, a2, a3 uintptr) (uintptr, uintptr, unix.Errno) {
+		if trap == unix.SYS_READV && int(a1) == r.c.accepted {
+			reads.Add(1)
+		}
+		return unix.RawSyscall(trap, a1, a2, a3)
+	}
+	t.Cleanup(func() { rawSyscall = unix.RawSyscall })
+	msg := []byte("the last words")
+	r.writeAll(r.plain, msg)
+	if err := unix.Shutdown(r.plain, unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	var wire []byte
+	r.pump(func() bool {
+		wire, _ = readAvail(r.crypt, wire)
+		return r.c.fwd.shut && len(wire) >= cipher.PacketSize
+	})
+	if got := openAll(t, r.peerOpen, wire); !bytes.Equal(got, msg) {
+		t.Fatalf("delivered %q, want %q", got, msg)
+	}
+	if n := reads.Load(); n != 1 {
+		t.Errorf("%d reads for data and FIN that were both there, want 1", n)
+	}
+}

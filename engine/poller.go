@@ -6,6 +6,8 @@ const (
 	evRead  uint8 = 1 << iota // input (or EOF) available
 	evWrite                   // output room available, or a connect finished
 	evHup                     // hang-up or error: the next read or write tells which
+	evRdHup                   // the peer's end of input (FIN) has arrived: input ends after what is queued
+	evErr                     // an error is pending on the socket
 )
 
 // event is one readiness report for a descriptor.
