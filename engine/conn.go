@@ -59,6 +59,7 @@ type conn struct {
 	born, dialT0, hsT0 int64          // loop clock: accepted, first connect, handshake start
 
 	hs        *cipher.Handshake // from the start of the handshake to its end
+	hsSending bool              // a handshake message is with the poller (driveHandshake)
 	cancelled atomic.Bool       // closed while computing: the worker may skip it
 
 	fwd pipe // accepted → dialled (seals with -e, opens with -d)
@@ -104,16 +105,33 @@ func (c *conn) ciphertext() (int, *pipe) {
 	return c.accepted, &c.fwd
 }
 
-// event dispatches readiness of one of c's sockets.
-func (c *conn) event(fd int, flags uint8) {
+// event dispatches readiness of one of c's sockets, or the outcome of a
+// pipe's send on it.
+func (c *conn) event(fd int, flags uint8, res int32) {
 	if c.state == closed {
 		return
+	}
+	if flags&evSent != 0 {
+		switch {
+		case c.hsSending:
+			c.hsSent(res)
+			return
+		case c.fwd.sending && c.fwd.out == fd:
+			c.fwd.sent(res)
+		case c.rev.sending && c.rev.out == fd:
+			c.rev.sent(res)
+		}
 	}
 	reader := &c.fwd
 	if fd == c.dialled {
 		reader = &c.rev
 	}
 	reader.ready(flags)
+	if c.hsSending && flags&(evRead|evHup) != 0 {
+		// Input to go on with once the message is sent: the next
+		// wait must not sleep (driveHandshake).
+		c.l.hurry = true
+	}
 	switch c.state {
 	case dialing, waitingTarget:
 		if fd == c.dialled && flags&(evWrite|evHup) != 0 {
@@ -206,6 +224,11 @@ func (c *conn) close(cause Cause) {
 	if wasComputing {
 		// The worker has the handshake; computed wipes it.
 		c.cancelled.Store(true)
+	} else if c.hsSending {
+		// Its message is with the poller until the next wait starts.
+		c.hsSending = false
+		l.sentPuts = append(l.sentPuts, sentPut{hs: c.hs})
+		c.hs = nil
 	} else if c.hs != nil {
 		c.hs.Wipe()
 		c.hs = nil

@@ -31,11 +31,24 @@ func (c *conn) startHandshake() {
 // empty (no read that only returns EAGAIN); bytes past the message the
 // machine needs are kept on the reading pipe (early), for the next message
 // or, after the handshake, for the data phase.
+//
+// A message goes to the poller where it can take it (io_uring): it joins
+// the loop's next wait, and the machine moves on when the outcome comes
+// back (hsSent). Until then the machine's output buffer is the kernel's to
+// read, so nothing else happens here; and if input is already known to be
+// waiting, the loop must not sleep on that wait.
 func (c *conn) driveHandshake() {
 	fd, in := c.ciphertext()
-	for c.state == handshaking {
+	for c.state == handshaking && !c.hsSending {
 		switch c.hs.Step() {
 		case cipher.StepWrite:
+			if c.l.p.send(fd, c.hs.Output()) {
+				c.hsSending = true
+				if c.fwd.canRead || c.rev.canRead || len(in.early) > 0 {
+					c.l.hurry = true
+				}
+				return
+			}
 			n, e := sysWrite(fd, c.hs.Output())
 			switch e {
 			case 0:
@@ -82,6 +95,21 @@ func (c *conn) driveHandshake() {
 			c.close(CauseHandshakeFailed)
 		}
 	}
+}
+
+// hsSent takes the outcome of a handshake message's send: the machine
+// moves on past what was written (a partial send sends the rest next), or
+// waits for the next writable edge (EAGAIN), or the connection fails.
+func (c *conn) hsSent(res int32) {
+	c.hsSending = false
+	switch {
+	case res >= 0:
+		c.hs.Wrote(int(res))
+	case unix.Errno(-res) != unix.EAGAIN:
+		c.close(CauseHandshakeFailed)
+		return
+	}
+	c.driveHandshake()
 }
 
 // inputDone closes the connection if the handshake refused what it read.

@@ -515,3 +515,29 @@ func TestPeerDaemonRestart(t *testing.T) {
 	}
 	spipedtest.WaitFDs(t, p.e, base)
 }
+
+// A target that speaks first (a mail or database server's greeting): its
+// first bytes wait on the -d daemon's dialled socket while the handshake
+// ends, so nothing but the daemon's own bookkeeping can bring them to the
+// client, who sends nothing until it has them.
+func TestTargetSpeaksFirst(t *testing.T) {
+	const greeting = "220 ready\r\n"
+	target := spipedtest.NewService(t, "", func(c net.Conn) {
+		c.Write([]byte(greeting))
+		spipedtest.EchoConn(c)
+	})
+	p := startPair(t, startEngine, startEngine, target.Spec(), spipedtest.Opts{MaxConns: -1})
+	for i := range 20 {
+		c, err := net.Dial("tcp4", p.e.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		got := make([]byte, len(greeting))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != greeting {
+			c.Close()
+			t.Fatalf("connection %d: greeting %q, %v", i, got, err)
+		}
+		c.Close()
+	}
+}

@@ -71,7 +71,7 @@ func newAcceptor(srv *Server, l *loop, fd int) *acceptor {
 	return a
 }
 
-func (a *acceptor) event(fd int, flags uint8) {
+func (a *acceptor) event(fd int, flags uint8, res int32) {
 	a.ready = true
 	a.accept()
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spiped-go/spiped/bufpool"
+	"github.com/spiped-go/spiped/cipher"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,9 +17,10 @@ const poolBatches = 256
 // yieldEvery is how often a busy loop passes through the Go scheduler.
 const yieldEvery = int64(5 * time.Millisecond)
 
-// handler owns descriptors registered with a loop and reacts to their events.
+// handler owns descriptors registered with a loop and reacts to their
+// events (res: a send's outcome, with evSent).
 type handler interface {
-	event(fd int, flags uint8)
+	event(fd int, flags uint8, res int32)
 }
 
 // loop is one event loop: a goroutine that owns a poller, the connections
@@ -37,9 +39,15 @@ type loop struct {
 	iov     [bufpool.Packets]unix.Iovec
 	scratch [512]byte // handshake reads
 
-	closing []int   // descriptors to close at the end of this iteration
-	end     ConnEnd // the record handed to Config.OnEnd, reused
-	evs     [256]event
+	closing []int // descriptors to close at the end of this iteration
+	// sentPuts are batches of closed pipes that a send handed to the
+	// poller still reads: they go back once the next wait has started.
+	sentPuts []sentPut
+	// hurry: a pipe waits on its send's outcome to go on, so the next
+	// wait must not sleep.
+	hurry bool
+	end   ConnEnd // the record handed to Config.OnEnd, reused
+	evs   [256]event
 
 	mu    sync.Mutex
 	inbox []func()
@@ -133,6 +141,10 @@ func (l *loop) run() error {
 				timeout = int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
 			}
 		}
+		if l.hurry {
+			l.hurry = false
+			timeout = 0
+		}
 		if err := l.poll(timeout); err != nil {
 			return err
 		}
@@ -148,11 +160,22 @@ func (l *loop) poll(timeoutMs int) error {
 	if err != nil {
 		return err
 	}
+	for _, s := range l.sentPuts {
+		if s.b != nil {
+			l.putBatch(s.b, s.dirty)
+		}
+		if s.hs != nil {
+			s.hs.Wipe()
+		}
+	}
+	clear(l.sentPuts)
+	l.sentPuts = l.sentPuts[:0]
 	for i := 0; i < n; i++ {
-		fd := int(l.evs[i].fd)
+		ev := &l.evs[i]
+		fd := int(ev.fd)
 		if fd < len(l.owner) {
 			if h := l.owner[fd]; h != nil {
-				h.event(fd, l.evs[i].flags)
+				h.event(fd, ev.flags, ev.res)
 			}
 		}
 	}
@@ -222,6 +245,15 @@ func (l *loop) putBatch(b *bufpool.Batch, dirty int) {
 			return
 		}
 	}
+}
+
+// sentPut is what a closed connection's send with the poller still reads,
+// to let go of once the next wait has started: a batch to return, or a
+// handshake to wipe.
+type sentPut struct {
+	b     *bufpool.Batch
+	dirty int
+	hs    *cipher.Handshake
 }
 
 // cancelWait removes p from the waiters (lazily: it is skipped when reached).

@@ -34,18 +34,27 @@ type ringPoller struct {
 	// 6.7); one is their value, where the kernel reads it.
 	sockopts bool
 	one      int32
-	cqes     [256]ringCQE
-	arg      ringGeteventsArg // the wait's timeout, pointed at ts: kept off the stack
-	ts       unix.Timespec
-	drain    [8]byte
+	// sends counts the sends prepared since the last hand-over. They
+	// never wait for room (MSG_DONTWAIT), so each completes while it is
+	// handed over: a wait that should sleep until something happens
+	// waits for that many completions and one more.
+	sends uint32
+	cqes  [256]ringCQE
+	arg   ringGeteventsArg // the wait's timeout, pointed at ts: kept off the stack
+	ts    unix.Timespec
+	drain [8]byte
 }
 
-// user_data of the requests that are not a descriptor's poll: the wake-up
-// eventfd's poll, and the removals and closes, which complete silently
-// unless they fail (and then are of no interest).
+// A request's user_data: the descriptor in the low 32 bits, its
+// generation in the next 29 (wrapping), and the kind of request in the top
+// three: a descriptor's poll (none), a send, the wake-up eventfd's poll,
+// or a request that completes silently unless it fails (a cancellation, a
+// close, a socket option) and then is of no interest.
 const (
-	udWake   = 1 << 63
-	udIgnore = 1 << 62
+	udGenMask = 1<<29 - 1
+	udSend    = 1 << 61
+	udIgnore  = 1 << 62
+	udWake    = 1 << 63
 )
 
 // pollMask is what a descriptor is polled for, as epoll's registration.
@@ -87,7 +96,7 @@ func (p *ringPoller) arm(fd int, ud uint64) {
 }
 
 func (p *ringPoller) userData(fd int) uint64 {
-	return uint64(p.gen[fd])<<32 | uint64(uint32(fd))
+	return uint64(p.gen[fd]&udGenMask)<<32 | uint64(uint32(fd))
 }
 
 func (p *ringPoller) add(fd int) error {
@@ -128,6 +137,18 @@ func (p *ringPoller) closeFd(fd int) {
 	p.unsent = append(p.unsent, fd)
 }
 
+func (p *ringPoller) send(fd int, buf []byte) bool {
+	s := p.r.sqe()
+	s.opcode = opSend
+	s.fd = int32(fd)
+	s.addr = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(buf))))
+	s.len = uint32(len(buf))
+	s.opFlags = unix.MSG_DONTWAIT
+	s.userData = udSend | p.userData(fd)
+	p.sends++
+	return true
+}
+
 // tune sets the data phase's options (tuneData) with the next hand-over,
 // where the kernel can.
 func (p *ringPoller) tune(fd int, keepalive bool) {
@@ -160,9 +181,10 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 		p.ts = unix.NsecToTimespec(int64(timeoutMs) * 1e6)
 		arg.ts = uint64(uintptr(unsafe.Pointer(&p.ts)))
 	}
-	if err := p.r.enter(timeoutMs != 0, arg); err != nil {
+	if err := p.r.enter(timeoutMs != 0, p.sends+1, arg); err != nil {
 		return 0, err
 	}
+	p.sends = 0
 	if p.r.pending == 0 {
 		p.unsent = p.unsent[:0]
 	}
@@ -182,8 +204,13 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 			continue
 		}
 		fd := int(uint32(ud))
-		if fd >= len(p.gen) || p.gen[fd] != uint32(ud>>32) {
+		if fd >= len(p.gen) || p.gen[fd]&udGenMask != uint32(ud>>32)&udGenMask {
 			continue // a closed socket's
+		}
+		if ud&udSend != 0 {
+			evs[j] = event{fd: int32(fd), flags: evSent, res: c.res}
+			j++
+			continue
 		}
 		if c.flags&cqeFMore == 0 {
 			// The kernel ended the request (it may, on an overflow or

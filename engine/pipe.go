@@ -24,6 +24,13 @@ var errBadPacket = errors.New("bad packet")
 // everything read before, so at most one batch per direction is in flight
 // and a slow reader stalls the writer through the kernel's socket buffers.
 // A pipe with nothing in flight gives its batch back to the loop's pool.
+//
+// A write after which the pipe has nothing more to do (its input read to
+// a short read: a request, a reply, the end of a burst) is handed to the
+// poller where it can take it (io_uring): it joins the loop's next wait
+// instead of costing a system call of its own, and its outcome comes back
+// as an event (sent). Writes with more reading to follow stay synchronous,
+// as every write does with epoll.
 type pipe struct {
 	c       *conn
 	in, out int
@@ -38,6 +45,9 @@ type pipe struct {
 	eof     bool // input reached EOF
 	shut    bool // output shut down: this direction is finished
 	waiting bool // queued for a batch
+	sending bool // a send is with the poller: its outcome comes as an event
+
+	werr unix.Errno // a failed send's error, for run to return
 
 	// Sealing: wire bytes b.Buf[woff:wend] still to be written.
 	// Opening: rlen ciphertext bytes in b; packets [wpk, npk) opened, their
@@ -57,6 +67,17 @@ func (p *pipe) run() error {
 	if p.shut {
 		return nil
 	}
+	if p.werr != 0 {
+		return p.werr
+	}
+	if p.sending {
+		if p.canRead || len(p.early) > 0 {
+			// Reading goes on once the send is done: the loop must
+			// not sleep waiting for it.
+			p.c.l.hurry = true
+		}
+		return nil
+	}
 	if p.seal != nil {
 		return p.runSeal()
 	}
@@ -67,6 +88,9 @@ func (p *pipe) runSeal() error {
 	iov := &p.c.l.iov
 	for {
 		if p.woff < p.wend {
+			if p.idleAfter() && p.send(p.b.Buf[p.woff:p.wend]) {
+				return nil
+			}
 			n, e := sysWrite(p.out, p.b.Buf[p.woff:p.wend])
 			switch e {
 			case 0:
@@ -129,7 +153,11 @@ func (p *pipe) runOpen() error {
 		}
 	}
 	for {
-		if p.wpk < p.npk {
+		if p.npk > 0 {
+			if p.wpk+1 == p.npk && p.idleAfter() &&
+				p.send(p.b.Frame(p.wpk)[p.woff:p.b.Len[p.wpk]]) {
+				return nil
+			}
 			for p.wpk < p.npk {
 				if blocked, err := p.writePayloads(); blocked || err != nil {
 					return err
@@ -205,6 +233,17 @@ func (p *pipe) writePayloads() (blocked bool, err error) {
 	default:
 		return false, e
 	}
+	p.wrote(n)
+	return false, nil
+}
+
+// wrote advances past n bytes written: of the sealed packets, or of the
+// opened payloads [wpk, npk).
+func (p *pipe) wrote(n int) {
+	if p.seal != nil {
+		p.woff += n
+		return
+	}
 	for n > 0 {
 		rest := int(p.b.Len[p.wpk]) - p.woff
 		if n < rest {
@@ -215,7 +254,35 @@ func (p *pipe) writePayloads() (blocked bool, err error) {
 		p.wpk++
 		p.woff = 0
 	}
-	return false, nil
+}
+
+// idleAfter reports whether the pipe will have nothing to do once its
+// pending output is written: no input reported, none left over from the
+// handshake, no end to pass on.
+func (p *pipe) idleAfter() bool {
+	return !p.canRead && !p.eof && len(p.early) == 0 && p.prefix == nil
+}
+
+// send hands buf, the pipe's pending output, to the poller; false if the
+// poller cannot take it.
+func (p *pipe) send(buf []byte) bool {
+	if !p.c.l.p.send(p.out, buf) {
+		return false
+	}
+	p.sending = true
+	return true
+}
+
+// sent takes a send's outcome: bytes written, or an error (EAGAIN: the
+// socket was full; the next writable edge runs the pipe again).
+func (p *pipe) sent(res int32) {
+	p.sending = false
+	switch {
+	case res >= 0:
+		p.wrote(int(res))
+	case unix.Errno(-res) != unix.EAGAIN:
+		p.werr = unix.Errno(-res)
+	}
 }
 
 // readDone takes the outcome of reading n of want bytes and reports
@@ -305,8 +372,16 @@ func (p *pipe) forget() { p.canRead, p.hup, p.rdhup, p.rerr = false, false, fals
 func (p *pipe) start(in, out int) { p.in, p.out = in, out }
 
 // stop ends the pipe with its connection: its batch goes back, zeroed, its
-// key is wiped and it holds no descriptor any more.
+// key is wiped and it holds no descriptor any more. A batch that a send
+// with the poller still reads goes back once the next wait has started.
 func (p *pipe) stop() {
+	if p.sending {
+		p.sending = false
+		l := p.c.l
+		l.sentPuts = append(l.sentPuts, sentPut{b: p.b, dirty: p.dirty})
+		p.b = nil
+		p.rlen, p.npk, p.wpk, p.woff, p.wend, p.dirty = 0, 0, 0, 0, 0, 0
+	}
 	p.release()
 	if p.seal != nil {
 		p.seal.Wipe()

@@ -341,7 +341,9 @@ func TestPipeEOFMidPacket(t *testing.T) {
 
 // A write interrupted by a signal is made again at once: under
 // edge-triggered polling no further edge would report the socket writable.
+// (The write system call is epoll's: io_uring's poller takes this write.)
 func TestPipeRetriesInterruptedWrite(t *testing.T) {
+	t.Setenv("SPIPED_POLLER", "epoll")
 	r := newPipeRig(t)
 	var interrupted atomic.Int32
 	rawSyscall = func(trap, a1, a2, a3 uintptr) (uintptr, uintptr, unix.Errno) {
@@ -588,5 +590,33 @@ func TestPipeFinEndsWithoutEmptyRead(t *testing.T) {
 	}
 	if n := reads.Load(); n != 1 {
 		t.Errorf("%d reads for data and FIN that were both there, want 1", n)
+	}
+}
+
+// A connection dropped while its last write is still with the poller: the
+// write goes out whole (the batch is neither zeroed nor reused before the
+// poller is done with it), then the socket closes, and the batch comes
+// back once the next wait has started.
+func TestPipeDropWithSendPending(t *testing.T) {
+	r := newPipeRig(t)
+	msg := []byte("in flight when dropped")
+	r.writeAll(r.plain, msg)
+	r.pump(func() bool { return r.c.fwd.sending || r.c.fwd.woff == r.c.fwd.wend && r.c.fwd.moved > 0 })
+	r.c.close(CauseShutdown)
+	r.l.closeReleased()
+	r.l.poll(0)
+	var wire []byte
+	var eof bool
+	for deadline := time.Now().Add(5 * time.Second); !eof && time.Now().Before(deadline); {
+		wire, eof = readAvail(r.crypt, wire)
+	}
+	if !eof {
+		t.Fatal("the ciphertext socket was not closed")
+	}
+	if got := openAll(t, r.peerOpen, wire); !bytes.Equal(got, msg) {
+		t.Fatalf("delivered %q, want %q", got, msg)
+	}
+	if r.l.pool.Out() != 0 {
+		t.Fatalf("%d batches out after the wait", r.l.pool.Out())
 	}
 }

@@ -6,14 +6,17 @@ const (
 	evRead  uint8 = 1 << iota // input (or EOF) available
 	evWrite                   // output room available, or a connect finished
 	evHup                     // hang-up or error: the next read or write tells which
+	evSent                    // a send handed to the poller is done: res tells how
 	evRdHup                   // the peer's end of input (FIN) has arrived: input ends after what is queued
 	evErr                     // an error is pending on the socket
 )
 
-// event is one readiness report for a descriptor.
+// event is one readiness report for a descriptor, or the outcome of a send
+// on it (evSent; res is the bytes sent or a negated errno).
 type event struct {
 	fd    int32
 	flags uint8
+	res   int32
 }
 
 // poller is the small interface between a loop and the kernel's event
@@ -36,6 +39,11 @@ type poller interface {
 	wake()
 	// close releases the poller's own descriptors.
 	close()
+	// send writes buf to fd as a non-blocking write(2) would, as the next
+	// wait starts, and reports the outcome as an evSent event for fd;
+	// buf must stay untouched until that wait has started. False means
+	// this poller cannot: the caller writes itself.
+	send(fd int, buf []byte) bool
 	// tune sets the data phase's socket options (tuneData) on fd, at the
 	// latest when the next wait starts.
 	tune(fd int, keepalive bool)

@@ -81,6 +81,7 @@ const (
 	opPollAdd     = 6
 	opAsyncCancel = 14
 	opClose       = 19
+	opSend        = 26
 	opUringCmd    = 46
 
 	cmdSetsockopt = 3 // SOCKET_URING_OP_SETSOCKOPT (Linux 6.7)
@@ -224,11 +225,12 @@ func (r *ring) submit() {
 
 // enter hands over what is prepared, lets the kernel finish the work it
 // deferred (which is what posts completions), and, if block is set and no
-// completion is waiting, sleeps until one arrives or arg's timeout passes.
-// It may sleep, so it goes through the scheduler like epoll_wait.
-func (r *ring) enter(block bool, arg *ringGeteventsArg) error {
+// completion is waiting, sleeps until there are want completions or arg's
+// timeout passes. It may sleep, so it goes through the scheduler like
+// epoll_wait.
+func (r *ring) enter(block bool, want uint32, arg *ringGeteventsArg) error {
 	atomic.StoreUint32(r.sqTail, r.tail)
-	wait := uintptr(1)
+	wait := uintptr(want)
 	if !block || r.ready() {
 		wait = 0
 	}
