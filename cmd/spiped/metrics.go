@@ -120,6 +120,10 @@ func (m *metricsServer) metrics(w http.ResponseWriter, r *http.Request) {
 		toTarget, toSource = st.PlainIn, st.PlainOut
 	}
 
+	poller := st.Poller
+	if poller == "" {
+		poller = "none" // not listening yet: no loop has chosen one
+	}
 	var x metrics.Writer
 	x.Family("spiped_build_info", "Build and runtime facts; the value is always 1.", "gauge",
 		metrics.Sample{Labels: []metrics.Label{
@@ -127,7 +131,7 @@ func (m *metricsServer) metrics(w http.ResponseWriter, r *http.Request) {
 			{Name: "goversion", Value: runtime.Version()},
 			{Name: "crypto_path", Value: cipher.Path()},
 			{Name: "dh_path", Value: cipher.DHPath()},
-			{Name: "poller", Value: st.Poller},
+			{Name: "poller", Value: poller},
 		}, Value: 1})
 	x.Counter("spiped_connections_accepted_total", "Connections accepted.", float64(st.Total))
 	x.Gauge("spiped_connections_active", "Connections open now.", float64(st.Open))
