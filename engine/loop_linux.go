@@ -90,26 +90,32 @@ func (p *epoller) wait(evs []event, timeoutMs int) (int, error) {
 			unix.Read(p.wakefd, buf[:])
 			continue
 		}
-		var f uint8
-		if r.Events&unix.EPOLLIN != 0 {
-			f |= evRead
-		}
-		if r.Events&unix.EPOLLOUT != 0 {
-			f |= evWrite
-		}
-		if r.Events&(unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
-			f |= evHup
-		}
-		if r.Events&unix.EPOLLRDHUP != 0 {
-			f |= evRdHup
-		}
-		if r.Events&unix.EPOLLERR != 0 {
-			f |= evErr
-		}
-		evs[j] = event{fd: r.Fd, flags: f}
+		evs[j] = event{fd: r.Fd, flags: pollFlags(r.Events)}
 		j++
 	}
 	return j, nil
+}
+
+// pollFlags turns a poll mask, epoll's or poll(2)'s (Linux gives both
+// the same bits), into an event's flags.
+func pollFlags(m uint32) uint8 {
+	var f uint8
+	if m&unix.POLLIN != 0 {
+		f |= evRead
+	}
+	if m&unix.POLLOUT != 0 {
+		f |= evWrite
+	}
+	if m&(unix.POLLERR|unix.POLLHUP|unix.POLLRDHUP) != 0 {
+		f |= evHup
+	}
+	if m&unix.POLLRDHUP != 0 {
+		f |= evRdHup
+	}
+	if m&unix.POLLERR != 0 {
+		f |= evErr
+	}
+	return f
 }
 
 func (p *epoller) wake() {

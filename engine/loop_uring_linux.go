@@ -217,26 +217,9 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 			// an error): ask again, and let the owner look now.
 			p.arm(fd, ud)
 		}
-		var f uint8
-		if c.res < 0 {
-			f = evRead | evWrite | evHup
-		} else {
-			m := uint32(c.res)
-			if m&unix.POLLIN != 0 {
-				f |= evRead
-			}
-			if m&unix.POLLOUT != 0 {
-				f |= evWrite
-			}
-			if m&(unix.POLLERR|unix.POLLHUP|unix.POLLRDHUP) != 0 {
-				f |= evHup
-			}
-			if m&unix.POLLRDHUP != 0 {
-				f |= evRdHup
-			}
-			if m&unix.POLLERR != 0 {
-				f |= evErr
-			}
+		f := evRead | evWrite | evHup
+		if c.res >= 0 {
+			f = pollFlags(uint32(c.res))
 		}
 		evs[j] = event{fd: int32(fd), flags: f}
 		j++
