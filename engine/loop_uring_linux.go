@@ -9,11 +9,12 @@ import (
 )
 
 // ringPoller is the Linux poller where io_uring is allowed: each descriptor
-// gets one multishot, edge-triggered poll request, and closing one removes
-// its request and closes it through the ring too. Registering and closing
-// so cost no system call of their own: they are handed to the kernel with
-// the next wait, which is one io_uring_enter. The reads and writes stay
-// the engine's own, as with epoll.
+// gets one multishot, edge-triggered poll request, and closing one cancels
+// its request and closes it through the ring too. Registering, closing,
+// setting the data phase's options and the sends the engine hands over
+// (send) so cost no system call of their own: they go to the kernel with
+// the next wait, which is one io_uring_enter. Reads, and the other writes,
+// stay the engine's own system calls, as with epoll.
 //
 // A poll request holds its own reference to the socket, so a descriptor
 // with one must be closed here, never with close(2): the socket would live
