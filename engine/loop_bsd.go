@@ -93,11 +93,6 @@ func (p *kpoller) wait(evs []event, timeoutMs int) (int, error) {
 		if int(r.Flags)&(unix.EV_EOF|unix.EV_ERROR) != 0 {
 			f |= evHup
 		}
-		if int(r.Flags)&unix.EV_ERROR != 0 || int(r.Flags)&unix.EV_EOF != 0 && r.Fflags != 0 {
-			f |= evErr // EV_EOF's fflags hold the socket's error, if any
-		} else if int(r.Flags)&unix.EV_EOF != 0 && int(r.Filter) == unix.EVFILT_READ {
-			f |= evRdHup
-		}
 		evs[j] = event{fd: int32(fd), flags: f}
 		j++
 	}

@@ -109,12 +109,6 @@ func pollFlags(m uint32) uint8 {
 	if m&(unix.POLLERR|unix.POLLHUP|unix.POLLRDHUP) != 0 {
 		f |= evHup
 	}
-	if m&unix.POLLRDHUP != 0 {
-		f |= evRdHup
-	}
-	if m&unix.POLLERR != 0 {
-		f |= evErr
-	}
 	return f
 }
 

@@ -40,8 +40,6 @@ type pipe struct {
 
 	canRead bool // input reported readable and not yet read to EAGAIN
 	hup     bool // input reported hang-up: read on to EOF, not just to a short read
-	rdhup   bool // input reported the peer's FIN: a short read reached it
-	rerr    bool // input reported an error: the next read tells which
 	eof     bool // input reached EOF
 	shut    bool // output shut down: this direction is finished
 	waiting bool // queued for a batch
@@ -304,12 +302,6 @@ func (p *pipe) readDone(n, want int, e unix.Errno, held bool) (bool, error) {
 		return false, nil
 	case n < want:
 		p.drained()
-		if p.rdhup && !p.rerr {
-			// The FIN came before this read, which took everything
-			// queued ahead of it: the read that would return 0 is
-			// skipped (one system call per direction).
-			p.eof = true
-		}
 	}
 	return true, nil
 }
@@ -359,14 +351,12 @@ func (p *pipe) ready(flags uint8) {
 		if flags&evHup != 0 {
 			p.hup = true
 		}
-		p.rdhup = p.rdhup || flags&evRdHup != 0
-		p.rerr = p.rerr || flags&evErr != 0
 	}
 }
 
 // forget drops the readiness recorded for an input socket that is gone
 // (a failed connect; the next attempt has a new socket).
-func (p *pipe) forget() { p.canRead, p.hup, p.rdhup, p.rerr = false, false, false, false }
+func (p *pipe) forget() { p.canRead, p.hup = false, false }
 
 // start gives the pipe its sockets for the data phase.
 func (p *pipe) start(in, out int) { p.in, p.out = in, out }

@@ -7,8 +7,6 @@ const (
 	evWrite                   // output room available, or a connect finished
 	evHup                     // hang-up or error: the next read or write tells which
 	evSent                    // a send handed to the poller is done: res tells how
-	evRdHup                   // the peer's end of input (FIN) has arrived: input ends after what is queued
-	evErr                     // an error is pending on the socket
 )
 
 // event is one readiness report for a descriptor, or the outcome of a send
