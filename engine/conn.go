@@ -60,6 +60,7 @@ type conn struct {
 
 	hs        *cipher.Handshake // from the start of the handshake to its end
 	hsSending bool              // a handshake message is with the poller (driveHandshake)
+	hsFull    bool              // its send found the socket full: the next write is direct
 	cancelled atomic.Bool       // closed while computing: the worker may skip it
 
 	fwd pipe // accepted → dialled (seals with -e, opens with -d)
@@ -227,7 +228,7 @@ func (c *conn) close(cause Cause) {
 	} else if c.hsSending {
 		// Its message is with the poller until the next wait starts.
 		c.hsSending = false
-		l.sentPuts = append(l.sentPuts, sentPut{hs: c.hs})
+		l.sentAfter(sentPut{hs: c.hs})
 		c.hs = nil
 	} else if c.hs != nil {
 		c.hs.Wipe()

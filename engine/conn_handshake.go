@@ -42,7 +42,7 @@ func (c *conn) driveHandshake() {
 	for c.state == handshaking && !c.hsSending {
 		switch c.hs.Step() {
 		case cipher.StepWrite:
-			if c.l.p.send(fd, c.hs.Output()) {
+			if !c.hsFull && c.l.p.send(fd, c.hs.Output()) {
 				c.hsSending = true
 				if c.fwd.canRead || c.rev.canRead || len(in.early) > 0 {
 					c.l.hurry = true
@@ -52,6 +52,7 @@ func (c *conn) driveHandshake() {
 			n, e := sysWrite(fd, c.hs.Output())
 			switch e {
 			case 0:
+				c.hsFull = false
 				c.hs.Wrote(n)
 			case unix.EAGAIN:
 				return
@@ -99,13 +100,16 @@ func (c *conn) driveHandshake() {
 
 // hsSent takes the outcome of a handshake message's send: the machine
 // moves on past what was written (a partial send sends the rest next), or
-// waits for the next writable edge (EAGAIN), or the connection fails.
+// writes the message itself, which waits for the writable edge if the
+// socket is still full (EAGAIN), or the connection fails.
 func (c *conn) hsSent(res int32) {
 	c.hsSending = false
 	switch {
 	case res >= 0:
 		c.hs.Wrote(int(res))
-	case unix.Errno(-res) != unix.EAGAIN:
+	case unix.Errno(-res) == unix.EAGAIN:
+		c.hsFull = true
+	default:
 		c.close(CauseHandshakeFailed)
 		return
 	}

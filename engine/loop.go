@@ -160,16 +160,9 @@ func (l *loop) poll(timeoutMs int) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range l.sentPuts {
-		if s.b != nil {
-			l.putBatch(s.b, s.dirty)
-		}
-		if s.hs != nil {
-			s.hs.Wipe()
-		}
+	if !l.p.pending() {
+		l.releaseSent()
 	}
-	clear(l.sentPuts)
-	l.sentPuts = l.sentPuts[:0]
 	for i := 0; i < n; i++ {
 		ev := &l.evs[i]
 		fd := int(ev.fd)
@@ -247,6 +240,29 @@ func (l *loop) putBatch(b *bufpool.Batch, dirty int) {
 	}
 }
 
+// releaseSent lets go of what closed connections' sends read: the sends
+// have been handed over, so the kernel is done with it.
+func (l *loop) releaseSent() {
+	for _, s := range l.sentPuts {
+		if s.b != nil {
+			l.putBatch(s.b, s.dirty)
+		}
+		if s.hs != nil {
+			s.hs.Wipe()
+		}
+	}
+	clear(l.sentPuts)
+	l.sentPuts = l.sentPuts[:0]
+}
+
+// sentAfter keeps s until the sends that read it have been handed over,
+// and makes the next wait not sleep, so that it comes back soon (a pipe
+// may be waiting for the batch).
+func (l *loop) sentAfter(s sentPut) {
+	l.sentPuts = append(l.sentPuts, s)
+	l.hurry = true
+}
+
 // sentPut is what a closed connection's send with the poller still reads,
 // to let go of once the next wait has started: a batch to return, or a
 // handshake to wipe.
@@ -260,7 +276,10 @@ type sentPut struct {
 func (l *loop) cancelWait(p *pipe) { p.waiting = false }
 
 // shutdown closes everything the loop still holds; called after run returns.
+// Closing the poller discards sends not handed over, so what they would
+// have read is wiped and zeroed now.
 func (l *loop) shutdown() {
 	l.closeReleased()
 	l.p.close()
+	l.releaseSent()
 }

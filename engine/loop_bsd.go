@@ -43,6 +43,8 @@ func (p *kpoller) pinsThread() bool { return false }
 
 func (p *kpoller) send(fd int, buf []byte) bool { return false }
 
+func (p *kpoller) pending() bool { return false }
+
 func (p *kpoller) tune(fd int, keepalive bool) { tuneData(fd, keepalive) }
 
 // closeFd closes fd, which removes its filters from the kqueue.

@@ -54,6 +54,8 @@ func (p *epoller) pinsThread() bool { return false }
 
 func (p *epoller) send(fd int, buf []byte) bool { return false }
 
+func (p *epoller) pending() bool { return false }
+
 func (p *epoller) tune(fd int, keepalive bool) { tuneData(fd, keepalive) }
 
 // closeFd closes fd, which removes it from the epoll set.

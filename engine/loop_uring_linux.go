@@ -27,9 +27,10 @@ type ringPoller struct {
 	// closed socket's request are told from those of a later socket given
 	// the same number.
 	gen []uint32
-	// unsent are the descriptors whose close is prepared but not yet
-	// handed over: close closes them itself.
-	unsent  []int
+	// unsent are the descriptors whose close may be prepared but not
+	// yet handed over (at: the ring's tail after the close request):
+	// close closes those itself.
+	unsent  []unsentClose
 	enabled bool
 	// sockopts: socket options are set through the ring too (Linux
 	// 6.7); one is their value, where the kernel reads it.
@@ -42,7 +43,7 @@ type ringPoller struct {
 	sends uint32
 	cqes  [256]ringCQE
 	arg   ringGeteventsArg // the wait's timeout, pointed at ts: kept off the stack
-	ts    unix.Timespec
+	ts    ringTimespec
 	drain [8]byte
 }
 
@@ -57,6 +58,12 @@ const (
 	udIgnore  = 1 << 62
 	udWake    = 1 << 63
 )
+
+// unsentClose is a close request's descriptor and its place in the ring.
+type unsentClose struct {
+	fd int
+	at uint32
+}
 
 // pollMask is what a descriptor is polled for, as epoll's registration.
 const pollMask = unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP
@@ -75,8 +82,11 @@ func newRingPoller() (*ringPoller, error) {
 		r.close()
 		return nil, err
 	}
-	p := &ringPoller{r: r, wakefd: wfd, sockopts: ringSetsockoptWorks(), one: 1}
-	p.arm(wfd, udWake)
+	p := &ringPoller{r: r, wakefd: wfd, one: 1}
+	p.sockopts = ringSetsockoptWorks(&p.one)
+	// Input only: an eventfd is always writable, and its drain would
+	// report that as one more completion per wake-up.
+	p.arm(wfd, unix.POLLIN, udWake)
 	p.arg.ts = uint64(uintptr(unsafe.Pointer(&p.ts)))
 	return p, nil
 }
@@ -86,13 +96,14 @@ func (p *ringPoller) name() string { return "io_uring" }
 // pinsThread: the ring has one submitter thread (newRing says why).
 func (p *ringPoller) pinsThread() bool { return true }
 
-// arm asks for fd's readiness, edge-triggered, until the request is removed.
-func (p *ringPoller) arm(fd int, ud uint64) {
+// arm asks for fd's readiness to mask, edge-triggered, until the request
+// is cancelled.
+func (p *ringPoller) arm(fd int, mask uint32, ud uint64) {
 	s := p.r.sqe()
 	s.opcode = opPollAdd
 	s.fd = int32(fd)
 	s.len = pollAddMulti
-	s.opFlags = pollMask
+	s.opFlags = mask
 	s.userData = ud
 }
 
@@ -106,7 +117,7 @@ func (p *ringPoller) add(fd int) error {
 		copy(grown, p.gen)
 		p.gen = grown
 	}
-	p.arm(fd, p.userData(fd))
+	p.arm(fd, pollMask, p.userData(fd))
 	return nil
 }
 
@@ -131,12 +142,11 @@ func (p *ringPoller) closeFd(fd int) {
 	s.flags = sqeCQESkipSuccess
 	s.userData = udIgnore
 	p.gen[fd]++
-	if p.r.pending <= 2 {
-		// A full queue was handed over meanwhile, earlier closes with it.
-		p.unsent = p.unsent[:0]
-	}
-	p.unsent = append(p.unsent, fd)
+	p.unsent = append(p.unsent, unsentClose{fd, p.r.tail})
 }
+
+// pending reports prepared requests not yet handed to the kernel.
+func (p *ringPoller) pending() bool { return p.r.pending > 0 }
 
 func (p *ringPoller) send(fd int, buf []byte) bool {
 	s := p.r.sqe()
@@ -179,14 +189,14 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 	arg := &p.arg
 	arg.ts = 0
 	if timeoutMs > 0 {
-		p.ts = unix.NsecToTimespec(int64(timeoutMs) * 1e6)
+		p.ts = ringTimespec{sec: int64(timeoutMs / 1000), nsec: int64(timeoutMs%1000) * 1e6}
 		arg.ts = uint64(uintptr(unsafe.Pointer(&p.ts)))
 	}
 	if err := p.r.enter(timeoutMs != 0, p.sends+1, arg); err != nil {
 		return 0, err
 	}
-	p.sends = 0
 	if p.r.pending == 0 {
+		p.sends = 0
 		p.unsent = p.unsent[:0]
 	}
 	n := p.r.reap(p.cqes[:min(len(evs), len(p.cqes))])
@@ -200,7 +210,7 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 		if ud == udWake {
 			unix.RawSyscall(unix.SYS_READ, uintptr(p.wakefd), uintptr(unsafe.Pointer(&p.drain[0])), 8)
 			if c.flags&cqeFMore == 0 {
-				p.arm(p.wakefd, udWake)
+				p.arm(p.wakefd, unix.POLLIN, udWake)
 			}
 			continue
 		}
@@ -216,7 +226,7 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 		if c.flags&cqeFMore == 0 {
 			// The kernel ended the request (it may, on an overflow or
 			// an error): ask again, and let the owner look now.
-			p.arm(fd, ud)
+			p.arm(fd, pollMask, ud)
 		}
 		f := evRead | evWrite | evHup
 		if c.res >= 0 {
@@ -237,9 +247,12 @@ func (p *ringPoller) wake() {
 // sockets, and then the descriptors whose close it had not been handed.
 // (It may run on another thread than the loop's, which may not submit.)
 func (p *ringPoller) close() {
+	handed := p.r.tail - p.r.pending // requests before this went to the kernel
 	p.r.close()
-	for _, fd := range p.unsent {
-		closeFd(fd)
+	for _, u := range p.unsent {
+		if int32(u.at-handed) > 0 {
+			closeFd(u.fd)
+		}
 	}
 	p.unsent = nil
 	unix.Close(p.wakefd)

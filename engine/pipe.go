@@ -44,6 +44,7 @@ type pipe struct {
 	shut    bool // output shut down: this direction is finished
 	waiting bool // queued for a batch
 	sending bool // a send is with the poller: its outcome comes as an event
+	full    bool // the last send found the output full: write directly until one gets through
 
 	werr unix.Errno // a failed send's error, for run to return
 
@@ -92,6 +93,7 @@ func (p *pipe) runSeal() error {
 			n, e := sysWrite(p.out, p.b.Buf[p.woff:p.wend])
 			switch e {
 			case 0:
+				p.full = false
 			case unix.EAGAIN:
 				return nil
 			default:
@@ -226,6 +228,7 @@ func (p *pipe) writePayloads() (blocked bool, err error) {
 	n, e := sysWritev(p.out, iov)
 	switch e {
 	case 0:
+		p.full = false
 	case unix.EAGAIN:
 		return true, nil
 	default:
@@ -262,9 +265,11 @@ func (p *pipe) idleAfter() bool {
 }
 
 // send hands buf, the pipe's pending output, to the poller; false if the
-// poller cannot take it.
+// poller cannot take it, or if the output was full last time: then the
+// pipe's own write finds out, and waits for the writable edge as with
+// epoll, instead of a send failing again at every wait.
 func (p *pipe) send(buf []byte) bool {
-	if !p.c.l.p.send(p.out, buf) {
+	if p.full || !p.c.l.p.send(p.out, buf) {
 		return false
 	}
 	p.sending = true
@@ -278,7 +283,9 @@ func (p *pipe) sent(res int32) {
 	switch {
 	case res >= 0:
 		p.wrote(int(res))
-	case unix.Errno(-res) != unix.EAGAIN:
+	case unix.Errno(-res) == unix.EAGAIN:
+		p.full = true
+	default:
 		p.werr = unix.Errno(-res)
 	}
 }
@@ -367,8 +374,7 @@ func (p *pipe) start(in, out int) { p.in, p.out = in, out }
 func (p *pipe) stop() {
 	if p.sending {
 		p.sending = false
-		l := p.c.l
-		l.sentPuts = append(l.sentPuts, sentPut{b: p.b, dirty: p.dirty})
+		p.c.l.sentAfter(sentPut{b: p.b, dirty: p.dirty})
 		p.b = nil
 		p.rlen, p.npk, p.wpk, p.woff, p.wend, p.dirty = 0, 0, 0, 0, 0, 0
 	}

@@ -42,6 +42,9 @@ type poller interface {
 	// buf must stay untouched until that wait has started. False means
 	// this poller cannot: the caller writes itself.
 	send(fd int, buf []byte) bool
+	// pending reports requests prepared (a close, a send) that the kernel
+	// has not been handed yet, which a wait normally does.
+	pending() bool
 	// tune sets the data phase's socket options (tuneData) on fd, at the
 	// latest when the next wait starts.
 	tune(fd int, keepalive bool)

@@ -28,6 +28,8 @@ type ring struct {
 	cqes           []ringCQE
 
 	rings, sqeMem []byte // the two mappings
+
+	err error // the kernel refused a submission: the loop must stop
 }
 
 // ringSQE is struct io_uring_sqe (64 bytes).
@@ -67,6 +69,12 @@ type ringParams struct {
 		head, tail, ringMask, ringEntries, overflow, cqes, flags, resv1 uint32
 		userAddr                                                        uint64
 	}
+}
+
+// ringTimespec is struct __kernel_timespec: 64-bit fields on every
+// architecture, unlike unix.Timespec.
+type ringTimespec struct {
+	sec, nsec int64
 }
 
 // ringGeteventsArg is struct io_uring_getevents_arg.
@@ -118,6 +126,10 @@ const ringFeatures = featSingleMmap | featNodrop | featExtArg | featCQESkip
 
 var errRingTooOld = errors.New("io_uring lacks a needed feature")
 
+// errRingBigEndian: the poll mask's halves and the socket command's fields
+// are laid out for little-endian machines only.
+var errRingBigEndian = errors.New("io_uring is used on little-endian machines only")
+
 // newRing sets up a ring of sq submission entries and twice as many
 // completion entries, disabled until enable is called from the one thread
 // that will use it.
@@ -130,6 +142,9 @@ var errRingTooOld = errors.New("io_uring lacks a needed feature")
 // inside the loop's own wait instead, which needs the loop locked to its
 // thread (the submitter is fixed when the ring is enabled).
 func newRing(sq uint32) (*ring, error) {
+	if x := uint16(1); *(*byte)(unsafe.Pointer(&x)) != 1 {
+		return nil, errRingBigEndian
+	}
 	p := ringParams{
 		flags:     setupCQSize | setupSubmitAll | setupSingleIssuer | setupDeferTaskrun | setupRDisabled,
 		cqEntries: 2 * sq,
@@ -194,6 +209,11 @@ func (r *ring) enable() error {
 func (r *ring) sqe() *ringSQE {
 	if r.tail-atomic.LoadUint32(r.sqHead) >= uint32(len(r.sqes)) {
 		r.submit()
+		if r.pending > 0 {
+			// The kernel refuses the ring (r.err): an entry reused
+			// now would lose a close or a send.
+			panic("engine: io_uring submission failed: " + r.err.Error())
+		}
 	}
 	s := &r.sqes[r.tail&r.sqMask]
 	*s = ringSQE{}
@@ -202,23 +222,25 @@ func (r *ring) sqe() *ringSQE {
 	return s
 }
 
-// submit hands the prepared entries to the kernel without waiting. The
-// requests a loop makes (poll arming, removal, close) never sleep, so this
-// is a raw system call.
+// submit hands every prepared entry to the kernel without waiting; the
+// kernel may take fewer than offered when it cannot allocate, and the rest
+// go again. The requests a loop makes never sleep while handed over, so
+// this is a raw system call. An error other than a passing shortage stops
+// it and stays in r.err.
 func (r *ring) submit() {
 	atomic.StoreUint32(r.sqTail, r.tail)
-	for r.pending > 0 {
+	for r.pending > 0 && r.err == nil {
 		n, _, e := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(r.pending), 0, 0, 0, 0)
 		switch e {
 		case 0:
 			r.pending -= uint32(n)
-		case unix.EINTR:
-		case unix.EAGAIN, unix.EBUSY:
+		case unix.EINTR, unix.EAGAIN:
+		case unix.EBUSY:
 			// Completions overflowed into the kernel's list: have
 			// them moved to the ring (the loop drains it next).
 			unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 0, 0, enterGetevents, 0, 0)
 		default:
-			return
+			r.err = e
 		}
 	}
 }
@@ -234,26 +256,29 @@ func (r *ring) enter(block bool, want uint32, arg *ringGeteventsArg) error {
 	if !block || r.ready() {
 		wait = 0
 	}
-	for {
+	for r.err == nil {
 		n, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(r.pending), wait,
 			enterGetevents|enterExtArg, uintptr(unsafe.Pointer(arg)), unsafe.Sizeof(*arg))
-		switch e {
-		case 0:
+		if e == 0 {
 			r.pending -= uint32(n)
+		}
+		switch {
+		case r.pending > 0 && (e == 0 || e == unix.EINTR || e == unix.EAGAIN):
+			// The kernel took only part (it could not allocate) and
+			// did not wait: hand over the rest first.
+		case e == 0, e == unix.EINTR, e == unix.ETIME:
 			return nil
-		case unix.EINTR, unix.ETIME:
-			// Nothing was submitted, or the count would have come back.
-			return nil
-		case unix.EAGAIN, unix.EBUSY:
+		case e == unix.EBUSY:
 			// Completions overflowed: take these first, submit later.
 			if r.ready() {
 				return nil
 			}
 			wait = 0
 		default:
-			return e
+			r.err = e
 		}
 	}
+	return r.err
 }
 
 // setsockopt prepares a socket option's setting; v must stay where it is
@@ -269,8 +294,10 @@ func (s *ringSQE) setsockopt(fd, level, opt int, v *int32) {
 
 // ringSetsockoptWorks reports whether this kernel sets socket options
 // through a ring: it tries TCP_NODELAY on a new socket, through a ring of
-// its own, and reads the option back.
-func ringSetsockoptWorks() bool {
+// its own, and reads the option back. one is where the value 1 is put for
+// the kernel to read: it must be on the heap, since a stack may move
+// while the request holds its address.
+func ringSetsockoptWorks(one *int32) bool {
 	var p ringParams
 	fd, _, e := unix.RawSyscall(unix.SYS_IO_URING_SETUP, 1, uintptr(unsafe.Pointer(&p)), 0)
 	if e != 0 {
@@ -287,7 +314,6 @@ func ringSetsockoptWorks() bool {
 		return false
 	}
 	defer unix.Close(sock)
-	one := new(int32)
 	*one = 1
 	r.sqe().setsockopt(sock, unix.IPPROTO_TCP, unix.TCP_NODELAY, one)
 	atomic.StoreUint32(r.sqTail, r.tail)
