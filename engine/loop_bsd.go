@@ -7,6 +7,7 @@ import "golang.org/x/sys/unix"
 // kpoller is the BSD and macOS poller: one kqueue and a pipe for wake-ups
 // (a pipe rather than EVFILT_USER because OpenBSD lacks the latter).
 type kpoller struct {
+	readinessOnly
 	kq     int
 	wr, rd int // wake-up pipe
 	raw    [256]unix.Kevent_t
@@ -38,17 +39,6 @@ func newPoller() (poller, error) {
 }
 
 func (p *kpoller) name() string { return "kqueue" }
-
-func (p *kpoller) pinsThread() bool { return false }
-
-func (p *kpoller) send(fd int, buf []byte) bool { return false }
-
-func (p *kpoller) pending() bool { return false }
-
-func (p *kpoller) tune(fd int, keepalive bool) { tuneData(fd, keepalive) }
-
-// closeFd closes fd, which removes its filters from the kqueue.
-func (p *kpoller) closeFd(fd int) { closeFd(fd) }
 
 func (p *kpoller) add(fd int) error {
 	var ch [2]unix.Kevent_t

@@ -9,8 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// epoller is the Linux poller: one epoll instance and an eventfd for wake-ups.
+// epoller is the Linux poller where io_uring is refused: one epoll
+// instance and an eventfd for wake-ups.
 type epoller struct {
+	readinessOnly
 	epfd   int
 	wakefd int
 	raw    [256]unix.EpollEvent
@@ -49,17 +51,6 @@ func newEpoller() (*epoller, error) {
 }
 
 func (p *epoller) name() string { return "epoll" }
-
-func (p *epoller) pinsThread() bool { return false }
-
-func (p *epoller) send(fd int, buf []byte) bool { return false }
-
-func (p *epoller) pending() bool { return false }
-
-func (p *epoller) tune(fd int, keepalive bool) { tuneData(fd, keepalive) }
-
-// closeFd closes fd, which removes it from the epoll set.
-func (p *epoller) closeFd(fd int) { closeFd(fd) }
 
 func (p *epoller) add(fd int) error {
 	ev := unix.EpollEvent{

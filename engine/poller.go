@@ -54,3 +54,14 @@ type poller interface {
 	// name says which interface this is, for operators (metrics, expvar).
 	name() string
 }
+
+// readinessOnly is the part of a poller that only reports readiness (epoll,
+// kqueue): the engine makes the system calls itself, and closing a
+// descriptor removes it from the kernel's set.
+type readinessOnly struct{}
+
+func (readinessOnly) closeFd(fd int)              { closeFd(fd) }
+func (readinessOnly) send(int, []byte) bool       { return false }
+func (readinessOnly) pending() bool               { return false }
+func (readinessOnly) tune(fd int, keepalive bool) { tuneData(fd, keepalive) }
+func (readinessOnly) pinsThread() bool            { return false }
