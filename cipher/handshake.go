@@ -186,6 +186,12 @@ func (h *Handshake) Wrote(n int) {
 	h.outOff += n
 }
 
+// ReadsNext reports whether the machine, once Output is sent, waits for
+// the peer (its next step is a read), rather than computing or finishing.
+func (h *Handshake) ReadsNext() bool {
+	return h.phase == phReadNonce || h.phase == phReadDH
+}
+
 // Need reports how many more peer bytes the current message needs (0 unless StepRead).
 func (h *Handshake) Need() int {
 	if h.Step() != StepRead {

@@ -32,17 +32,21 @@ func (c *conn) startHandshake() {
 // machine needs are kept on the reading pipe (early), for the next message
 // or, after the handshake, for the data phase.
 //
-// A message goes to the poller where it can take it (io_uring): it joins
-// the loop's next wait, and the machine moves on when the outcome comes
-// back (hsSent). Until then the machine's output buffer is the kernel's to
-// read, so nothing else happens here; and if input is already known to be
-// waiting, the loop must not sleep on that wait.
+// A message after which the machine waits for the peer goes to the poller
+// where it can take it (io_uring): it joins the loop's next wait, and the
+// machine moves on when the outcome comes back (hsSent), at the latest
+// with the peer's reply, which wakes the loop. Until then the machine's
+// output buffer is the kernel's to read, so nothing else happens here; and
+// if input is already known to be waiting, the loop must not sleep on that
+// wait. A message followed by a computation or the end is written here:
+// nothing might wake the loop for its outcome (a client and a target that
+// both wait for the other to speak), and the computation starts at once.
 func (c *conn) driveHandshake() {
 	fd, in := c.ciphertext()
 	for c.state == handshaking && !c.hsSending {
 		switch c.hs.Step() {
 		case cipher.StepWrite:
-			if !c.hsFull && c.l.p.send(fd, c.hs.Output()) {
+			if !c.hsFull && c.hs.ReadsNext() && c.l.p.send(fd, c.hs.Output()) {
 				c.hsSending = true
 				if c.fwd.canRead || c.rev.canRead || len(in.early) > 0 {
 					c.l.hurry = true

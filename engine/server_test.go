@@ -393,3 +393,30 @@ func TestMaxConnsQueue(t *testing.T) {
 		})
 	}
 }
+
+// A connection whose client and target both stay silent past -o after the
+// handshake is a live session, not a handshake that timed out: -d's last
+// handshake message (the server writes it and waits for nothing) must
+// finish the handshake with no input to wake the loop. Then the target's
+// late greeting gets through. Both modes: the server's last message is
+// followed by a computation (forward secrecy) or by nothing (-f).
+func TestHandshakeEndsWithoutInput(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	for _, fast := range []bool{false, true} {
+		t.Run(map[bool]string{false: "fs", true: "-f"}[fast], func(t *testing.T) {
+			target := service(t, func(c net.Conn) {
+				time.Sleep(3 * timeout)
+				c.Write([]byte("hello, late"))
+				io.Copy(io.Discard, c)
+			})
+			e, d, addr := ourTunnel(t, Config{Timeout: timeout, Fast: fast}, Config{Timeout: timeout, Fast: fast}, target)
+			c := dialTCP(t, addr)
+			defer c.Close()
+			buf := make([]byte, len("hello, late"))
+			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "hello, late" {
+				t.Fatalf("after %v of silence: %q, %v; want the target's greeting (-e %+v, -d %+v)",
+					3*timeout, buf, err, e.Stats().Ended, d.Stats().Ended)
+			}
+		})
+	}
+}
