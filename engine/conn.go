@@ -81,7 +81,7 @@ func startConn(l *loop, p *connParams, targets []Addr, fd int) {
 	if p.wantPeer {
 		c.peer = peerOf(fd)
 	}
-	if err := l.register(fd, c); err != nil {
+	if err := l.register(fd, c, fdConnected); err != nil {
 		unix.Close(fd)
 		c.state = closed
 		c.ended(CauseError)

@@ -20,7 +20,11 @@ func (c *conn) dialNext() {
 			c.dialErr = errnoOf(err)
 			continue
 		}
-		if err := c.l.register(fd, c); err != nil {
+		kind := fdConnecting
+		if done {
+			kind = fdConnected
+		}
+		if err := c.l.register(fd, c, kind); err != nil {
 			unix.Close(fd)
 			c.dialErr = errnoOf(err)
 			continue

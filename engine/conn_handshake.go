@@ -53,7 +53,7 @@ func (c *conn) driveHandshake() {
 				}
 				return
 			}
-			n, e := sysWrite(fd, c.hs.Output())
+			n, e := c.l.p.write(fd, c.hs.Output())
 			switch e {
 			case 0:
 				c.hsFull = false
@@ -74,7 +74,7 @@ func (c *conn) driveHandshake() {
 				return
 			}
 			buf := c.l.scratch[:]
-			n, e := sysRead(fd, buf)
+			n, e := c.l.p.read(fd, buf)
 			switch {
 			case e == unix.EAGAIN:
 				in.canRead = false

@@ -1,5 +1,6 @@
-// Package engine is spiped's sockets and time: event loops (epoll on Linux,
-// kqueue on the BSDs and macOS, behind one small interface), the listener
+// Package engine is spiped's sockets and time: event loops (io_uring or
+// epoll on Linux, kqueue on the BSDs and macOS, behind one small
+// interface), the listener
 // with its -n limit, non-blocking connects with re-resolved targets, each
 // connection's state machine, the two pipe directions with backpressure,
 // the worker pool for handshake arithmetic, and counters.
@@ -13,8 +14,11 @@
 // Data flows one way through a connection's pipe: plaintext is read with
 // readv straight into the payload slots of a bufpool batch, sealed in place
 // and written with one write; ciphertext is read into a batch, opened in
-// place and its payloads written with one writev. The packet layouts stay in
-// package cipher and bufpool.
+// place and its payloads written with one writev. With io_uring, input of
+// a small buffer or less per arrival (handshakes, requests and replies)
+// comes by receives instead, and is copied from the loop's receive buffer
+// into the batch: no read system call. The packet layouts stay in package
+// cipher and bufpool.
 //
 // RunClient is spipe's single connection, in plain blocking code.
 package engine

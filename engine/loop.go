@@ -75,15 +75,15 @@ func (l *loop) post(f func()) {
 	}
 }
 
-// register makes h the owner of fd and watches it.
-func (l *loop) register(fd int, h handler) error {
+// register makes h the owner of fd, of kind, and watches it.
+func (l *loop) register(fd int, h handler, kind fdKind) error {
 	if fd >= len(l.owner) {
 		n := max(2*len(l.owner), fd+1, 64)
 		grown := make([]handler, n)
 		copy(grown, l.owner)
 		l.owner = grown
 	}
-	if err := l.p.add(fd); err != nil {
+	if err := l.p.add(fd, kind); err != nil {
 		return err
 	}
 	l.owner[fd] = h

@@ -40,7 +40,7 @@ func newPoller() (poller, error) {
 
 func (p *kpoller) name() string { return "kqueue" }
 
-func (p *kpoller) add(fd int) error {
+func (p *kpoller) add(fd int, _ fdKind) error {
 	var ch [2]unix.Kevent_t
 	unix.SetKevent(&ch[0], fd, unix.EVFILT_READ, unix.EV_ADD|unix.EV_CLEAR)
 	unix.SetKevent(&ch[1], fd, unix.EVFILT_WRITE, unix.EV_ADD|unix.EV_CLEAR)

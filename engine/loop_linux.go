@@ -52,7 +52,7 @@ func newEpoller() (*epoller, error) {
 
 func (p *epoller) name() string { return "epoll" }
 
-func (p *epoller) add(fd int) error {
+func (p *epoller) add(fd int, _ fdKind) error {
 	ev := unix.EpollEvent{
 		Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET,
 		Fd:     int32(fd),

@@ -8,17 +8,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ringPoller is the Linux poller where io_uring is allowed: each descriptor
-// gets one multishot, edge-triggered poll request, and closing one cancels
-// its request and closes it through the ring too. Registering, closing,
+// ringPoller is the Linux poller where io_uring is allowed. Registering,
+// closing (a cancellation of the descriptor's requests, then the close),
 // setting the data phase's options and the sends the engine hands over
-// (send) so cost no system call of their own: they go to the kernel with
-// the next wait, which is one io_uring_enter. Reads, and the other writes,
-// stay the engine's own system calls, as with epoll.
+// (send) cost no system call of their own: they go to the kernel with the
+// next wait, which is one io_uring_enter.
 //
-// A poll request holds its own reference to the socket, so a descriptor
-// with one must be closed here, never with close(2): the socket would live
-// on, unseen, until the ring itself is closed.
+// A stream socket's input comes by receives: while its reader waits for
+// input, one receive waits in the kernel, and takes one of the loop's
+// provided buffers (ringBufs) only when bytes arrive, so an idle
+// connection still holds none. Its completion is the input edge and
+// carries the bytes, so the read that would follow a readiness report
+// costs no system call; read and readv hand them over. Such a socket has
+// no standing poll request: room for output is asked for with a one-shot
+// poll only after a write found none (write, writev), and a connect's
+// outcome likewise. Receives pay where input comes in messages of a buffer
+// or less (handshakes, requests and replies). A socket whose receive fills
+// its buffer (a stream) goes back to readiness for good, once the bytes
+// received are read: a standing multishot, edge-triggered poll request, as
+// listeners have, and reads of its own, which move its bytes straight into
+// the reader's batch. So does a socket that finds no buffer left.
+//
+// A request holds its own reference to the socket, so a descriptor with
+// one must be closed here, never with close(2): the socket would live on,
+// unseen, until the ring itself is closed.
 type ringPoller struct {
 	r      *ring
 	wakefd int
@@ -27,6 +40,12 @@ type ringPoller struct {
 	// closed socket's request are told from those of a later socket given
 	// the same number.
 	gen []uint32
+	// rx is each stream socket's input, by descriptor number; bufs the
+	// buffers receives take (nil: the kernel lacks them, all input is
+	// by readiness).
+	rx   []rxState
+	bufs *ringBufs
+	iov1 [1]unix.Iovec // read's one iovec
 	// unsent are the descriptors whose close may be prepared but not
 	// yet handed over (at: the ring's tail after the close request):
 	// close closes those itself.
@@ -48,12 +67,15 @@ type ringPoller struct {
 }
 
 // A request's user_data: the descriptor in the low 32 bits, its
-// generation in the next 29 (wrapping), and the kind of request in the top
-// three: a descriptor's poll (none), a send, the wake-up eventfd's poll,
-// or a request that completes silently unless it fails (a cancellation, a
-// close, a socket option) and then is of no interest.
+// generation in the next 27 (wrapping), and the kind of request in the top
+// five: a descriptor's standing poll (none), its one-shot poll for room, a
+// receive, a send, the wake-up eventfd's poll, or a request that completes
+// silently unless it fails (a cancellation, a close, a socket option) and
+// then is of no interest.
 const (
-	udGenMask = 1<<29 - 1
+	udGenMask = 1<<27 - 1
+	udOnce    = 1 << 59
+	udRecv    = 1 << 60
 	udSend    = 1 << 61
 	udIgnore  = 1 << 62
 	udWake    = 1 << 63
@@ -65,8 +87,22 @@ type unsentClose struct {
 	at uint32
 }
 
-// pollMask is what a descriptor is polled for, as epoll's registration.
+// pollMask is what a descriptor's standing poll asks for, as epoll's
+// registration.
 const pollMask = unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP
+
+// rxState is what a ringPoller knows of a stream socket's input.
+type rxState struct {
+	on      bool // input comes by receives, not readiness
+	connect bool // receives start once the connect is seen to succeed
+	armed   bool // a receive is prepared or waiting in the kernel
+	roomAsk bool // a one-shot poll for room is prepared or waiting
+	held    bool // buffer bid holds received bytes [off:n] not yet read
+	eof     bool // a receive found the end of the input
+	bid     uint16
+	off, n  uint16
+	err     unix.Errno // a receive's error, for the next read
+}
 
 // ringEntries is the submission queue's size: enough for a loop
 // iteration's registrations and closes in one hand-over.
@@ -84,6 +120,9 @@ func newRingPoller() (*ringPoller, error) {
 	}
 	p := &ringPoller{r: r, wakefd: wfd, one: 1}
 	p.sockopts = ringSetsockoptWorks(&p.one)
+	// Provided buffers need Linux 5.19; without them every socket's input
+	// is by readiness, as with epoll.
+	p.bufs, _ = newRingBufs(r.fd)
 	// Input only: an eventfd is always writable, and its drain would
 	// report that as one more completion per wake-up.
 	p.arm(wfd, unix.POLLIN, udWake)
@@ -111,14 +150,163 @@ func (p *ringPoller) userData(fd int) uint64 {
 	return uint64(p.gen[fd]&udGenMask)<<32 | uint64(uint32(fd))
 }
 
-func (p *ringPoller) add(fd int) error {
+func (p *ringPoller) add(fd int, kind fdKind) error {
 	if fd >= len(p.gen) {
-		grown := make([]uint32, max(2*len(p.gen), fd+1, 64))
-		copy(grown, p.gen)
-		p.gen = grown
+		n := max(2*len(p.gen), fd+1, 64)
+		p.gen = append(p.gen, make([]uint32, n-len(p.gen))...)
+		p.rx = append(p.rx, make([]rxState, n-len(p.rx))...)
 	}
-	p.arm(fd, pollMask, p.userData(fd))
+	if kind == fdListener || p.bufs == nil {
+		p.arm(fd, pollMask, p.userData(fd))
+		return nil
+	}
+	p.rx[fd] = rxState{on: true, connect: kind == fdConnecting}
+	if kind == fdConnected {
+		p.recv(fd)
+	} else {
+		p.askRoom(fd) // the connect's outcome
+	}
 	return nil
+}
+
+// askRoom asks once for fd's next room for output (or error), where its
+// input comes by receives; other sockets' standing polls report it.
+func (p *ringPoller) askRoom(fd int) {
+	if fd >= len(p.rx) {
+		return
+	}
+	r := &p.rx[fd]
+	if !r.on || r.roomAsk {
+		return
+	}
+	r.roomAsk = true
+	s := p.r.sqe()
+	s.opcode = opPollAdd
+	s.fd = int32(fd)
+	s.opFlags = unix.POLLOUT
+	s.userData = udOnce | p.userData(fd)
+}
+
+func (p *ringPoller) write(fd int, b []byte) (int, unix.Errno) {
+	n, e := sysWrite(fd, b)
+	if e == unix.EAGAIN {
+		p.askRoom(fd)
+	}
+	return n, e
+}
+
+func (p *ringPoller) writev(fd int, iov []unix.Iovec) (int, unix.Errno) {
+	n, e := sysWritev(fd, iov)
+	if e == unix.EAGAIN {
+		p.askRoom(fd)
+	}
+	return n, e
+}
+
+// recv asks for fd's next input, unless a receive waits already or the
+// input has ended.
+func (p *ringPoller) recv(fd int) {
+	r := &p.rx[fd]
+	if !r.on || r.armed || r.eof || r.err != 0 {
+		return
+	}
+	r.armed, r.connect = true, false
+	s := p.r.sqe()
+	s.opcode = opRecv
+	s.fd = int32(fd)
+	s.flags = sqeBufferSelect
+	s.bufIndex = rxGroup
+	s.userData = udRecv | p.userData(fd)
+}
+
+func (p *ringPoller) read(fd int, b []byte) (int, unix.Errno) {
+	if fd >= len(p.rx) || !p.rx[fd].on && !p.rx[fd].held {
+		return sysRead(fd, b)
+	}
+	setIovec(&p.iov1[0], b)
+	return p.readv(fd, p.iov1[:])
+}
+
+// readv hands over what a receive brought, and reads the socket itself
+// only if that receive filled its buffer (more may wait) or none was
+// asked for. A read that comes back short, or finds nothing, asks for the
+// next receive: its completion is the reader's next input edge. It may
+// change iov's entries.
+func (p *ringPoller) readv(fd int, iov []unix.Iovec) (int, unix.Errno) {
+	if fd >= len(p.rx) || !p.rx[fd].on && !p.rx[fd].held {
+		return sysReadv(fd, iov)
+	}
+	r := &p.rx[fd]
+	n := 0
+	if r.held {
+		src := p.bufs.buf(r.bid)[r.off:r.n]
+		for len(iov) > 0 && len(src) > 0 {
+			dst := unsafe.Slice(iov[0].Base, iov[0].Len)
+			c := copy(dst, src)
+			src = src[c:]
+			n += c
+			if c == len(dst) {
+				iov = iov[1:]
+			} else {
+				setIovec(&iov[0], dst[c:])
+			}
+		}
+		if len(src) > 0 {
+			r.off = r.n - uint16(len(src))
+			return n, 0
+		}
+		r.held = false
+		p.bufs.put(r.bid)
+		if r.on && r.n < rxBufSize {
+			// The socket was empty when the kernel took these, and
+			// the next receive reports what comes after.
+			p.recv(fd)
+			return n, 0
+		}
+		// A full buffer: more may wait, and the socket is back on
+		// readiness, whose edge for it may have come already.
+		if len(iov) == 0 {
+			return n, 0
+		}
+	}
+	switch {
+	case r.eof:
+		return n, 0
+	case r.err != 0:
+		if n > 0 {
+			return n, 0
+		}
+		return 0, r.err
+	case r.armed:
+		if n > 0 {
+			return n, 0
+		}
+		return 0, unix.EAGAIN
+	}
+	var want int
+	for i := range iov {
+		want += int(iov[i].Len)
+	}
+	m, e := sysReadv(fd, iov)
+	switch {
+	case e == unix.EAGAIN:
+		p.recv(fd)
+		if n > 0 {
+			return n, 0
+		}
+		return 0, e
+	case e != 0:
+		if n > 0 {
+			r.err = e
+			return n, 0
+		}
+		return 0, e
+	case m == 0:
+		r.eof = true
+	case m < want:
+		p.recv(fd)
+	}
+	return n + m, 0
 }
 
 // closeFd cancels fd's poll request and closes it, both with the next
@@ -130,10 +318,12 @@ func (p *ringPoller) closeFd(fd int) {
 	}
 	// A cancellation, not a poll removal: a removal fails (EALREADY), and
 	// leaves the request armed, while a wake-up of it is being handled,
-	// which with deferred task work is until the next wait.
+	// which with deferred task work is until the next wait. Every request
+	// on fd goes: its poll and any receive.
 	s := p.r.sqe()
 	s.opcode = opAsyncCancel
-	s.addr = p.userData(fd)
+	s.fd = int32(fd)
+	s.opFlags = cancelFd | cancelAll
 	s.flags = sqeCQESkipSuccess
 	s.userData = udIgnore
 	s = p.r.sqe()
@@ -142,6 +332,10 @@ func (p *ringPoller) closeFd(fd int) {
 	s.flags = sqeCQESkipSuccess
 	s.userData = udIgnore
 	p.gen[fd]++
+	if r := &p.rx[fd]; r.held {
+		p.bufs.put(r.bid)
+	}
+	p.rx[fd] = rxState{}
 	p.unsent = append(p.unsent, unsentClose{fd, p.r.tail})
 }
 
@@ -216,26 +410,74 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 		}
 		fd := int(uint32(ud))
 		if fd >= len(p.gen) || p.gen[fd]&udGenMask != uint32(ud>>32)&udGenMask {
-			continue // a closed socket's
+			// A closed socket's; a receive's buffer comes back.
+			if ud&udRecv != 0 && c.flags&cqeFBuffer != 0 {
+				p.bufs.put(uint16(c.flags >> cqeBufferShift))
+			}
+			continue
 		}
 		if ud&udSend != 0 {
 			evs[j] = event{fd: int32(fd), flags: evSent, res: c.res}
 			j++
 			continue
 		}
-		if c.flags&cqeFMore == 0 {
-			// The kernel ended the request (it may, on an overflow or
-			// an error): ask again, and let the owner look now.
-			p.arm(fd, pollMask, ud)
+		if ud&udRecv != 0 {
+			evs[j] = event{fd: int32(fd), flags: p.received(fd, c)}
+			j++
+			continue
 		}
 		f := evRead | evWrite | evHup
 		if c.res >= 0 {
 			f = pollFlags(uint32(c.res))
 		}
+		if ud&udOnce != 0 {
+			r := &p.rx[fd]
+			r.roomAsk = false
+			if r.connect && f == evWrite {
+				// Connected: its input comes by receives from now.
+				p.recv(fd)
+			}
+			// Input is the receives' to report.
+			f &^= evRead
+		} else if c.flags&cqeFMore == 0 {
+			// The kernel ended the request (it may, on an overflow or
+			// an error): ask again, and let the owner look now.
+			p.arm(fd, pollMask, ud)
+		}
 		evs[j] = event{fd: int32(fd), flags: f}
 		j++
 	}
 	return j, nil
+}
+
+// received takes a receive's completion for fd and returns the input
+// edge it makes: bytes held for the next read, the end, or an error. A
+// full buffer, or none left, also sends the socket back to readiness.
+func (p *ringPoller) received(fd int, c *ringCQE) uint8 {
+	r := &p.rx[fd]
+	r.armed = false
+	switch {
+	case c.res > 0:
+		r.held, r.bid, r.off, r.n = true, uint16(c.flags>>cqeBufferShift), 0, uint16(c.res)
+		if c.res == rxBufSize {
+			p.toReadiness(fd)
+		}
+	case c.res == 0:
+		r.eof = true
+	case unix.Errno(-c.res) == unix.ENOBUFS:
+		p.toReadiness(fd)
+	default:
+		r.err = unix.Errno(-c.res)
+		return evRead | evHup
+	}
+	return evRead
+}
+
+// toReadiness sends fd back to readiness, for good: a standing poll
+// request, with the next hand-over.
+func (p *ringPoller) toReadiness(fd int) {
+	p.rx[fd].on = false
+	p.arm(fd, pollMask, p.userData(fd))
 }
 
 func (p *ringPoller) wake() {
@@ -249,6 +491,10 @@ func (p *ringPoller) wake() {
 func (p *ringPoller) close() {
 	handed := p.r.tail - p.r.pending // requests before this went to the kernel
 	p.r.close()
+	if p.bufs != nil {
+		p.bufs.unmap() // the ring, closed, no longer reaches them
+		p.bufs = nil
+	}
 	for _, u := range p.unsent {
 		if int32(u.at-handed) > 0 {
 			closeFd(u.fd)

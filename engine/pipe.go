@@ -18,7 +18,9 @@ var errBadPacket = errors.New("bad packet")
 // batch, seals the batch in place and writes the packets with one write. An
 // opening pipe reads ciphertext into a batch, opens every whole packet in
 // place with OpenBatch and writes the payloads with one writev, keeping a
-// trailing partial packet for the next read.
+// trailing partial packet for the next read. Reads go through the loop's
+// poller, which may hand over bytes that came with their edge (io_uring's
+// receives) before it reads the socket.
 //
 // Backpressure: a pipe reads its input only once its output has taken
 // everything read before, so at most one batch per direction is in flight
@@ -90,7 +92,7 @@ func (p *pipe) runSeal() error {
 			if p.idleAfter() && p.send(p.b.Buf[p.woff:p.wend]) {
 				return nil
 			}
-			n, e := sysWrite(p.out, p.b.Buf[p.woff:p.wend])
+			n, e := p.c.l.p.write(p.out, p.b.Buf[p.woff:p.wend])
 			switch e {
 			case 0:
 				p.full = false
@@ -126,7 +128,7 @@ func (p *pipe) runSeal() error {
 		for i := range iov {
 			setIovec(&iov[i], p.b.Slot(i))
 		}
-		n, e := sysReadv(p.in, iov[:])
+		n, e := p.c.l.p.readv(p.in, iov[:])
 		if ok, err := p.readDone(n, bufpool.Packets*bufpool.SlotSize, e, false); !ok {
 			if p.eof {
 				continue
@@ -142,7 +144,7 @@ func (p *pipe) runSeal() error {
 
 func (p *pipe) runOpen() error {
 	for len(p.prefix) > 0 {
-		n, e := sysWrite(p.out, p.prefix)
+		n, e := p.c.l.p.write(p.out, p.prefix)
 		switch e {
 		case 0:
 			p.prefix = p.prefix[n:]
@@ -188,7 +190,7 @@ func (p *pipe) runOpen() error {
 			p.early = nil
 		} else {
 			var e unix.Errno
-			n, e = sysRead(p.in, p.b.Buf[p.rlen:])
+			n, e = p.c.l.p.read(p.in, p.b.Buf[p.rlen:])
 			if ok, err := p.readDone(n, bufpool.Size-p.rlen, e, p.rlen > 0); !ok {
 				if p.eof {
 					continue
@@ -225,7 +227,7 @@ func (p *pipe) writePayloads() (blocked bool, err error) {
 		iov = append(iov, unix.Iovec{})
 		setIovec(&iov[len(iov)-1], p.b.Frame(i)[off:p.b.Len[i]])
 	}
-	n, e := sysWritev(p.out, iov)
+	n, e := p.c.l.p.writev(p.out, iov)
 	switch e {
 	case 0:
 		p.full = false

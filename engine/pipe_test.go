@@ -66,7 +66,7 @@ func newPipeRig(t testing.TB) *pipeRig {
 	c.rev.init(c)
 	c.connT, c.hsT = newTimer(nil), newTimer(nil)
 	for _, fd := range []int{p[0], cr[0]} {
-		if err := l.register(fd, c); err != nil {
+		if err := l.register(fd, c, fdConnected); err != nil {
 			t.Fatal(err)
 		}
 	}

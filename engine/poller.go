@@ -1,5 +1,7 @@
 package engine
 
+import "golang.org/x/sys/unix"
+
 // Readiness flags of one event. The poller is edge-triggered: a flag means
 // "this became ready", and the owner keeps going until EAGAIN.
 const (
@@ -17,15 +19,41 @@ type event struct {
 	res   int32
 }
 
+// fdKind says what a registered descriptor is, for a poller that reads for
+// the engine (io_uring's receives): a listener is only ever watched, a
+// stream socket's input may come by receives, which start on one still
+// connecting only once its connect has succeeded (a receive would take the
+// connect's error for itself).
+type fdKind uint8
+
+const (
+	fdListener fdKind = iota
+	fdConnected
+	fdConnecting
+)
+
 // poller is the small interface between a loop and the kernel's event
-// notification: io_uring's poll requests on Linux where allowed
-// (loop_uring_linux.go), else epoll (loop_linux.go), and kqueue on the BSDs
-// and macOS (loop_bsd.go). Every descriptor is registered once,
-// edge-triggered, for both input and output, so flow control never costs a
-// system call, and closed through the poller, which removes it.
+// notification: io_uring on Linux where allowed (loop_uring_linux.go), else
+// epoll (loop_linux.go), and kqueue on the BSDs and macOS (loop_bsd.go).
+// Every descriptor is registered once, edge-triggered, for both input and
+// output, so flow control never costs a system call, and closed through
+// the poller, which removes it. Stream sockets are read and written
+// through the poller too: epoll and kqueue only make the system calls,
+// while io_uring brings small inputs with their edge (receives) and asks
+// for room for output only once a write has found none.
 type poller interface {
 	// add registers fd for edge-triggered input and output readiness.
-	add(fd int) error
+	add(fd int, kind fdKind) error
+	// read and readv read a registered stream socket as read(2) and
+	// readv(2) would, non-blocking. A short read means the socket was
+	// empty: the next input is reported as an edge.
+	read(fd int, p []byte) (int, unix.Errno)
+	readv(fd int, iov []unix.Iovec) (int, unix.Errno)
+	// write and writev write a registered stream socket as write(2) and
+	// writev(2) would, non-blocking; after EAGAIN, room is reported as
+	// an edge.
+	write(fd int, p []byte) (int, unix.Errno)
+	writev(fd int, iov []unix.Iovec) (int, unix.Errno)
 	// closeFd closes a registered descriptor, at the latest when the
 	// next wait starts.
 	closeFd(fd int)
@@ -60,8 +88,12 @@ type poller interface {
 // descriptor removes it from the kernel's set.
 type readinessOnly struct{}
 
-func (readinessOnly) closeFd(fd int)              { closeFd(fd) }
-func (readinessOnly) send(int, []byte) bool       { return false }
-func (readinessOnly) pending() bool               { return false }
-func (readinessOnly) tune(fd int, keepalive bool) { tuneData(fd, keepalive) }
-func (readinessOnly) pinsThread() bool            { return false }
+func (readinessOnly) closeFd(fd int)                                    { closeFd(fd) }
+func (readinessOnly) read(fd int, p []byte) (int, unix.Errno)           { return sysRead(fd, p) }
+func (readinessOnly) readv(fd int, iov []unix.Iovec) (int, unix.Errno)  { return sysReadv(fd, iov) }
+func (readinessOnly) write(fd int, p []byte) (int, unix.Errno)          { return sysWrite(fd, p) }
+func (readinessOnly) writev(fd int, iov []unix.Iovec) (int, unix.Errno) { return sysWritev(fd, iov) }
+func (readinessOnly) send(int, []byte) bool                             { return false }
+func (readinessOnly) pending() bool                                     { return false }
+func (readinessOnly) tune(fd int, keepalive bool)                       { tuneData(fd, keepalive) }
+func (readinessOnly) pinsThread() bool                                  { return false }

@@ -90,14 +90,21 @@ const (
 	opAsyncCancel = 14
 	opClose       = 19
 	opSend        = 26
+	opRecv        = 27
 	opUringCmd    = 46
 
 	cmdSetsockopt = 3 // SOCKET_URING_OP_SETSOCKOPT (Linux 6.7)
 
+	sqeBufferSelect   = 1 << 5 // IOSQE_BUFFER_SELECT
 	sqeCQESkipSuccess = 1 << 6 // IOSQE_CQE_SKIP_SUCCESS
 
-	pollAddMulti = 1 << 0 // IORING_POLL_ADD_MULTI
-	cqeFMore     = 1 << 1 // IORING_CQE_F_MORE
+	cancelAll = 1 << 0 // IORING_ASYNC_CANCEL_ALL
+	cancelFd  = 1 << 1 // IORING_ASYNC_CANCEL_FD
+
+	pollAddMulti   = 1 << 0 // IORING_POLL_ADD_MULTI
+	cqeFBuffer     = 1 << 0 // IORING_CQE_F_BUFFER: the buffer id is in the flags' top half
+	cqeFMore       = 1 << 1 // IORING_CQE_F_MORE
+	cqeBufferShift = 16     // IORING_CQE_BUFFER_SHIFT
 
 	setupCQSize       = 1 << 3  // IORING_SETUP_CQSIZE
 	setupRDisabled    = 1 << 6  // IORING_SETUP_R_DISABLED

@@ -142,7 +142,7 @@ func TestRingPollerCloseHandsOverOnce(t *testing.T) {
 	defer unix.Close(handed[1])
 	defer unix.Close(kept[1])
 	for _, fd := range []int{handed[0], kept[0]} {
-		p.add(fd)
+		p.add(fd, fdConnected)
 	}
 	p.closeFd(handed[0])
 	var evs [8]event

@@ -108,7 +108,7 @@ func Listen(cfg Config) (*Server, error) {
 		s.loops = append(s.loops, l)
 	}
 	s.acc = newAcceptor(s, s.loops[0], fd)
-	if err := s.loops[0].register(fd, s.acc); err != nil {
+	if err := s.loops[0].register(fd, s.acc, fdListener); err != nil {
 		for _, l := range s.loops {
 			l.p.close()
 		}

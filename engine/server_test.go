@@ -61,18 +61,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func TestTimeoutDropsUnreachableTarget(t *testing.T) {
-	// A listener whose backlog is full: further connects hang in SYN_SENT.
-	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+// listenLoopback is a TCP listener on 127.0.0.1 with backlog, closed
+// when the test ends, and its address.
+func listenLoopback(t testing.TB, backlog int) (int, unix.Sockaddr) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(lfd)
-	if err := unix.Bind(lfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
-	unix.Listen(lfd, 0)
-	sa, _ := unix.Getsockname(lfd)
+	if err := unix.Listen(fd, backlog); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd, sa
+}
+
+func TestTimeoutDropsUnreachableTarget(t *testing.T) {
+	// A listener whose backlog is full: further connects hang in SYN_SENT.
+	_, sa := listenLoopback(t, 0)
 	port := sa.(*unix.SockaddrInet4).Port
 	var fill []net.Conn
 	defer func() {
