@@ -251,3 +251,57 @@ func TestRingPollerBuffersRunOut(t *testing.T) {
 		}
 	}
 }
+
+// waitRoom waits up to 2 s for an output edge on fd, and fails the test
+// without one.
+func waitRoom(t *testing.T, p *ringPoller, fd int) {
+	t.Helper()
+	var evs [16]event
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := p.wait(evs[:], 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs[:n] {
+			if int(ev.fd) == fd && ev.flags&evWrite != 0 {
+				return
+			}
+		}
+	}
+	t.Fatal("no output edge after the peer made room")
+}
+
+// A socket on receives has no standing poll request: a write that finds
+// it full asks for room, and room is reported each time it fills up again.
+func TestRingPollerRoom(t *testing.T) {
+	p := newRecvPoller(t)
+	sp := socketpair(t)
+	defer unix.Close(sp[1])
+	fd := sp[0]
+	p.add(fd, fdConnected)
+	defer p.closeFd(fd)
+	if _, err := p.wait(nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	drain := make([]byte, 1<<20)
+	for round := range 3 {
+		for {
+			if _, e := p.write(fd, chunk); e == unix.EAGAIN {
+				break
+			} else if e != 0 {
+				t.Fatalf("round %d: write: %v", round, e)
+			}
+		}
+		if !p.rx[fd].roomAsk {
+			t.Fatalf("round %d: a full write asked for no room", round)
+		}
+		for {
+			if _, err := unix.Read(sp[1], drain); err != nil {
+				break // EAGAIN: drained
+			}
+		}
+		waitRoom(t, p, fd)
+	}
+}
