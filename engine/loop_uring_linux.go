@@ -316,8 +316,9 @@ func (p *ringPoller) readv(fd int, iov []unix.Iovec) (int, unix.Errno) {
 	return n + m, 0
 }
 
-// closeFd cancels fd's poll request and closes it, both with the next
-// hand-over, and retires the number's generation at once.
+// closeFd cancels fd's requests and closes it, both with the next
+// hand-over, gives back the buffer its unread bytes hold, and retires the
+// number's generation at once.
 func (p *ringPoller) closeFd(fd int) {
 	if fd >= len(p.gen) {
 		closeFd(fd)
