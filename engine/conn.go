@@ -53,6 +53,7 @@ type conn struct {
 	targets      []Addr     // addresses to dial, in order
 	next         int        // next address to try
 	dialErr      unix.Errno // why the last connect failed
+	connErr      unix.Errno // the connect in progress failed so, as the poller saw (io_uring)
 	dialledReady uint8      // poller flags seen on dialled during the -d handshake
 
 	peer               netip.AddrPort // the accepted socket's peer, when asked for (logs, -P)
@@ -126,6 +127,9 @@ func (c *conn) event(fd int, flags uint8, res int32) {
 	reader := &c.fwd
 	if fd == c.dialled {
 		reader = &c.rev
+		if res < 0 && flags&evHup != 0 {
+			c.connErr = unix.Errno(-res) // a connect the poller made failed
+		}
 	}
 	reader.ready(flags)
 	if c.hsSending && flags&(evRead|evHup) != 0 {

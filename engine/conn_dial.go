@@ -15,7 +15,7 @@ func (c *conn) dialNext() {
 	for c.next < len(c.targets) {
 		a := c.targets[c.next]
 		c.next++
-		fd, done, err := dial(a, c.p.bind)
+		fd, done, err := dial(a, c.p.bind, c.l.p.connect)
 		if err != nil {
 			c.dialErr = errnoOf(err)
 			continue
@@ -47,10 +47,16 @@ func (c *conn) dialNext() {
 
 // connectDone handles the end of a non-blocking connect on the dialled
 // socket. Writable without error or hang-up means connected; only
-// otherwise is SO_ERROR asked for (a hang-up may follow a good connect).
+// otherwise is SO_ERROR asked for (a hang-up may follow a good connect),
+// unless the poller made the connect and reported its error (connErr).
 func (c *conn) connectDone(flags uint8) {
 	if flags&evHup != 0 {
-		if errno, err := unix.GetsockoptInt(c.dialled, unix.SOL_SOCKET, unix.SO_ERROR); err != nil || errno != 0 {
+		errno, err := int(c.connErr), error(nil)
+		if errno == 0 {
+			errno, err = unix.GetsockoptInt(c.dialled, unix.SOL_SOCKET, unix.SO_ERROR)
+		}
+		c.connErr = 0
+		if err != nil || errno != 0 {
 			c.dialErr = unix.Errno(errno)
 			if err != nil {
 				c.dialErr = errnoOf(err)

@@ -2,9 +2,10 @@ package engine
 
 import "golang.org/x/sys/unix"
 
-// dial starts a non-blocking connect to a, bound to bind if given. done
-// reports a connect that finished at once (as Unix sockets do).
-func dial(a Addr, bind *Addr) (fd int, done bool, err error) {
+// dial starts a non-blocking connect to a through connect, bound to bind
+// if given. done reports a connect that finished at once (as Unix sockets
+// do).
+func dial(a Addr, bind *Addr, connect func(fd int, sa unix.Sockaddr) (bool, error)) (fd int, done bool, err error) {
 	sa, family, err := a.sockaddr()
 	if err != nil {
 		return -1, false, err
@@ -23,13 +24,21 @@ func dial(a Addr, bind *Addr) (fd int, done bool, err error) {
 			return -1, false, err
 		}
 	}
-	switch err := unix.Connect(fd, sa); err {
-	case nil:
-		return fd, true, nil
-	case unix.EINPROGRESS, unix.EINTR:
-		return fd, false, nil
-	default:
+	if done, err = connect(fd, sa); err != nil {
 		unix.Close(fd)
 		return -1, false, err
+	}
+	return fd, done, nil
+}
+
+// sysConnect starts a non-blocking connect of fd to sa with connect(2).
+func sysConnect(fd int, sa unix.Sockaddr) (done bool, err error) {
+	switch err := unix.Connect(fd, sa); err {
+	case nil:
+		return true, nil
+	case unix.EINPROGRESS, unix.EINTR:
+		return false, nil
+	default:
+		return false, err
 	}
 }

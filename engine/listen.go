@@ -84,7 +84,7 @@ func (a *acceptor) accept() {
 	max := int64(s.cfg.MaxConns)
 	for a.ready && !a.paused && !a.closed {
 		if max > 0 && s.stats.open.Load() >= max {
-			for n := acceptQueueLen(a.fd); a.queued < n; a.queued++ {
+			for n := a.l.p.acceptWaiting(a.fd); a.queued < n; a.queued++ {
 				s.stats.ended[CauseLimit].Add(1)
 				if s.cfg.OnEnd != nil {
 					s.cfg.OnEnd(&ConnEnd{Cause: CauseLimit})
@@ -93,7 +93,7 @@ func (a *acceptor) accept() {
 			return
 		}
 		a.atLimit = false
-		fd, err := acceptSocket(a.fd)
+		fd, err := a.l.p.accept(a.fd)
 		switch err {
 		case nil:
 		case unix.EAGAIN:

@@ -29,6 +29,19 @@ import (
 // listeners have, and reads of its own, which move its bytes straight into
 // the reader's batch. So does a socket that finds no buffer left.
 //
+// A listener's connections come by an accept request, which waits in the
+// kernel for the next connection and takes it as the loop's next wait
+// runs: its completion is the input edge and carries the new socket, so
+// accept costs no system call. One request at a time, made when the
+// engine's accept finds nothing: at most one connection is taken before
+// the engine asks for it, so past the -n limit connections wait in the
+// kernel's queue, and each connection's target socket takes its
+// descriptor before the next connection does, as with accept(2) (which
+// matters when descriptors run out). Where the completion says more wait
+// (a burst), the engine's next ones are taken with accept(2), in the same
+// loop iteration. At the limit, a poll request on the listener reports
+// each new arrival, until the engine accepts again.
+//
 // A request holds its own reference to the socket, so a descriptor with
 // one must be closed here, never with close(2): the socket would live on,
 // unseen, until the ring itself is closed.
@@ -45,7 +58,11 @@ type ringPoller struct {
 	// by readiness).
 	rx   []rxState
 	bufs *ringBufs
-	iov1 [1]unix.Iovec // read's one iovec
+	// lst is each listener's accepts, by descriptor number; acceptFlags
+	// their ioprio (acceptPollFirst, unless the kernel refused it).
+	lst         map[int]*acceptState
+	acceptFlags uint16
+	iov1        [1]unix.Iovec // read's one iovec
 	// unsent are the descriptors whose close may be prepared but not
 	// yet handed over (at: the ring's tail after the close request):
 	// close closes those itself.
@@ -55,6 +72,10 @@ type ringPoller struct {
 	// 6.7); one is their value, where the kernel reads it.
 	sockopts bool
 	one      int32
+	// addrs hold the addresses of the connects prepared since the last
+	// hand-over, which reads them; naddrs is how many.
+	addrs  [64]unix.RawSockaddrInet6
+	naddrs int
 	// sends counts the sends prepared since the last hand-over. They
 	// never wait for room (MSG_DONTWAIT), so each completes while it is
 	// handed over: a wait that should sleep until something happens
@@ -67,13 +88,16 @@ type ringPoller struct {
 }
 
 // A request's user_data: the descriptor in the low 32 bits, its
-// generation in the next 27 (wrapping), and the kind of request in the top
-// five: a descriptor's standing poll (none), its one-shot poll for room, a
-// receive, a send, the wake-up eventfd's poll, or a request that completes
-// silently unless it fails (a cancellation, a close, a socket option) and
-// then is of no interest.
+// generation in the next 25 (wrapping), and the kind of request in the top
+// seven: a descriptor's standing poll (none), a socket's connect, a
+// listener's accept, a socket's one-shot poll for room, a receive, a send,
+// the wake-up eventfd's poll, or a request that completes silently unless
+// it fails (a cancellation, a close, a socket option) and then is of no
+// interest.
 const (
-	udGenMask = 1<<27 - 1
+	udGenMask = 1<<25 - 1
+	udConnect = 1 << 57
+	udAccept  = 1 << 58
 	udOnce    = 1 << 59
 	udRecv    = 1 << 60
 	udSend    = 1 << 61
@@ -95,6 +119,7 @@ const pollMask = unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP
 type rxState struct {
 	on      bool // input comes by receives, not readiness
 	connect bool // receives start once the connect is seen to succeed
+	dialing bool // the connect is a request of ours, its completion the edge
 	armed   bool // a receive is prepared or waiting in the kernel
 	roomAsk bool // a poll for room is prepared or waiting
 	held    bool // buffer bid holds received bytes [off:n] not yet read
@@ -102,6 +127,15 @@ type rxState struct {
 	bid     uint16
 	off, n  uint16
 	err     unix.Errno // a receive's error, for the next read
+}
+
+// acceptState is what a ringPoller knows of a listener's connections.
+type acceptState struct {
+	fd    int        // a connection accepted, not yet taken (-1: none)
+	err   unix.Errno // the accept's error, for the next accept
+	armed bool       // an accept request is prepared or waiting
+	more  bool       // more connections may wait in the kernel's queue
+	watch bool       // a poll request reports arrivals (at the -n limit)
 }
 
 // ringEntries is the submission queue's size: enough for a loop
@@ -118,7 +152,7 @@ func newRingPoller() (*ringPoller, error) {
 		r.close()
 		return nil, err
 	}
-	p := &ringPoller{r: r, wakefd: wfd, one: 1}
+	p := &ringPoller{r: r, wakefd: wfd, one: 1, acceptFlags: acceptPollFirst}
 	p.sockopts = ringSetsockoptWorks(&p.one)
 	// Provided buffers need Linux 5.19; without them every socket's input
 	// is by readiness, as with epoll.
@@ -150,23 +184,167 @@ func (p *ringPoller) userData(fd int) uint64 {
 	return uint64(p.gen[fd]&udGenMask)<<32 | uint64(uint32(fd))
 }
 
-func (p *ringPoller) add(fd int, kind fdKind) error {
+// grow makes room for descriptor fd in the tables by number.
+func (p *ringPoller) grow(fd int) {
 	if fd >= len(p.gen) {
 		n := max(2*len(p.gen), fd+1, 64)
 		p.gen = append(p.gen, make([]uint32, n-len(p.gen))...)
 		p.rx = append(p.rx, make([]rxState, n-len(p.rx))...)
 	}
-	if kind == fdListener || p.bufs == nil {
+}
+
+func (p *ringPoller) add(fd int, kind fdKind) error {
+	p.grow(fd)
+	if kind == fdListener {
+		if p.lst == nil {
+			p.lst = make(map[int]*acceptState)
+		}
+		a := &acceptState{fd: -1}
+		p.lst[fd] = a
+		p.armAccept(fd, a)
+		return nil
+	}
+	if p.bufs == nil {
 		p.arm(fd, pollMask, p.userData(fd))
 		return nil
 	}
-	p.rx[fd] = rxState{on: true, connect: kind == fdConnecting}
-	if kind == fdConnected {
+	dialing := p.rx[fd].dialing
+	p.rx[fd] = rxState{on: true, connect: kind == fdConnecting, dialing: dialing}
+	switch {
+	case kind == fdConnected:
 		p.recv(fd)
-	} else {
+	case !dialing:
 		p.askRoom(fd, false) // the connect's outcome
 	}
 	return nil
+}
+
+// connect hands a TCP connect to the kernel with the next hand-over, where
+// input comes by receives: its completion is the edge and carries its
+// outcome, so the connect costs no system call. Other sockets, and a
+// hand-over with no room left for addresses, connect with connect(2).
+func (p *ringPoller) connect(fd int, sa unix.Sockaddr) (bool, error) {
+	if p.bufs == nil || p.naddrs == len(p.addrs) {
+		return sysConnect(fd, sa)
+	}
+	raw := &p.addrs[p.naddrs]
+	var size uintptr
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		r4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(raw))
+		*r4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: sa.Addr}
+		putPort(&r4.Port, sa.Port)
+		size = unix.SizeofSockaddrInet4
+	case *unix.SockaddrInet6:
+		*raw = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: sa.Addr, Scope_id: sa.ZoneId}
+		putPort(&raw.Port, sa.Port)
+		size = unix.SizeofSockaddrInet6
+	default:
+		return sysConnect(fd, sa)
+	}
+	p.naddrs++
+	p.grow(fd)
+	p.rx[fd] = rxState{dialing: true}
+	s := p.r.sqe()
+	s.opcode = opConnect
+	s.fd = int32(fd)
+	s.addr = uint64(uintptr(unsafe.Pointer(raw)))
+	s.off = uint64(size)
+	s.userData = udConnect | p.userData(fd)
+	return false, nil
+}
+
+// putPort stores port in network byte order.
+func putPort(dst *uint16, port int) {
+	b := (*[2]byte)(unsafe.Pointer(dst))
+	b[0], b[1] = byte(port>>8), byte(port)
+}
+
+// armAccept asks for lfd's next connection.
+func (p *ringPoller) armAccept(lfd int, a *acceptState) {
+	a.armed = true
+	s := p.r.sqe()
+	s.opcode = opAccept
+	s.fd = int32(lfd)
+	s.ioprio = p.acceptFlags
+	s.opFlags = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
+	s.userData = udAccept | p.userData(lfd)
+}
+
+// accept hands over the connection the listener's accept request took,
+// or the error it met, then those waiting behind it (accept(2)), and then
+// asks for the next.
+func (p *ringPoller) accept(lfd int) (int, error) {
+	a := p.lst[lfd]
+	if a == nil {
+		return acceptSocket(lfd)
+	}
+	if a.watch {
+		// Below the limit again: those who came meanwhile wait.
+		a.watch, a.more = false, true
+		s := p.r.sqe()
+		s.opcode = opAsyncCancel
+		s.addr = p.userData(lfd)
+		s.flags = sqeCQESkipSuccess
+		s.userData = udIgnore
+	}
+	if fd := a.fd; fd >= 0 {
+		a.fd = -1
+		return fd, nil
+	}
+	if e := a.err; e != 0 {
+		a.err = 0
+		return -1, e
+	}
+	if a.more {
+		fd, err := acceptSocket(lfd)
+		if err != unix.EAGAIN {
+			return fd, err
+		}
+		a.more = false
+	}
+	if !a.armed {
+		p.armAccept(lfd, a)
+	}
+	return -1, unix.EAGAIN
+}
+
+func (p *ringPoller) acceptWaiting(lfd int) int {
+	a := p.lst[lfd]
+	if a == nil {
+		return acceptQueueLen(lfd)
+	}
+	if !a.watch {
+		a.watch = true
+		p.arm(lfd, unix.POLLIN, p.userData(lfd))
+	}
+	n := acceptQueueLen(lfd)
+	if a.fd >= 0 {
+		n++
+	}
+	return n
+}
+
+// accepted takes the completion of lfd's accept request: a connection, or
+// an error.
+//
+// A request takes its descriptor before it looks for a connection, so one
+// that tried at once would report EMFILE with no client waiting: it waits
+// for a connection first (acceptPollFirst), where the kernel can (Linux
+// 6.10; so can it tell whether more wait).
+func (p *ringPoller) accepted(lfd int, c *ringCQE) {
+	a := p.lst[lfd]
+	a.armed = false
+	switch {
+	case c.res >= 0:
+		a.fd = int(c.res)
+		a.more = c.flags&cqeFSockNonempty != 0
+	case unix.Errno(-c.res) == unix.EINVAL && p.acceptFlags != 0:
+		p.acceptFlags = 0
+		p.armAccept(lfd, a)
+	default:
+		a.err = unix.Errno(-c.res)
+	}
 }
 
 // askRoom asks for fd's room for output (or error), where its input comes
@@ -344,6 +522,12 @@ func (p *ringPoller) closeFd(fd int) {
 		p.bufs.put(r.bid)
 	}
 	p.rx[fd] = rxState{}
+	if a := p.lst[fd]; a != nil {
+		if a.fd >= 0 {
+			closeFd(a.fd)
+		}
+		delete(p.lst, fd)
+	}
 	p.unsent = append(p.unsent, unsentClose{fd, p.r.tail})
 }
 
@@ -400,6 +584,7 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 	if p.r.pending == 0 {
 		p.sends = 0
 		p.unsent = p.unsent[:0]
+		p.naddrs = 0
 	}
 	n := p.r.reap(p.cqes[:min(len(evs), len(p.cqes))])
 	j := 0
@@ -418,10 +603,32 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 		}
 		fd := int(uint32(ud))
 		if fd >= len(p.gen) || p.gen[fd]&udGenMask != uint32(ud>>32)&udGenMask {
-			// A closed socket's; a receive's buffer comes back.
+			// A closed socket's; a receive's buffer comes back, and a
+			// connection accepted is closed.
 			if ud&udRecv != 0 && c.flags&cqeFBuffer != 0 {
 				p.bufs.put(uint16(c.flags >> cqeBufferShift))
 			}
+			if ud&udAccept != 0 && c.res >= 0 {
+				closeFd(int(c.res))
+			}
+			continue
+		}
+		if ud&udConnect != 0 {
+			// Connected: its input comes by receives from now. Or
+			// not, and the error is the event's.
+			evs[j] = event{fd: int32(fd), flags: evWrite}
+			if c.res < 0 {
+				evs[j] = event{fd: int32(fd), flags: evWrite | evHup, res: c.res}
+			} else {
+				p.recv(fd)
+			}
+			j++
+			continue
+		}
+		if ud&udAccept != 0 {
+			p.accepted(fd, c)
+			evs[j] = event{fd: int32(fd), flags: evRead}
+			j++
 			continue
 		}
 		if ud&udSend != 0 {
@@ -433,6 +640,9 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 			evs[j] = event{fd: int32(fd), flags: p.received(fd, c)}
 			j++
 			continue
+		}
+		if unix.Errno(-c.res) == unix.ECANCELED {
+			continue // a listener's poll, at the limit no longer
 		}
 		f := evRead | evWrite | evHup
 		if c.res >= 0 {
@@ -500,6 +710,21 @@ func (p *ringPoller) wake() {
 // (It may run on another thread than the loop's, which may not submit.)
 func (p *ringPoller) close() {
 	handed := p.r.tail - p.r.pending // requests before this went to the kernel
+	// Connections accepted and not taken are closed, those whose
+	// completions were not read yet too.
+	for _, a := range p.lst {
+		if a.fd >= 0 {
+			closeFd(a.fd)
+		}
+	}
+	p.lst = nil
+	for n := p.r.reap(p.cqes[:]); n > 0; n = p.r.reap(p.cqes[:]) {
+		for _, c := range p.cqes[:n] {
+			if c.userData&udAccept != 0 && c.userData&udIgnore == 0 && c.res >= 0 {
+				closeFd(int(c.res))
+			}
+		}
+	}
 	p.r.close()
 	if p.bufs != nil {
 		p.bufs.unmap() // the ring, closed, no longer reaches them

@@ -44,6 +44,20 @@ const (
 type poller interface {
 	// add registers fd for edge-triggered input and output readiness.
 	add(fd int, kind fdKind) error
+	// accept accepts a connection on a registered listener as accept4(2)
+	// would, non-blocking and close-on-exec; after EAGAIN, the next
+	// connection is reported as an input edge.
+	accept(lfd int) (int, error)
+	// acceptWaiting is how many connections wait to be accepted, asked
+	// at the -n limit: from then until the next accept, each new one is
+	// reported as an input edge, as readiness would.
+	acceptWaiting(lfd int) int
+	// connect starts a non-blocking connect of fd, not yet registered,
+	// to sa; done reports one that finished at once. Otherwise its outcome
+	// is an output edge once fd is registered (fdConnecting), with evHup
+	// if it failed, and then res is the negated errno where the poller
+	// made the connect itself, or 0 (SO_ERROR tells).
+	connect(fd int, sa unix.Sockaddr) (done bool, err error)
 	// read and readv read a registered stream socket as read(2) and
 	// readv(2) would, non-blocking. A short read means the socket was
 	// empty: the next input is reported as an edge.
@@ -88,6 +102,9 @@ type poller interface {
 // descriptor removes it from the kernel's set.
 type readinessOnly struct{}
 
+func (readinessOnly) accept(lfd int) (int, error)                       { return acceptSocket(lfd) }
+func (readinessOnly) acceptWaiting(lfd int) int                         { return acceptQueueLen(lfd) }
+func (readinessOnly) connect(fd int, sa unix.Sockaddr) (bool, error)    { return sysConnect(fd, sa) }
 func (readinessOnly) closeFd(fd int)                                    { closeFd(fd) }
 func (readinessOnly) read(fd int, p []byte) (int, unix.Errno)           { return sysRead(fd, p) }
 func (readinessOnly) readv(fd int, iov []unix.Iovec) (int, unix.Errno)  { return sysReadv(fd, iov) }

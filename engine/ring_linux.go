@@ -87,6 +87,8 @@ type ringGeteventsArg struct {
 
 const (
 	opPollAdd     = 6
+	opAccept      = 13
+	opConnect     = 16
 	opAsyncCancel = 14
 	opClose       = 19
 	opSend        = 26
@@ -101,10 +103,12 @@ const (
 	cancelAll = 1 << 0 // IORING_ASYNC_CANCEL_ALL
 	cancelFd  = 1 << 1 // IORING_ASYNC_CANCEL_FD
 
-	pollAddMulti   = 1 << 0 // IORING_POLL_ADD_MULTI
-	cqeFBuffer     = 1 << 0 // IORING_CQE_F_BUFFER: the buffer id is in the flags' top half
-	cqeFMore       = 1 << 1 // IORING_CQE_F_MORE
-	cqeBufferShift = 16     // IORING_CQE_BUFFER_SHIFT
+	pollAddMulti     = 1 << 0 // IORING_POLL_ADD_MULTI
+	acceptPollFirst  = 1 << 2 // IORING_ACCEPT_POLL_FIRST (Linux 6.10)
+	cqeFBuffer       = 1 << 0 // IORING_CQE_F_BUFFER: the buffer id is in the flags' top half
+	cqeFMore         = 1 << 1 // IORING_CQE_F_MORE
+	cqeFSockNonempty = 1 << 2 // IORING_CQE_F_SOCK_NONEMPTY
+	cqeBufferShift   = 16     // IORING_CQE_BUFFER_SHIFT
 
 	setupCQSize       = 1 << 3  // IORING_SETUP_CQSIZE
 	setupRDisabled    = 1 << 6  // IORING_SETUP_R_DISABLED
