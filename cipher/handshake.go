@@ -110,32 +110,45 @@ type Handshake struct {
 // machine whose first step is StepWrite with the nonce in Output.
 // Fast together with RequireFS is an error.
 func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
+	h := &Handshake{sha: sha256.New()}
+	if err := h.Reset(cfg); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Reset makes h a new machine, as NewHandshake would, in h's own memory:
+// a daemon reuses the machines of handshakes that ended (and were wiped)
+// instead of allocating one for every connection.
+func (h *Handshake) Reset(cfg HandshakeConfig) error {
 	if cfg.Fast && cfg.RequireFS {
-		return nil, errFastAndFS
+		return errFastAndFS
 	}
 	if cfg.Key == nil {
-		return nil, errors.New("cipher: HandshakeConfig.Key is nil")
+		return errors.New("cipher: HandshakeConfig.Key is nil")
 	}
 	if cfg.Role != Client && cfg.Role != Server {
-		return nil, fmt.Errorf("cipher: bad role %d", cfg.Role)
+		return fmt.Errorf("cipher: bad role %d", cfg.Role)
 	}
 	rnd := cfg.Rand
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	h := &Handshake{role: cfg.Role, fast: cfg.Fast, requireFS: cfg.RequireFS, key: *cfg.Key, sha: sha256.New()}
+	sha := h.sha
+	sha.Reset()
+	*h = Handshake{role: cfg.Role, fast: cfg.Fast, requireFS: cfg.RequireFS, key: *cfg.Key, sha: sha}
 	mine := h.nonces[:nonceLen]
 	if h.role == Server {
 		mine = h.nonces[nonceLen:]
 	}
 	if _, err := io.ReadFull(rnd, mine); err != nil {
 		h.Wipe()
-		return nil, fmt.Errorf("cipher: drawing the nonce: %w", err)
+		return fmt.Errorf("cipher: drawing the nonce: %w", err)
 	}
 	if !h.fast {
 		if _, err := io.ReadFull(rnd, h.x[:]); err != nil {
 			h.Wipe()
-			return nil, fmt.Errorf("cipher: drawing the exponent: %w", err)
+			return fmt.Errorf("cipher: drawing the exponent: %w", err)
 		}
 	}
 	h.send(mine)
@@ -143,7 +156,7 @@ func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
 	if h.role == Client && !h.fast {
 		h.phase = phComputeY
 	}
-	return h, nil
+	return nil
 }
 
 // send queues b as the next output.

@@ -361,3 +361,86 @@ func BenchmarkHandshake(b *testing.B) { benchmarkHandshake(b, normal) }
 
 // BenchmarkHandshakeFast is the same with -f on both ends.
 func BenchmarkHandshakeFast(b *testing.B) { benchmarkHandshake(b, fastM) }
+
+// patternRand fills every read with one byte value, allocating nothing.
+type patternRand byte
+
+func (p patternRand) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = byte(p)
+	}
+	return len(b), nil
+}
+
+// TestHandshakeReset checks that a machine reset for another handshake,
+// whatever it did before (finished, failed, another role or mode), runs
+// exactly as a new one drawing the same random bytes, and that resetting
+// allocates nothing.
+func TestHandshakeReset(t *testing.T) {
+	key := testKey()
+	other := sha256.Sum256([]byte("another key"))
+	cfg := func(k *[32]byte, r Role, m mode, rnd byte) HandshakeConfig {
+		c := m.cfg()
+		c.Key, c.Role, c.Rand = k, r, patternRand(rnd)
+		return c
+	}
+	// Used machines: a finished pair, wiped, and a pair that failed (the
+	// keys differ), not wiped by hand.
+	c1, _ := NewHandshake(cfg(&key, Client, normal, 1))
+	s1, _ := NewHandshake(cfg(&key, Server, normal, 2))
+	pump(t, c1, s1)
+	c1.Wipe()
+	s1.Wipe()
+	c2, _ := NewHandshake(cfg(&key, Client, fastM, 3))
+	s2, _ := NewHandshake(cfg(&other, Server, fastM, 4))
+	if r := pump(t, c2, s2); r.sStep != StepFailed {
+		t.Fatal("the pair with different keys did not fail")
+	}
+	// And a pair cut off mid-message (a connection that timed out).
+	var cut [2]*Handshake
+	for i, r := range []Role{Client, Server} {
+		cut[i], _ = NewHandshake(cfg(&key, r, fastM, 8))
+		cut[i].Wrote(len(cut[i].Output()))
+		if n, err := cut[i].Input(make([]byte, 10)); n != 10 || err != nil {
+			t.Fatalf("partial input: %d, %v", n, err)
+		}
+		cut[i].Wipe()
+	}
+	for _, m := range []mode{normal, fastM} {
+		for _, used := range [][2]*Handshake{{c1, s1}, {s2, c2}, cut} { // roles swapped too
+			fc, _ := NewHandshake(cfg(&key, Client, m, 5))
+			fs, _ := NewHandshake(cfg(&key, Server, m, 6))
+			want := pump(t, fc, fs)
+			rc, rs := used[0], used[1]
+			if err := rc.Reset(cfg(&key, Client, m, 5)); err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Reset(cfg(&key, Server, m, 6)); err != nil {
+				t.Fatal(err)
+			}
+			got := pump(t, rc, rs)
+			if got.cStep != StepDone || got.sStep != StepDone ||
+				!bytes.Equal(got.cWire, want.cWire) || !bytes.Equal(got.sWire, want.sWire) {
+				t.Fatalf("%s: a reset pair ran differently from a new one: steps %v %v", m.name, got.cStep, got.sStep)
+			}
+			gs, gr := rc.Keys()
+			ws, wr := fc.Keys()
+			if *gs != *ws || *gr != *wr {
+				t.Fatalf("%s: a reset pair derived other keys", m.name)
+			}
+			rc.Wipe()
+			rs.Wipe()
+		}
+	}
+	if err := c1.Reset(HandshakeConfig{Role: Client}); err == nil {
+		t.Fatal("Reset without a key was accepted")
+	}
+	reuse := cfg(&key, Server, fastM, 7)
+	if n := testing.AllocsPerRun(100, func() {
+		if err := c1.Reset(reuse); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("Reset allocates %.0f times", n)
+	}
+}

@@ -235,7 +235,7 @@ func (c *conn) close(cause Cause) {
 		l.sentAfter(sentPut{hs: c.hs})
 		c.hs = nil
 	} else if c.hs != nil {
-		c.hs.Wipe()
+		c.l.putHandshake(c.hs)
 		c.hs = nil
 	}
 	c.ended(cause)

@@ -13,7 +13,7 @@ import (
 // the keys handed to the pipes.
 
 func (c *conn) startHandshake() {
-	hs, err := cipher.NewHandshake(c.p.handshake)
+	hs, err := c.l.newHandshake(c.p.handshake)
 	if err != nil {
 		c.close(CauseError)
 		return
@@ -142,7 +142,7 @@ func (c *conn) compute() {
 // computed runs on the loop when a worker has finished with c.hs.
 func (c *conn) computed() {
 	if c.state == closed {
-		c.hs.Wipe()
+		c.l.putHandshake(c.hs)
 		c.hs = nil
 		return
 	}
@@ -160,7 +160,7 @@ func (c *conn) handshakeDone() {
 	}
 	sealing.seal = cipher.NewSealer(send)
 	opening.open = cipher.NewOpener(recv)
-	c.hs.Wipe()
+	c.l.putHandshake(c.hs)
 	c.hs = nil
 	c.l.timers.del(&c.hsT)
 	c.p.stats.handshakes.Add(1)

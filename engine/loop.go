@@ -43,6 +43,9 @@ type loop struct {
 	// sentPuts are batches of closed pipes that a send handed to the
 	// poller still reads: they go back once the next wait has started.
 	sentPuts []sentPut
+	// handshakes are machines of ended handshakes, wiped, for the next
+	// connections (at most handshakesKept).
+	handshakes []*cipher.Handshake
 	// hurry: a pipe waits on its send's outcome to go on, so the next
 	// wait must not sleep.
 	hurry bool
@@ -248,11 +251,38 @@ func (l *loop) releaseSent() {
 			l.putBatch(s.b, s.dirty)
 		}
 		if s.hs != nil {
-			s.hs.Wipe()
+			l.putHandshake(s.hs)
 		}
 	}
 	clear(l.sentPuts)
 	l.sentPuts = l.sentPuts[:0]
+}
+
+// handshakesKept bounds the machines a loop keeps for reuse: about the
+// handshakes in flight at once under load, 2.7 KiB each.
+const handshakesKept = 32
+
+// newHandshake returns a machine for a new handshake, reusing a kept one.
+func (l *loop) newHandshake(cfg cipher.HandshakeConfig) (*cipher.Handshake, error) {
+	if n := len(l.handshakes); n > 0 {
+		hs := l.handshakes[n-1]
+		l.handshakes[n-1] = nil
+		l.handshakes = l.handshakes[:n-1]
+		if err := hs.Reset(cfg); err != nil {
+			return nil, err
+		}
+		return hs, nil
+	}
+	return cipher.NewHandshake(cfg)
+}
+
+// putHandshake wipes a machine whose handshake ended and keeps it for the
+// next, while fewer than handshakesKept are kept.
+func (l *loop) putHandshake(hs *cipher.Handshake) {
+	hs.Wipe()
+	if len(l.handshakes) < handshakesKept {
+		l.handshakes = append(l.handshakes, hs)
+	}
 }
 
 // sentAfter keeps s until the sends that read it have been handed over,
