@@ -205,6 +205,12 @@ func (h *Handshake) ReadsNext() bool {
 	return h.phase == phReadNonce || h.phase == phReadDH
 }
 
+// EndsNext reports whether the machine is done once Output is sent: it is
+// the handshake's last message.
+func (h *Handshake) EndsNext() bool {
+	return h.phase == phDone
+}
+
 // Need reports how many more peer bytes the current message needs (0 unless StepRead).
 func (h *Handshake) Need() int {
 	if h.Step() != StepRead {

@@ -61,6 +61,7 @@ type conn struct {
 
 	hs        *cipher.Handshake // from the start of the handshake to its end
 	hsSending bool              // a handshake message is with the poller (driveHandshake)
+	hsTail    int               // the last message's bytes, with the poller: the pipe writing after it waits (hsTailSent)
 	hsFull    bool              // its send found the socket full: the next write is direct
 	cancelled atomic.Bool       // closed while computing: the worker may skip it
 
@@ -107,6 +108,11 @@ func (c *conn) ciphertext() (int, *pipe) {
 	return c.accepted, &c.fwd
 }
 
+func (c *conn) isCiphertext(fd int) bool {
+	cfd, _ := c.ciphertext()
+	return fd == cfd
+}
+
 // event dispatches readiness of one of c's sockets, or the outcome of a
 // pipe's send on it.
 func (c *conn) event(fd int, flags uint8, res int32) {
@@ -117,6 +123,9 @@ func (c *conn) event(fd int, flags uint8, res int32) {
 		switch {
 		case c.hsSending:
 			c.hsSent(res)
+			return
+		case c.hsTail > 0 && c.isCiphertext(fd):
+			c.hsTailSent(res)
 			return
 		case c.fwd.sending && c.fwd.out == fd:
 			c.fwd.sent(res)
@@ -171,7 +180,20 @@ func (c *conn) startData() {
 	}
 	c.fwd.start(c.accepted, c.dialled)
 	c.rev.start(c.dialled, c.accepted)
+	if c.hsTail > 0 {
+		// Nothing goes out after the last handshake message
+		// before it has.
+		c.cipherOut().sending = true
+	}
 	c.runPipes()
+}
+
+// cipherOut is the pipe that writes to the ciphertext socket.
+func (c *conn) cipherOut() *pipe {
+	if c.p.encrypt {
+		return &c.fwd
+	}
+	return &c.rev
 }
 
 // runPipes lets both directions move data; any error drops the connection.

@@ -38,22 +38,39 @@ func (c *conn) startHandshake() {
 // with the peer's reply, which wakes the loop. Until then the machine's
 // output buffer is the kernel's to read, so nothing else happens here; and
 // if input is already known to be waiting, the loop must not sleep on that
-// wait. A message followed by a computation or the end is written here:
-// nothing might wake the loop for its outcome (a client and a target that
-// both wait for the other to speak), and the computation starts at once.
+// wait.
+//
+// The last message goes to the poller too, but the machine moves on at
+// once: nothing might wake the loop for the outcome (a client and a target
+// that both wait for the other to speak). The machine is kept until the
+// wait has handed the message over, the pipe that writes to the socket
+// next waits for the outcome (hsTailSent), and an outcome short of the
+// whole message drops the connection. A message followed by a computation
+// is written here, so that the computation starts at once.
 func (c *conn) driveHandshake() {
 	fd, in := c.ciphertext()
 	for c.state == handshaking && !c.hsSending {
 		switch c.hs.Step() {
 		case cipher.StepWrite:
-			if !c.hsFull && c.hs.ReadsNext() && c.l.p.send(fd, c.hs.Output()) {
-				c.hsSending = true
-				if c.fwd.canRead || c.rev.canRead || len(in.early) > 0 {
-					c.l.hurry = true
+			out := c.hs.Output()
+			switch {
+			case c.hsFull:
+			case c.hs.ReadsNext():
+				if c.l.p.send(fd, out) {
+					c.hsSending = true
+					if c.fwd.canRead || c.rev.canRead || len(in.early) > 0 {
+						c.l.hurry = true
+					}
+					return
 				}
-				return
+			case c.hs.EndsNext():
+				if c.l.p.send(fd, out) {
+					c.hsTail = len(out)
+					c.hs.Wrote(len(out))
+					continue
+				}
 			}
-			n, e := c.l.p.write(fd, c.hs.Output())
+			n, e := c.l.p.write(fd, out)
 			switch e {
 			case 0:
 				c.hsFull = false
@@ -120,6 +137,22 @@ func (c *conn) hsSent(res int32) {
 	c.driveHandshake()
 }
 
+// hsTailSent takes the outcome of the last handshake message's send: all
+// of it, and the pipe held back runs; anything less, and the peer can
+// never have the message whole.
+func (c *conn) hsTailSent(res int32) {
+	whole := int(res) == c.hsTail
+	c.hsTail = 0
+	if !whole {
+		c.close(CauseHandshakeFailed)
+		return
+	}
+	if c.state == piping {
+		c.cipherOut().sending = false
+		c.runPipes()
+	}
+}
+
 // inputDone closes the connection if the handshake refused what it read.
 func (c *conn) inputDone(err error) {
 	switch {
@@ -160,7 +193,11 @@ func (c *conn) handshakeDone() {
 	}
 	sealing.seal = cipher.NewSealer(send)
 	opening.open = cipher.NewOpener(recv)
-	c.l.putHandshake(c.hs)
+	if c.hsTail > 0 {
+		c.l.putHandshakeSent(c.hs)
+	} else {
+		c.l.putHandshake(c.hs)
+	}
 	c.hs = nil
 	c.l.timers.del(&c.hsT)
 	c.p.stats.handshakes.Add(1)

@@ -6,6 +6,7 @@ package engine_test
 // test needs a clean per-process figure (memory), a signal or a crash.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -514,6 +515,38 @@ func TestPeerDaemonRestart(t *testing.T) {
 		}
 	}
 	spipedtest.WaitFDs(t, p.e, base)
+}
+
+// A target that speaks first and at length: more than a batch waits on
+// the -d daemon's dialled socket when the handshake ends, so the pipe
+// writes at once, and every byte of it must follow the daemon's last
+// handshake message, which may still be on its way to the kernel (with
+// io_uring). With and without forward secrecy, whose last messages come
+// after different steps.
+func TestTargetSpeaksFirstAtLength(t *testing.T) {
+	greeting := spipedtest.RandomBytes(11, "", 256<<10)
+	target := spipedtest.NewService(t, "", func(c net.Conn) {
+		c.Write(greeting)
+		spipedtest.EchoConn(c)
+	})
+	for _, fast := range []bool{true, false} {
+		t.Run(fmt.Sprintf("fast=%v", fast), func(t *testing.T) {
+			p := startPair(t, startEngine, startEngine, target.Spec(), spipedtest.Opts{MaxConns: -1, Fast: fast})
+			for i := range 10 {
+				c, err := net.Dial("tcp4", p.e.Addr())
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				got := make([]byte, len(greeting))
+				n, err := io.ReadFull(c, got)
+				c.Close()
+				if err != nil || !bytes.Equal(got, greeting) {
+					t.Fatalf("connection %d: %d of %d greeting bytes, equal %v, %v", i, n, len(greeting), bytes.Equal(got, greeting), err)
+				}
+			}
+		})
+	}
 }
 
 // A target that speaks first (a mail or database server's greeting): its

@@ -285,6 +285,12 @@ func (l *loop) putHandshake(hs *cipher.Handshake) {
 	}
 }
 
+// putHandshakeSent is putHandshake once the next wait has handed over
+// the send that reads the machine's last message.
+func (l *loop) putHandshakeSent(hs *cipher.Handshake) {
+	l.sentPuts = append(l.sentPuts, sentPut{hs: hs})
+}
+
 // sentAfter keeps s until the sends that read it have been handed over,
 // and makes the next wait not sleep, so that it comes back soon (a pipe
 // may be waiting for the batch).

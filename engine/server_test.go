@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiped-go/spiped/cipher"
 	"github.com/spiped-go/spiped/internal/spipedtest"
 	"golang.org/x/sys/unix"
 )
@@ -430,5 +431,59 @@ func TestHandshakeEndsWithoutInput(t *testing.T) {
 					3*timeout, buf, err, e.Stats().Ended, d.Stats().Ended)
 			}
 		})
+	}
+}
+
+// The machine of a handshake whose last message is still with the poller
+// is not reused before the wait hands the message over: a connection
+// accepted in the same loop iteration would reset it, and the message
+// would go out as the newcomer's nonce and zeros. -d's loop is held while
+// a client's last message and another client's connect arrive, so that
+// one iteration sees both, in that order.
+func TestLastHandshakeMessageKeptUntilSent(t *testing.T) {
+	key := sha256.Sum256([]byte("behaviour key"))
+	target := service(t, spipedtest.EchoConn)
+	d, _, addr := startOurs(t, Config{Key: key, Fast: true, Loops: 1}, tcp4, target)
+	for round := range 3 {
+		a := dialTCP(t, addr)
+		defer a.Close()
+		a.SetDeadline(time.Now().Add(5 * time.Second))
+		hs, err := cipher.NewHandshake(cipher.HandshakeConfig{Key: &key, Role: cipher.Client, Fast: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The client's nonce, the server's, then the client's last
+		// message is ready.
+		n, _ := a.Write(hs.Output())
+		hs.Wrote(n)
+		nonce := make([]byte, hs.Need())
+		if _, err := io.ReadFull(a, nonce); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hs.Input(nonce); err != nil {
+			t.Fatal(err)
+		}
+		if hs.Step() != cipher.StepWrite || !hs.ReadsNext() {
+			t.Fatalf("round %d: client at step %v", round, hs.Step())
+		}
+		held := make(chan struct{})
+		d.loops[0].post(func() {
+			close(held)
+			time.Sleep(100 * time.Millisecond)
+		})
+		<-held
+		n, _ = a.Write(hs.Output())
+		hs.Wrote(n)
+		time.Sleep(20 * time.Millisecond)
+		b := dialTCP(t, addr) // accepted in the same iteration as a's message
+		defer b.Close()
+		buf := make([]byte, hs.Need())
+		if _, err := io.ReadFull(a, buf); err != nil {
+			t.Fatalf("round %d: the server's last message: %v", round, err)
+		}
+		if _, err := hs.Input(buf); err != nil || hs.Step() != cipher.StepDone {
+			t.Fatalf("round %d: the server's last message was not its own: %v", round, err)
+		}
+		hs.Wipe()
 	}
 }
