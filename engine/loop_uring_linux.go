@@ -119,7 +119,7 @@ const pollMask = unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP
 type rxState struct {
 	on      bool // input comes by receives, not readiness
 	connect bool // receives start once the connect is seen to succeed
-	dialing bool // the connect is a request of ours, its completion the edge
+	dialing bool // our connect request is prepared or waiting; its completion is the edge
 	armed   bool // a receive is prepared or waiting in the kernel
 	roomAsk bool // a poll for room is prepared or waiting
 	held    bool // buffer bid holds received bytes [off:n] not yet read
@@ -502,17 +502,22 @@ func (p *ringPoller) closeFd(fd int) {
 		closeFd(fd)
 		return
 	}
+	// A request holds its socket open past the close: cancel any first.
 	// A cancellation, not a poll removal: a removal fails (EALREADY), and
 	// leaves the request armed, while a wake-up of it is being handled,
 	// which with deferred task work is until the next wait. Every request
-	// on fd goes: its poll and any receive.
+	// on fd goes: its poll and any receive. A socket read to its end
+	// whose last receive has completed has none (a short connection's
+	// usual close), and the cancellation would only search for them.
+	if p.mayHoldRequests(fd) {
+		s := p.r.sqe()
+		s.opcode = opAsyncCancel
+		s.fd = int32(fd)
+		s.opFlags = cancelFd | cancelAll
+		s.flags = sqeCQESkipSuccess
+		s.userData = udIgnore
+	}
 	s := p.r.sqe()
-	s.opcode = opAsyncCancel
-	s.fd = int32(fd)
-	s.opFlags = cancelFd | cancelAll
-	s.flags = sqeCQESkipSuccess
-	s.userData = udIgnore
-	s = p.r.sqe()
 	s.opcode = opClose
 	s.fd = int32(fd)
 	s.flags = sqeCQESkipSuccess
@@ -529,6 +534,19 @@ func (p *ringPoller) closeFd(fd int) {
 		delete(p.lst, fd)
 	}
 	p.unsent = append(p.unsent, unsentClose{fd, p.r.tail})
+}
+
+// mayHoldRequests reports whether a request of fd's may be prepared or
+// waiting in the kernel: a standing poll (a listener, or a socket on
+// readiness), a receive, a poll for room, or a connect. Sends never wait
+// (MSG_DONTWAIT) and socket options complete as they are handed over, so
+// neither outlives the hand-over that carries the close too.
+func (p *ringPoller) mayHoldRequests(fd int) bool {
+	if p.bufs == nil || p.lst[fd] != nil {
+		return true
+	}
+	r := &p.rx[fd]
+	return !r.on || r.armed || r.roomAsk || r.dialing
 }
 
 // pending reports prepared requests not yet handed to the kernel.
@@ -616,6 +634,7 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 		if ud&udConnect != 0 {
 			// Connected: its input comes by receives from now. Or
 			// not, and the error is the event's.
+			p.rx[fd].dialing = false
 			evs[j] = event{fd: int32(fd), flags: evWrite}
 			if c.res < 0 {
 				evs[j] = event{fd: int32(fd), flags: evWrite | evHup, res: c.res}
