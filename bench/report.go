@@ -11,10 +11,12 @@ import (
 )
 
 // sample is one measurement. Over marks a lower bound: the run hit its time
-// limit, so the true value is more than V.
+// limit, so the true value is more than V. Round is the round it came from
+// (from 1; 0 in results written before rounds were kept).
 type sample struct {
-	V    float64 `json:"v"`
-	Over bool    `json:"over,omitempty"`
+	V     float64 `json:"v"`
+	Over  bool    `json:"over,omitempty"`
+	Round int     `json:"round,omitempty"`
 }
 
 // metric is one row of the report: every sample of both sides.
@@ -138,7 +140,7 @@ func cell(ss []sample) string {
 	if !ok {
 		return "–"
 	}
-	if sm.n == 1 || sm.lo == sm.hi {
+	if sm.n == 1 || sm.lo.V == sm.hi.V && sm.lo.Over == sm.hi.Over {
 		return sm.med.String()
 	}
 	return fmt.Sprintf("%s [%s–%s]", sm.med, sm.lo, sm.hi)
@@ -163,6 +165,35 @@ func ratio(m *metric) string {
 	return x
 }
 
+// perRound is the median over the rounds both sides completed of that
+// round's ours/reference. A round runs the two sides back to back, so the
+// machine's drift from round to round, which moves both medians, cancels
+// here. "?" when a bound is among the pairs, "–" with no pairs.
+func perRound(m *metric) string {
+	ref := make(map[int]sample, len(m.Ref))
+	for _, s := range m.Ref {
+		if s.Round > 0 {
+			ref[s.Round] = s
+		}
+	}
+	var rs []sample
+	for _, o := range m.Ours {
+		r, ok := ref[o.Round]
+		if o.Round == 0 || !ok || r.V == 0 {
+			continue
+		}
+		if o.Over || r.Over {
+			return "?"
+		}
+		rs = append(rs, sample{V: o.V / r.V})
+	}
+	sm, ok := summarize(rs)
+	if !ok {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", sm.med.V)
+}
+
 func (m *metric) unitCell() string {
 	if m.Higher {
 		return m.Unit + " ↑"
@@ -178,10 +209,11 @@ func writeMarkdown(w io.Writer, r *results) {
 	fmt.Fprintf(w, "%s; %s, %d cores; %s; commit %s\n\n", md.Date, md.CPU, md.Cores, md.Go, md.Commit)
 	fmt.Fprintf(w, "- ours: %s\n- reference: %s\n", md.Ours, md.Reference)
 	fmt.Fprintf(w, "- %d round(s), sides alternating; median [min–max]; ↑ higher is better, ↓ lower is better\n", md.Rounds)
+	fmt.Fprintf(w, "- ours/ref: of the medians; per round: the median of each round's own ours/ref\n")
 	fmt.Fprintf(w, "- command: `go run ./bench %s`\n\n", shellJoin(md.Args))
-	fmt.Fprintf(w, "| scenario | unit | ours | reference | ours/ref |\n|---|---|--:|--:|--:|\n")
+	fmt.Fprintf(w, "| scenario | unit | ours | reference | ours/ref | per round |\n|---|---|--:|--:|--:|--:|\n")
 	for _, m := range r.Metrics {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", m.Label, m.unitCell(), cell(m.Ours), cell(m.Ref), ratio(m))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", m.Label, m.unitCell(), cell(m.Ours), cell(m.Ref), ratio(m), perRound(m))
 	}
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(w, "\nNotes:\n")

@@ -28,6 +28,35 @@ func TestCellAndRatio(t *testing.T) {
 	}
 }
 
+// The per-round ratio pairs each round's two sides, by round, skipping a
+// round that one side lost, and cancels the drift that the medians' ratio
+// keeps.
+func TestPerRound(t *testing.T) {
+	// The machine slows in round 3 for both sides, and ours lost round 2:
+	// ours is the reference's equal in round 1 and twice it in 3 and 4.
+	m := &metric{
+		Ours: []sample{{V: 10, Round: 1}, {V: 80, Round: 3}, {V: 10, Round: 4}},
+		Ref:  []sample{{V: 10, Round: 1}, {V: 20, Round: 2}, {V: 40, Round: 3}, {V: 5, Round: 4}},
+	}
+	if got := ratio(m); got != "0.67" {
+		t.Errorf("ratio = %q, want the medians' 10 / 15", got)
+	}
+	if got := perRound(m); got != "2.00" {
+		t.Errorf("perRound = %q, want 2.00", got)
+	}
+	if got := cell([]sample{{V: 7, Round: 1}, {V: 7, Round: 2}}); got != "7.00" {
+		t.Errorf("equal samples of two rounds: cell = %q, want 7.00", got)
+	}
+	m.Ref[2].Over = true
+	if got := perRound(m); got != "?" {
+		t.Errorf("perRound with a bound = %q, want ?", got)
+	}
+	// Results written before rounds were kept have none to pair.
+	if got := perRound(&metric{Ours: []sample{{V: 1}}, Ref: []sample{{V: 2}}}); got != "–" {
+		t.Errorf("perRound without rounds = %q, want –", got)
+	}
+}
+
 func TestSummarizeEvenCount(t *testing.T) {
 	sm, ok := summarize([]sample{{V: 4}, {V: 1}, {V: 2}, {V: 10}})
 	if !ok || sm.med.V != 3 || sm.lo.V != 1 || sm.hi.V != 10 || sm.med.Over {
@@ -43,7 +72,7 @@ func TestWriteMarkdownRows(t *testing.T) {
 	r.note("a note")
 	var b strings.Builder
 	writeMarkdown(&b, r)
-	for _, want := range []string{"| bulk, 1 stream | MB/s ↑ | 400 | 100 | 4.00 |", "- a note"} {
+	for _, want := range []string{"| bulk, 1 stream | MB/s ↑ | 400 | 100 | 4.00 | – |", "- a note"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}

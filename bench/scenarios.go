@@ -56,6 +56,7 @@ func (r *runner) runAll(scs []scenario, sides []side) {
 				var parts []string
 				for _, d := range sc.metrics {
 					if v, ok := got[d.key]; ok {
+						v.Round = round
 						r.res.add(d, s.ours, v)
 						parts = append(parts, fmt.Sprintf("%s %s", v, d.unit))
 					}
