@@ -537,14 +537,12 @@ func (p *ringPoller) closeFd(fd int) {
 }
 
 // mayHoldRequests reports whether a request of fd's may be prepared or
-// waiting in the kernel: a standing poll (a listener, or a socket on
-// readiness), a receive, a poll for room, or a connect. Sends never wait
-// (MSG_DONTWAIT) and socket options complete as they are handed over, so
-// neither outlives the hand-over that carries the close too.
+// waiting in the kernel: a standing poll or a listener's accept (neither
+// kind of descriptor is ever on receives), a receive, a poll for room, or a
+// connect. Sends never wait (MSG_DONTWAIT) and socket options complete as
+// they are handed over, so neither outlives the hand-over that carries the
+// close too.
 func (p *ringPoller) mayHoldRequests(fd int) bool {
-	if p.bufs == nil || p.lst[fd] != nil {
-		return true
-	}
 	r := &p.rx[fd]
 	return !r.on || r.armed || r.roomAsk || r.dialing
 }
