@@ -26,7 +26,7 @@ test: cross test-arm64
 	$(GO) test -race -count=1 ./...
 	SPIPED_POLLER=epoll $(GO) test -count=1 ./engine/
 	$(GO) test -count=1 -run 'NoAlloc|Allocs' ./cipher/ ./engine/ ./bufpool/
-	$(MAKE) fuzz-smoke FUZZTIME=3s
+	$(MAKE) fuzz-smoke
 
 # The quick local loop: -short skips the timeout-bound tests (black holes,
 # silent clients, descriptor exhaustion, load) that make test runs.
@@ -69,8 +69,12 @@ cross:
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
+# The smoke run in make test: a count of executions per target, not a
+# duration. With a duration, go1.26's fuzz coordinator can report "context
+# deadline exceeded" as the time runs out, with nothing found
+# (golang/go#75804, fixed in Go 1.27); a count has no deadline to race.
 fuzz-smoke:
-	scripts/fuzz.sh $(FUZZTIME)
+	scripts/fuzz.sh 10000x
 
 # Side-by-side with the reference (see PERF.md).
 bench:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in the module for the given time each (default 10s).
+# Runs every fuzz target in the module for the given time (or count, Nx) each
+# (default 10s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t=${1:-10s}
