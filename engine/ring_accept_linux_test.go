@@ -275,16 +275,7 @@ func TestRingPollerConnects(t *testing.T) {
 	p := newRecvPoller(t)
 	lfd, sa := listenLoopback(t, 4)
 
-	fd, err := newSocket(unix.AF_INET)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if done, err := p.connect(fd, sa); done || err != nil {
-		t.Fatalf("connect: done %v, %v; want a request", done, err)
-	}
-	if err := p.add(fd, fdConnecting); err != nil {
-		t.Fatal(err)
-	}
+	fd := ringDial(t, p, sa)
 	defer p.closeFd(fd)
 	if ev := waitEvent(t, p, fd); ev.flags&evWrite == 0 || ev.flags&evHup != 0 || ev.res != 0 {
 		t.Fatalf("connect's edge: flags %#x res %d; want output only", ev.flags, ev.res)
@@ -311,15 +302,28 @@ func TestRingPollerConnects(t *testing.T) {
 	bound, _ := unix.Getsockname(c)
 	unix.Close(c)
 	gone.Port = bound.(*unix.SockaddrInet4).Port
-	fd2, _ := newSocket(unix.AF_INET)
-	if done, err := p.connect(fd2, &gone); done || err != nil {
-		t.Fatalf("connect: done %v, %v; want a request", done, err)
-	}
-	p.add(fd2, fdConnecting)
+	fd2 := ringDial(t, p, &gone)
 	defer p.closeFd(fd2)
 	if ev := waitEvent(t, p, fd2); ev.flags&evHup == 0 || unix.Errno(-ev.res) != unix.ECONNREFUSED {
 		t.Fatalf("refused connect's edge: flags %#x res %d; want a hang-up with ECONNREFUSED", ev.flags, ev.res)
 	}
+}
+
+// ringDial starts a TCP connect to sa as a ring request and registers the
+// socket with p, to learn its outcome.
+func ringDial(t *testing.T, p *ringPoller, sa unix.Sockaddr) int {
+	t.Helper()
+	fd, err := newSocket(unix.AF_INET)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done, err := p.connect(fd, sa); done || err != nil {
+		t.Fatalf("connect: done %v, %v; want a request", done, err)
+	}
+	if err := p.add(fd, fdConnecting); err != nil {
+		t.Fatal(err)
+	}
+	return fd
 }
 
 // waitEvent waits up to 2 s for fd's next event.

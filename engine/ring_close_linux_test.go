@@ -22,15 +22,7 @@ import (
 func TestRingPollerCloseCancels(t *testing.T) {
 	t.Run("receive waiting", func(t *testing.T) {
 		p := newRecvPoller(t)
-		lfd, sa := listenLoopback(t, 4)
-		peer := dialBlocking(t, sa)
-		fd, _, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.add(fd, fdConnected); err != nil {
-			t.Fatal(err)
-		}
+		fd, peer := ringPair(t, p)
 		settle(t, p)
 		if !p.rx[fd].armed {
 			t.Fatal("no receive waiting")
@@ -42,25 +34,14 @@ func TestRingPollerCloseCancels(t *testing.T) {
 		}
 		settle(t, p)
 		// The peer sees the end: nothing holds the socket any more.
-		tv := unix.Timeval{Sec: 2}
-		unix.SetsockoptTimeval(peer, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-		var b [1]byte
-		if n, err := unix.Read(peer, b[:]); n != 0 || err != nil {
+		if n, err := peerRead(peer); n != 0 || err != nil {
 			t.Fatalf("peer read %d, %v; want the end (0, nil)", n, err)
 		}
 	})
 
 	t.Run("read to its end", func(t *testing.T) {
 		p := newRecvPoller(t)
-		lfd, sa := listenLoopback(t, 4)
-		peer := dialBlocking(t, sa)
-		fd, _, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.add(fd, fdConnected); err != nil {
-			t.Fatal(err)
-		}
+		fd, peer := ringPair(t, p)
 		unix.Shutdown(peer, unix.SHUT_WR)
 		waitInput(t, p, fd)
 		var b [8]byte
@@ -73,9 +54,7 @@ func TestRingPollerCloseCancels(t *testing.T) {
 			t.Fatalf("close of a socket read to its end prepared %d requests; want 1 (close)", got)
 		}
 		settle(t, p)
-		tv := unix.Timeval{Sec: 2}
-		unix.SetsockoptTimeval(peer, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-		if n, err := unix.Read(peer, b[:]); n != 0 || err != nil {
+		if n, err := peerRead(peer); n != 0 || err != nil {
 			t.Fatalf("peer read %d, %v; want the end (0, nil)", n, err)
 		}
 	})
@@ -84,15 +63,7 @@ func TestRingPollerCloseCancels(t *testing.T) {
 		// A receive that fills its buffer sends the socket back to
 		// readiness: a standing poll request holds it.
 		p := newRecvPoller(t)
-		lfd, sa := listenLoopback(t, 4)
-		peer := dialBlocking(t, sa)
-		fd, _, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.add(fd, fdConnected); err != nil {
-			t.Fatal(err)
-		}
+		fd, peer := ringPair(t, p)
 		if _, err := unix.Write(peer, make([]byte, 2*rxBufSize)); err != nil {
 			t.Fatal(err)
 		}
@@ -102,12 +73,9 @@ func TestRingPollerCloseCancels(t *testing.T) {
 		}
 		p.closeFd(fd)
 		settle(t, p)
-		tv := unix.Timeval{Sec: 2}
-		unix.SetsockoptTimeval(peer, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-		var b [1]byte
 		// Closed with unread bytes: the peer gets a reset, and no
 		// longer waits.
-		if _, err := unix.Read(peer, b[:]); err != unix.ECONNRESET {
+		if _, err := peerRead(peer); err != unix.ECONNRESET {
 			t.Fatalf("peer read: %v; want the reset (ECONNRESET)", err)
 		}
 	})
@@ -128,16 +96,7 @@ func TestRingPollerCloseCancels(t *testing.T) {
 			t.Fatal("the listener's one place was not taken")
 		}
 
-		fd, err := newSocket(unix.AF_INET)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if done, err := p.connect(fd, sa); done || err != nil {
-			t.Fatalf("connect: done %v, %v; want a request", done, err)
-		}
-		if err := p.add(fd, fdConnecting); err != nil {
-			t.Fatal(err)
-		}
+		fd := ringDial(t, p, sa)
 		settle(t, p)
 		var fst unix.Stat_t
 		if err := unix.Fstat(fd, &fst); err != nil {
@@ -157,6 +116,30 @@ func TestRingPollerCloseCancels(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
+}
+
+// ringPair is a loopback TCP connection: fd, accepted and registered with p
+// (its input by receives), and its peer, a blocking socket the test reads.
+func ringPair(t *testing.T, p *ringPoller) (fd, peer int) {
+	t.Helper()
+	lfd, sa := listenLoopback(t, 4)
+	peer = dialBlocking(t, sa)
+	fd, _, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.add(fd, fdConnected); err != nil {
+		t.Fatal(err)
+	}
+	return fd, peer
+}
+
+// peerRead reads one byte from peer, waiting at most 2 s.
+func peerRead(peer int) (int, error) {
+	tv := unix.Timeval{Sec: 2}
+	unix.SetsockoptTimeval(peer, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	var b [1]byte
+	return unix.Read(peer, b[:])
 }
 
 // tcpState is the state (hex, as /proc/net/tcp gives it) of this network
