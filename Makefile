@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 
-.PHONY: all build test test-arm64 test-quick cross fuzz fuzz-smoke bench bench-micro profile demo soak clean install
+.PHONY: all build test test-arm64 test-quick cross floors fuzz fuzz-smoke bench bench-micro profile demo soak clean install
 
 all: build
 
@@ -17,10 +17,10 @@ build:
 # scripts/install-deps.sh), the engine's tests again on epoll (the loops
 # use io_uring where the kernel allows it), the allocation tests again without -race (its
 # instrumentation changes escape analysis), and a short run of every fuzz
-# target.
+# target. The floors are built too, so that they keep measuring this tree.
 # staticcheck is a tool dependency in go.mod (go tool builds it; it is not
 # linked into the binaries).
-test: cross test-arm64
+test: cross test-arm64 floors
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) test -race -count=1 ./...
@@ -64,6 +64,12 @@ cross:
 	GOOS=freebsd GOARCH=amd64 $(GO) vet ./...
 	GOOS=linux GOARCH=arm64 $(GO) vet ./...
 	$(GO) vet -tags purego ./cipher/
+
+# What PERF.md measures the daemons against, in bin/floor/: the C relays
+# doing spiped's socket work with no crypto, and this tree without its
+# cryptography (bench/floor/nocrypto.patch). Never install them.
+floors:
+	scripts/build-floors.sh bin/floor
 
 # Each fuzz target for FUZZTIME (make fuzz FUZZTIME=2h for a long run).
 fuzz:

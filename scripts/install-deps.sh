@@ -8,10 +8,11 @@
 # protocol consumer for the -P test; the test runs its own instance on a
 # free port), mandoc (the man pages are linted with mandoc -Tlint) and
 # qemu-user-static (make test-arm64 runs the arm64 cipher tests under
-# qemu-aarch64-static through go test -exec; no binfmt_misc needed).
+# qemu-aarch64-static through go test -exec; no binfmt_misc needed), and gcc
+# with the C library's headers (make floors builds the C floors of PERF.md).
 # Idempotent; needs root (or sudo) and the Debian archive.
 set -euo pipefail
-packages=(spiped strace python3-prometheus-client nginx mandoc qemu-user-static)
+packages=(spiped strace python3-prometheus-client nginx mandoc qemu-user-static gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the floors that PERF.md measures the daemons against into
+# bin/floor/ (or the directory given): the C relays doing spiped's socket
+# work with no crypto (floor: epoll; floor-uring and floor-uring-sc:
+# io_uring, the latter with shutdown(2) as a system call), and
+# spiped-nocrypto, this tree with bench/floor/nocrypto.patch applied: the
+# Go engine and runtime without the cryptography.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(realpath -m "${1:-bin/floor}")
+mkdir -p "$out"
+cc=${CC:-cc}
+"$cc" -O2 -Wall -Werror -o "$out/floor" bench/floor/floor.c
+if [ "$(uname -s)" = Linux ]; then
+	"$cc" -O2 -Wall -Werror -o "$out/floor-uring" bench/floor/floor_uring.c
+	"$cc" -O2 -Wall -Werror -DSHUTDOWN_SYSCALL -o "$out/floor-uring-sc" bench/floor/floor_uring.c
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# The tracked files only: a checkout's build outputs stay out of the copy.
+git ls-files -z | xargs -0 cp --parents -t "$tmp"
+(cd "$tmp" && git apply --whitespace=nowarn "$OLDPWD/bench/floor/nocrypto.patch" && go build -o "$out/spiped-nocrypto" ./cmd/spiped)
+echo "floors in $out: $(ls "$out" | tr '\n' ' ')"
