@@ -66,8 +66,9 @@ cross:
 	$(GO) vet -tags purego ./cipher/
 
 # What PERF.md measures the daemons against, in bin/floor/: the C relays
-# doing spiped's socket work with no crypto, and this tree without its
-# cryptography (bench/floor/nocrypto.patch). Never install them.
+# doing spiped's socket work with no crypto, one of them ported to Go, and
+# this tree without its cryptography (bench/floor/nocrypto.patch). Never
+# install them.
 floors:
 	scripts/build-floors.sh bin/floor
 

@@ -2,9 +2,10 @@
 # Builds the floors that PERF.md measures the daemons against into
 # bin/floor/ (or the directory given): the C relays doing spiped's socket
 # work with no crypto (floor: epoll; floor-uring and floor-uring-sc:
-# io_uring, the latter with shutdown(2) as a system call), and
-# spiped-nocrypto, this tree with bench/floor/nocrypto.patch applied: the
-# Go engine and runtime without the cryptography.
+# io_uring, the latter with shutdown(2) as a system call); gofloor,
+# floor-uring-sc ported to Go as plainly as it goes (a minimal Go relay);
+# and spiped-nocrypto, this tree with bench/floor/nocrypto.patch applied:
+# our engine and the Go runtime without the cryptography.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-bin/floor}")
@@ -14,6 +15,7 @@ cc=${CC:-cc}
 if [ "$(uname -s)" = Linux ]; then
 	"$cc" -O2 -Wall -Werror -o "$out/floor-uring" bench/floor/floor_uring.c
 	"$cc" -O2 -Wall -Werror -DSHUTDOWN_SYSCALL -o "$out/floor-uring-sc" bench/floor/floor_uring.c
+	go build -o "$out/gofloor" ./bench/floor/gofloor
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
