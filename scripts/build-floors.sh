@@ -19,7 +19,17 @@ if [ "$(uname -s)" = Linux ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The tracked files only: a checkout's build outputs stay out of the copy.
-git ls-files -z | xargs -0 cp --parents -t "$tmp"
-(cd "$tmp" && git apply --whitespace=nowarn "$OLDPWD/bench/floor/nocrypto.patch" && go build -o "$out/spiped-nocrypto" ./cmd/spiped)
+# A checkout's tracked files only, so that its build outputs stay out of
+# the copy; an unpacked archive's files, but bin/.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	git ls-files -z | xargs -0 cp --parents -t "$tmp"
+else
+	tar --exclude=./bin -cf - . | tar -xf - -C "$tmp"
+fi
+patch=$PWD/bench/floor/nocrypto.patch
+(
+	cd "$tmp"
+	if command -v git >/dev/null; then git apply --whitespace=nowarn "$patch"; else patch -s -p1 <"$patch"; fi
+	go build -o "$out/spiped-nocrypto" ./cmd/spiped
+)
 echo "floors in $out: $(ls "$out" | tr '\n' ' ')"
