@@ -42,28 +42,34 @@ func ServeForTest(t testing.TB, cfg Config, source string) (*Server, *spipedtest
 			}
 			continue
 		}
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve() }()
-		d := &spipedtest.Daemon{Name: "engine", Spec: spec, Stats: func() any { return srv.Stats() }}
-		var once sync.Once
-		d.Stop = func() {
-			once.Do(func() {
-				srv.Shutdown()
-				select {
-				case err := <-served:
-					if err != nil {
-						t.Errorf("Serve: %v", err)
-					}
-				case <-time.After(10 * time.Second):
-					t.Errorf("engine: Serve did not return within 10 s of Shutdown")
-				}
-			})
-		}
-		t.Cleanup(d.Stop)
-		return srv, d
+		return srv, serveListening(t, srv, spec)
 	}
 	t.Fatalf("engine.Listen: %v", err)
 	return nil, nil
+}
+
+// serveListening runs srv, listening on spec, until t ends (or the
+// daemon's Stop): Shutdown, then Serve must return within 10 s.
+func serveListening(t testing.TB, srv *Server, spec string) *spipedtest.Daemon {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	d := &spipedtest.Daemon{Name: "engine", Spec: spec, Stats: func() any { return srv.Stats() }}
+	var once sync.Once
+	d.Stop = func() {
+		once.Do(func() {
+			srv.Shutdown()
+			select {
+			case err := <-served:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("engine: Serve did not return within 10 s of Shutdown")
+			}
+		})
+	}
+	t.Cleanup(d.Stop)
+	return d
 }
 
 // addrKind chooses how the daemons' sockets are addressed.

@@ -82,21 +82,9 @@ func TestLastHandshakeMessageSendFails(t *testing.T) {
 			}
 			f := &faultySends{poller: srv.loops[0].p, n: 288, fault: tc.fault}
 			srv.loops[0].p = f
-			served := make(chan error, 1)
-			go func() { served <- srv.Serve() }()
-			t.Cleanup(func() {
-				srv.Shutdown()
-				select {
-				case err := <-served:
-					if err != nil {
-						t.Errorf("Serve: %v", err)
-					}
-				case <-time.After(10 * time.Second):
-					t.Error("Serve did not return within 10 s of Shutdown")
-				}
-			})
+			d := serveListening(t, srv, spec)
 
-			c := dialTCP(t, spipedtest.DialAddr(spec))
+			c := dialTCP(t, d.Addr())
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(5 * time.Second))
 			send := fastClientHandshake(t, c, &key)
