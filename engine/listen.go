@@ -93,7 +93,11 @@ func (a *acceptor) accept() {
 			return
 		}
 		a.atLimit = false
-		fd, err := a.l.p.accept(a.fd)
+		room := -1
+		if max > 0 {
+			room = int(max - s.stats.open.Load())
+		}
+		fd, err := a.l.p.accept(a.fd, room)
 		switch err {
 		case nil:
 		case unix.EAGAIN:

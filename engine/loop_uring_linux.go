@@ -29,18 +29,11 @@ import (
 // listeners have, and reads of its own, which move its bytes straight into
 // the reader's batch. So does a socket that finds no buffer left.
 //
-// A listener's connections come by an accept request, which waits in the
-// kernel for the next connection and takes it as the loop's next wait
-// runs: its completion is the input edge and carries the new socket, so
-// accept costs no system call. One request at a time, made when the
-// engine's accept finds nothing: at most one connection is taken before
-// the engine asks for it, so past the -n limit connections wait in the
-// kernel's queue, and each connection's target socket takes its
-// descriptor before the next connection does, as with accept(2) (which
-// matters when descriptors run out). Where the completion says more wait
-// (a burst), the engine's next ones are taken with accept(2), in the same
-// loop iteration. At the limit, a poll request on the listener reports
-// each new arrival, until the engine accepts again.
+// A listener's connections come by accept requests, which wait in the
+// kernel and take connections as the loop's next wait runs: a completion
+// is the input edge and carries the new socket, so accept costs no system
+// call. How many one request may take, and what is kept from the
+// reference's accept(2) loop, is ring_accept_linux.go's to say.
 //
 // A request holds its own reference to the socket, so a descriptor with
 // one must be closed here, never with close(2): the socket would live on,
@@ -59,9 +52,13 @@ type ringPoller struct {
 	rx   []rxState
 	bufs *ringBufs
 	// lst is each listener's accepts, by descriptor number; acceptFlags
-	// their ioprio (acceptPollFirst, unless the kernel refused it).
+	// their ioprio (acceptPollFirst, unless the kernel refused it);
+	// multishot whether the kernel takes multishot accepts, and queueMax
+	// the most connections a listen queue holds.
 	lst         map[int]*acceptState
 	acceptFlags uint16
+	multishot   bool
+	queueMax    int
 	iov1        [1]unix.Iovec // read's one iovec
 	// unsent are the descriptors whose close may be prepared but not
 	// yet handed over (at: the ring's tail after the close request):
@@ -129,15 +126,6 @@ type rxState struct {
 	err     unix.Errno // a receive's error, for the next read
 }
 
-// acceptState is what a ringPoller knows of a listener's connections.
-type acceptState struct {
-	fd    int        // a connection accepted, not yet taken (-1: none)
-	err   unix.Errno // the accept's error, for the next accept
-	armed bool       // an accept request is prepared or waiting
-	more  bool       // more connections may wait in the kernel's queue
-	watch bool       // a poll request reports arrivals (at the -n limit)
-}
-
 // ringEntries is the submission queue's size: enough for a loop
 // iteration's registrations and closes in one hand-over.
 const ringEntries = 1024
@@ -152,7 +140,8 @@ func newRingPoller() (*ringPoller, error) {
 		r.close()
 		return nil, err
 	}
-	p := &ringPoller{r: r, wakefd: wfd, one: 1, acceptFlags: acceptPollFirst}
+	p := &ringPoller{r: r, wakefd: wfd, one: 1, acceptFlags: acceptPollFirst,
+		multishot: true, queueMax: listenQueueMax()}
 	p.sockopts = ringSetsockoptWorks(&p.one)
 	// Provided buffers need Linux 5.19; without them every socket's input
 	// is by readiness, as with epoll.
@@ -199,9 +188,9 @@ func (p *ringPoller) add(fd int, kind fdKind) error {
 		if p.lst == nil {
 			p.lst = make(map[int]*acceptState)
 		}
-		a := &acceptState{fd: -1}
+		a := &acceptState{}
 		p.lst[fd] = a
-		p.armAccept(fd, a)
+		p.armAccept(fd, a, 1)
 		return nil
 	}
 	if p.bufs == nil {
@@ -258,93 +247,6 @@ func (p *ringPoller) connect(fd int, sa unix.Sockaddr) (bool, error) {
 func putPort(dst *uint16, port int) {
 	b := (*[2]byte)(unsafe.Pointer(dst))
 	b[0], b[1] = byte(port>>8), byte(port)
-}
-
-// armAccept asks for lfd's next connection.
-func (p *ringPoller) armAccept(lfd int, a *acceptState) {
-	a.armed = true
-	s := p.r.sqe()
-	s.opcode = opAccept
-	s.fd = int32(lfd)
-	s.ioprio = p.acceptFlags
-	s.opFlags = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
-	s.userData = udAccept | p.userData(lfd)
-}
-
-// accept hands over the connection the listener's accept request took,
-// or the error it met, then those waiting behind it (accept(2)), and then
-// asks for the next.
-func (p *ringPoller) accept(lfd int) (int, error) {
-	a := p.lst[lfd]
-	if a == nil {
-		return acceptSocket(lfd)
-	}
-	if a.watch {
-		// Below the limit again: those who came meanwhile wait.
-		a.watch, a.more = false, true
-		s := p.r.sqe()
-		s.opcode = opAsyncCancel
-		s.addr = p.userData(lfd)
-		s.flags = sqeCQESkipSuccess
-		s.userData = udIgnore
-	}
-	if fd := a.fd; fd >= 0 {
-		a.fd = -1
-		return fd, nil
-	}
-	if e := a.err; e != 0 {
-		a.err = 0
-		return -1, e
-	}
-	if a.more {
-		fd, err := acceptSocket(lfd)
-		if err != unix.EAGAIN {
-			return fd, err
-		}
-		a.more = false
-	}
-	if !a.armed {
-		p.armAccept(lfd, a)
-	}
-	return -1, unix.EAGAIN
-}
-
-func (p *ringPoller) acceptWaiting(lfd int) int {
-	a := p.lst[lfd]
-	if a == nil {
-		return acceptQueueLen(lfd)
-	}
-	if !a.watch {
-		a.watch = true
-		p.arm(lfd, unix.POLLIN, p.userData(lfd))
-	}
-	n := acceptQueueLen(lfd)
-	if a.fd >= 0 {
-		n++
-	}
-	return n
-}
-
-// accepted takes the completion of lfd's accept request: a connection, or
-// an error.
-//
-// A request takes its descriptor before it looks for a connection, so one
-// that tried at once would report EMFILE with no client waiting: it waits
-// for a connection first (acceptPollFirst), where the kernel can (Linux
-// 6.10; so can it tell whether more wait).
-func (p *ringPoller) accepted(lfd int, c *ringCQE) {
-	a := p.lst[lfd]
-	a.armed = false
-	switch {
-	case c.res >= 0:
-		a.fd = int(c.res)
-		a.more = c.flags&cqeFSockNonempty != 0
-	case unix.Errno(-c.res) == unix.EINVAL && p.acceptFlags != 0:
-		p.acceptFlags = 0
-		p.armAccept(lfd, a)
-	default:
-		a.err = unix.Errno(-c.res)
-	}
 }
 
 // askRoom asks for fd's room for output (or error), where its input comes
@@ -528,9 +430,7 @@ func (p *ringPoller) closeFd(fd int) {
 	}
 	p.rx[fd] = rxState{}
 	if a := p.lst[fd]; a != nil {
-		if a.fd >= 0 {
-			closeFd(a.fd)
-		}
+		a.dropHeld()
 		delete(p.lst, fd)
 	}
 	p.unsent = append(p.unsent, unsentClose{fd, p.r.tail})
@@ -625,7 +525,7 @@ func (p *ringPoller) wait(evs []event, timeoutMs int) (int, error) {
 				p.bufs.put(uint16(c.flags >> cqeBufferShift))
 			}
 			if ud&udAccept != 0 && c.res >= 0 {
-				closeFd(int(c.res))
+				resetClose(int(c.res))
 			}
 			continue
 		}
@@ -730,15 +630,13 @@ func (p *ringPoller) close() {
 	// Connections accepted and not taken are closed, those whose
 	// completions were not read yet too.
 	for _, a := range p.lst {
-		if a.fd >= 0 {
-			closeFd(a.fd)
-		}
+		a.dropHeld()
 	}
 	p.lst = nil
 	for n := p.r.reap(p.cqes[:]); n > 0; n = p.r.reap(p.cqes[:]) {
 		for _, c := range p.cqes[:n] {
 			if c.userData&udAccept != 0 && c.userData&udIgnore == 0 && c.res >= 0 {
-				closeFd(int(c.res))
+				resetClose(int(c.res))
 			}
 		}
 	}

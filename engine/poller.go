@@ -46,8 +46,9 @@ type poller interface {
 	add(fd int, kind fdKind) error
 	// accept accepts a connection on a registered listener as accept4(2)
 	// would, non-blocking and close-on-exec; after EAGAIN, the next
-	// connection is reported as an input edge.
-	accept(lfd int) (int, error)
+	// connection is reported as an input edge. room is how many more the
+	// caller may take now (-1: no limit); it is at least 1.
+	accept(lfd, room int) (int, error)
 	// acceptWaiting is how many connections wait to be accepted, asked
 	// at the -n limit: from then until the next accept, each new one is
 	// reported as an input edge, as readiness would.
@@ -102,7 +103,7 @@ type poller interface {
 // descriptor removes it from the kernel's set.
 type readinessOnly struct{}
 
-func (readinessOnly) accept(lfd int) (int, error)                       { return acceptSocket(lfd) }
+func (readinessOnly) accept(lfd, room int) (int, error)                 { return acceptSocket(lfd) }
 func (readinessOnly) acceptWaiting(lfd int) int                         { return acceptQueueLen(lfd) }
 func (readinessOnly) connect(fd int, sa unix.Sockaddr) (bool, error)    { return sysConnect(fd, sa) }
 func (readinessOnly) closeFd(fd int)                                    { closeFd(fd) }

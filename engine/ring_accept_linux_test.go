@@ -68,17 +68,23 @@ func openFds(t *testing.T) int {
 	return len(ents)
 }
 
-// A listener's connection comes by an accept request that takes one
-// connection before the engine asks, no more: the rest wait in the
-// kernel's queue. Those waiting
-// behind it are taken when the engine asks, in the same loop iteration,
-// and every connection is handed over once, non-blocking and
-// close-on-exec.
+// heldConns counts the connections p's requests took on lfd and has not
+// handed over.
+func heldConns(p *ringPoller, lfd int) int {
+	a := p.lst[lfd]
+	return len(a.held) - a.heldAt
+}
+
+// With room for one connection only, a listener's connection comes by an
+// accept request that takes one connection before the engine asks, no
+// more: the rest wait in the kernel's queue. Those waiting behind it are
+// taken when the engine asks, in the same loop iteration, and every
+// connection is handed over once, non-blocking and close-on-exec.
 func TestRingPollerAccepts(t *testing.T) {
 	p := newRecvPoller(t)
 	lfd, sa := ringListener(t, p)
 	settle(t, p)
-	if fd, err := p.accept(lfd); err != unix.EAGAIN {
+	if fd, err := p.accept(lfd, 1); err != unix.EAGAIN {
 		t.Fatalf("accept with no client: %d, %v; want EAGAIN", fd, err)
 	}
 	const clients = 4
@@ -87,7 +93,7 @@ func TestRingPollerAccepts(t *testing.T) {
 	}
 	waitInput(t, p, lfd)
 	settle(t, p)
-	if p.lst[lfd].fd < 0 {
+	if heldConns(p, lfd) == 0 {
 		t.Fatal("no connection accepted")
 	}
 	if n := acceptQueueLen(lfd); n != clients-1 {
@@ -95,7 +101,7 @@ func TestRingPollerAccepts(t *testing.T) {
 	}
 	seen := map[int]bool{}
 	for {
-		fd, err := p.accept(lfd)
+		fd, err := p.accept(lfd, 1)
 		if err == unix.EAGAIN {
 			break
 		}
@@ -120,7 +126,7 @@ func TestRingPollerAccepts(t *testing.T) {
 	// The next connection comes by the request made at that EAGAIN.
 	dialBlocking(t, sa)
 	waitInput(t, p, lfd)
-	fd, err := p.accept(lfd)
+	fd, err := p.accept(lfd, 1)
 	if err != nil {
 		t.Fatalf("accept after the edge: %v", err)
 	}
@@ -135,10 +141,10 @@ func TestRingPollerAcceptAtLimit(t *testing.T) {
 	p := newRecvPoller(t)
 	lfd, sa := ringListener(t, p)
 	settle(t, p)
-	p.accept(lfd)
+	p.accept(lfd, 1)
 	dialBlocking(t, sa)
 	waitInput(t, p, lfd)
-	first, err := p.accept(lfd)
+	first, err := p.accept(lfd, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,13 +160,13 @@ func TestRingPollerAcceptAtLimit(t *testing.T) {
 		}
 	}
 	for i := 0; i < 2; i++ {
-		fd, err := p.accept(lfd)
+		fd, err := p.accept(lfd, 1)
 		if err != nil {
 			t.Fatalf("accept of a waiting connection: %v", err)
 		}
 		defer unix.Close(fd)
 	}
-	if _, err := p.accept(lfd); err != unix.EAGAIN {
+	if _, err := p.accept(lfd, 1); err != unix.EAGAIN {
 		t.Fatalf("accept with none left: %v; want EAGAIN", err)
 	}
 	// The poll for arrivals is gone: the next one is the accept's.
@@ -168,7 +174,7 @@ func TestRingPollerAcceptAtLimit(t *testing.T) {
 	var evs [64]event
 	deadline := time.Now().Add(2 * time.Second)
 	edges := 0
-	for p.lst[lfd].fd < 0 && time.Now().Before(deadline) {
+	for heldConns(p, lfd) == 0 && time.Now().Before(deadline) {
 		n, err := p.wait(evs[:], 10)
 		if err != nil {
 			t.Fatal(err)
@@ -180,11 +186,11 @@ func TestRingPollerAcceptAtLimit(t *testing.T) {
 		}
 	}
 	settle(t, p)
-	if p.lst[lfd].fd < 0 || edges != 1 {
-		t.Fatalf("after the limit: accepted %v, %d edges; want one connection, one edge", p.lst[lfd].fd >= 0, edges)
+	if heldConns(p, lfd) == 0 || edges != 1 {
+		t.Fatalf("after the limit: accepted %v, %d edges; want one connection, one edge", heldConns(p, lfd) > 0, edges)
 	}
-	unix.Close(p.lst[lfd].fd)
-	p.lst[lfd].fd = -1
+	fd, _ := p.accept(lfd, 1)
+	unix.Close(fd)
 	p.closeFd(lfd)
 }
 
@@ -232,14 +238,14 @@ func TestRingPollerAcceptError(t *testing.T) {
 	}
 	waitInput(t, p, lfd)
 	restore()
-	if _, err = p.accept(lfd); err != unix.EMFILE {
+	if _, err = p.accept(lfd, 1); err != unix.EMFILE {
 		t.Fatalf("accept with no descriptor free: %v; want EMFILE", err)
 	}
 	var fd int
 	deadline := time.Now().Add(2 * time.Second)
 	for err = unix.EAGAIN; err == unix.EAGAIN && time.Now().Before(deadline); {
 		settle(t, p)
-		fd, err = p.accept(lfd)
+		fd, err = p.accept(lfd, 1)
 	}
 	if err != nil {
 		t.Fatalf("accept once descriptors are free: %v", err)
@@ -254,11 +260,11 @@ func TestRingPollerAcceptClose(t *testing.T) {
 	before := openFds(t)
 	lfd, sa := ringListener(t, p)
 	settle(t, p)
-	p.accept(lfd)
+	p.accept(lfd, 1)
 	clients := []int{dialBlocking(t, sa)}
 	waitInput(t, p, lfd)
 	settle(t, p)
-	if p.lst[lfd].fd < 0 {
+	if heldConns(p, lfd) == 0 {
 		t.Fatal("no connection accepted")
 	}
 	p.closeFd(lfd)
@@ -343,4 +349,243 @@ func waitEvent(t *testing.T, p *ringPoller, fd int) event {
 	}
 	t.Fatalf("no event on %d", fd)
 	return event{}
+}
+
+// multishotListener is a listener registered with p whose multishot
+// accept request is armed: its first connection came by the single
+// request every listener starts with, and is closed. The descriptor
+// limit is raised, for the test, to what a multishot request needs.
+func multishotListener(t *testing.T, p *ringPoller) (int, *unix.SockaddrInet4) {
+	t.Helper()
+	var lim unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
+	if acceptBudget(p.queueMax) <= 0 {
+		old := lim
+		lim.Cur = lim.Max
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_NOFILE, &old) })
+		if acceptBudget(p.queueMax) <= 0 {
+			t.Skipf("a descriptor limit of %d leaves no room for multishot accepts", lim.Max)
+		}
+	}
+	lfd, sa := ringListener(t, p)
+	settle(t, p)
+	if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
+		t.Fatalf("accept with no client: %v; want EAGAIN", err)
+	}
+	if a := p.lst[lfd]; !a.armed || a.multi {
+		t.Fatalf("a new listener's request: armed %v, multishot %v; want a single one", a.armed, a.multi)
+	}
+	dialBlocking(t, sa)
+	waitInput(t, p, lfd)
+	fd, err := p.accept(lfd, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+	if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
+		t.Fatalf("accept with none left: %v; want EAGAIN", err)
+	}
+	if a := p.lst[lfd]; !a.armed || !a.multi {
+		t.Fatalf("with no limit: armed %v, multishot %v; want a multishot request", a.armed, a.multi)
+	}
+	return lfd, sa
+}
+
+// peerPort is the remote port of accepted socket fd.
+func peerPort(t *testing.T, fd int) int {
+	t.Helper()
+	sa, err := unix.Getpeername(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*unix.SockaddrInet4).Port
+}
+
+// localPort is the local port of socket fd.
+func localPort(t *testing.T, fd int) int {
+	t.Helper()
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*unix.SockaddrInet4).Port
+}
+
+// With room for more than one connection, one multishot request takes
+// every connection as it comes, none is left to accept(2) and the request
+// stays: the engine's accepts hand them over in order of arrival, and
+// after the last, EAGAIN asks the kernel for nothing more.
+func TestRingPollerMultishotAccept(t *testing.T) {
+	p := newRecvPoller(t)
+	lfd, sa := multishotListener(t, p)
+	var ports []int
+	for range 4 {
+		ports = append(ports, localPort(t, dialBlocking(t, sa)))
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for heldConns(p, lfd) < len(ports) && time.Now().Before(deadline) {
+		settle(t, p)
+	}
+	if n, q := heldConns(p, lfd), acceptQueueLen(lfd); n != len(ports) || q != 0 {
+		t.Fatalf("%d connections taken, %d left in the kernel's queue; want %d and 0", n, q, len(ports))
+	}
+	for i, port := range ports {
+		fd, err := p.accept(lfd, 2)
+		if err != nil {
+			t.Fatalf("accept %d: %v", i, err)
+		}
+		defer unix.Close(fd)
+		if got := peerPort(t, fd); got != port {
+			t.Fatalf("connection %d is from port %d; want %d (in order of arrival)", i, got, port)
+		}
+		if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); fl&unix.O_NONBLOCK == 0 {
+			t.Fatalf("accepted socket %d blocks", fd)
+		}
+		if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); fl&unix.FD_CLOEXEC == 0 {
+			t.Fatalf("accepted socket %d is inherited by children", fd)
+		}
+	}
+	before := p.r.pending
+	if _, err := p.accept(lfd, 2); err != unix.EAGAIN {
+		t.Fatalf("accept with none left: %v; want EAGAIN", err)
+	}
+	if a := p.lst[lfd]; !a.armed || !a.multi || p.r.pending != before {
+		t.Fatalf("after the last: armed %v, multishot %v, %d requests prepared; want the same request, none new",
+			a.armed, a.multi, p.r.pending-before)
+	}
+	p.closeFd(lfd)
+}
+
+// At the -n limit the multishot request is cancelled: what it took is held
+// and counted as waiting, later arrivals wait in the kernel's queue, each
+// an input edge. Below the limit again, the held ones come first, in order
+// of arrival, then those in the queue; with room for one, the next request
+// is a single one.
+func TestRingPollerMultishotAtLimit(t *testing.T) {
+	p := newRecvPoller(t)
+	lfd, sa := multishotListener(t, p)
+	var ports []int
+	for range 2 {
+		ports = append(ports, localPort(t, dialBlocking(t, sa)))
+		waitInput(t, p, lfd)
+	}
+	settle(t, p)
+	if n := heldConns(p, lfd); n != 2 {
+		t.Fatalf("%d connections taken; want 2", n)
+	}
+	if n := p.acceptWaiting(lfd); n != 2 {
+		t.Fatalf("%d waiting at the limit; want the 2 taken", n)
+	}
+	settle(t, p)
+	if a := p.lst[lfd]; a.armed {
+		t.Fatal("the multishot request outlived the limit")
+	}
+	for i := 3; i <= 4; i++ {
+		ports = append(ports, localPort(t, dialBlocking(t, sa)))
+		waitInput(t, p, lfd)
+		if n := p.acceptWaiting(lfd); n != i {
+			t.Fatalf("%d waiting; want %d", n, i)
+		}
+	}
+	settle(t, p)
+	if n, q := heldConns(p, lfd), acceptQueueLen(lfd); n != 2 || q != 2 {
+		t.Fatalf("at the limit: %d held, %d in the kernel's queue; want 2 and 2", n, q)
+	}
+	for i, port := range ports {
+		fd, err := p.accept(lfd, 1)
+		if err != nil {
+			t.Fatalf("accept %d below the limit: %v", i, err)
+		}
+		defer unix.Close(fd)
+		if got := peerPort(t, fd); got != port {
+			t.Fatalf("connection %d is from port %d; want %d (in order of arrival)", i, got, port)
+		}
+	}
+	if _, err := p.accept(lfd, 1); err != unix.EAGAIN {
+		t.Fatalf("accept with none left: %v; want EAGAIN", err)
+	}
+	if a := p.lst[lfd]; !a.armed || a.multi {
+		t.Fatalf("with room for one: armed %v, multishot %v; want a single request", a.armed, a.multi)
+	}
+	p.closeFd(lfd)
+}
+
+// A multishot request is cancelled once it has taken what the descriptors
+// counted allow, and the next is made only after they are counted again.
+// Where too few are free for a whole listen queue, the request is a single
+// one.
+func TestRingPollerMultishotBudget(t *testing.T) {
+	p := newRecvPoller(t)
+	lfd, sa := multishotListener(t, p)
+	p.lst[lfd].budget = 2
+	for range 2 {
+		dialBlocking(t, sa)
+		waitInput(t, p, lfd)
+	}
+	settle(t, p)
+	dialBlocking(t, sa)
+	settle(t, p)
+	if n, q := heldConns(p, lfd), acceptQueueLen(lfd); n != 2 || q != 1 {
+		t.Fatalf("with room for 2: %d taken, %d in the kernel's queue; want 2 and 1", n, q)
+	}
+	if p.lst[lfd].armed {
+		t.Fatal("the multishot request outlived its budget")
+	}
+	for range 2 {
+		fd, err := p.accept(lfd, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
+	}
+	// The third waits in the queue with no request to report it; the
+	// next accept asks again, counting the descriptors: few are free.
+	var old unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &old)
+	lim := old
+	lim.Cur = uint64(openFds(t) + 2*2*p.queueMax + fdReserve)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
+	if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
+		t.Fatalf("accept with the third in the queue: %v; want EAGAIN", err)
+	}
+	if a := p.lst[lfd]; !a.armed || a.multi {
+		t.Fatalf("with descriptors short: armed %v, multishot %v; want a single request", a.armed, a.multi)
+	}
+	waitInput(t, p, lfd)
+	fd, err := p.accept(lfd, -1)
+	if err != nil {
+		t.Fatalf("the third: %v", err)
+	}
+	unix.Close(fd)
+	p.closeFd(lfd)
+}
+
+// Connections a multishot request took and the engine never took are
+// reset when the listener closes, as the kernel resets those in a closed
+// listener's queue.
+func TestRingPollerMultishotCloseResets(t *testing.T) {
+	p := newRecvPoller(t)
+	before := openFds(t)
+	lfd, sa := multishotListener(t, p)
+	c := dialBlocking(t, sa)
+	waitInput(t, p, lfd)
+	settle(t, p)
+	if heldConns(p, lfd) != 1 {
+		t.Fatal("no connection taken")
+	}
+	p.closeFd(lfd)
+	settle(t, p)
+	var b [1]byte
+	if _, err := unix.Read(c, b[:]); err != unix.ECONNRESET {
+		t.Fatalf("a held client reads %v after the listener's close; want ECONNRESET", err)
+	}
+	if n := openFds(t) - 2; n != before {
+		t.Fatalf("%d descriptors open after the listener's close; want %d", n, before)
+	}
 }

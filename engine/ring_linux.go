@@ -104,6 +104,7 @@ const (
 	cancelFd  = 1 << 1 // IORING_ASYNC_CANCEL_FD
 
 	pollAddMulti     = 1 << 0 // IORING_POLL_ADD_MULTI
+	acceptMultishot  = 1 << 0 // IORING_ACCEPT_MULTISHOT (Linux 5.19)
 	acceptPollFirst  = 1 << 2 // IORING_ACCEPT_POLL_FIRST (Linux 6.10)
 	cqeFBuffer       = 1 << 0 // IORING_CQE_F_BUFFER: the buffer id is in the flags' top half
 	cqeFMore         = 1 << 1 // IORING_CQE_F_MORE
