@@ -56,11 +56,13 @@ type acceptState struct {
 	budget int        // connections that may still be taken before descriptors are counted again for a multishot request
 }
 
-// acceptBudgetMax bounds how many connections are taken between two counts
-// of the descriptors free, so that a lowered limit (setrlimit) is seen
-// soon; fdReserve is what is left for the rest of the process meanwhile.
+// acceptBudgetMin is how many connections may be taken between two counts
+// of the descriptors free, or as many as are open where that is more (a
+// count reads every open one), so that a lowered limit (setrlimit) is
+// seen soon; fdReserve is what is left for the rest of the process
+// meanwhile.
 const (
-	acceptBudgetMax = 1024
+	acceptBudgetMin = 1024
 	fdReserve       = 64
 )
 
@@ -234,7 +236,7 @@ func acceptBudget(queueMax int) int {
 		return 0
 	}
 	free := int(min(lim.Cur, 1<<30)) - open - fdReserve
-	return min(free/2-2*queueMax, acceptBudgetMax)
+	return min(free/2-2*queueMax, max(acceptBudgetMin, open))
 }
 
 // openDescriptors counts the process's open descriptors (-1: unknown).
