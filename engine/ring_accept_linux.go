@@ -133,7 +133,9 @@ func (p *ringPoller) accept(lfd, room int) (int, error) {
 		a.err = 0
 		return -1, e
 	}
-	if a.more && !a.armed {
+	// accept(2) beside a multishot request could hand over a connection
+	// before older ones whose completions are not read yet.
+	if a.more && !(a.armed && a.multi) {
 		fd, err := acceptSocket(lfd)
 		if err == nil {
 			a.budget--
