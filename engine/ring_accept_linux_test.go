@@ -589,3 +589,69 @@ func TestRingPollerMultishotCloseResets(t *testing.T) {
 		t.Fatalf("%d descriptors open after the listener's close; want %d", n, before)
 	}
 }
+
+// A multishot request's last completion (no IORING_CQE_F_MORE) ends it
+// whatever it carries, and the next accept asks again: a connection (the
+// kernel ends the request when the completion queue is full) is handed
+// over first; an error (EMFILE) after the connections taken before it; and
+// EINVAL (a kernel without multishot accepts) turns to single requests for
+// good. The completions are made up; the request in the kernel never
+// completes, as no client comes.
+func TestRingPollerMultishotEnds(t *testing.T) {
+	p := newRecvPoller(t)
+	lfd, _ := multishotListener(t, p)
+	a := p.lst[lfd]
+	spare := func() int {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fd
+	}
+	ud := udAccept | p.userData(lfd)
+
+	// A connection in the last completion.
+	c := spare()
+	p.accepted(lfd, &ringCQE{userData: ud, res: int32(c)})
+	if a.armed || heldConns(p, lfd) != 1 {
+		t.Fatalf("after a last completion with a connection: armed %v, %d held; want none armed, 1 held", a.armed, heldConns(p, lfd))
+	}
+	if fd, err := p.accept(lfd, -1); err != nil || fd != c {
+		t.Fatalf("accept: %d, %v; want %d", fd, err, c)
+	}
+	unix.Close(c)
+	if _, err := p.accept(lfd, -1); err != unix.EAGAIN || !a.armed || !a.multi {
+		t.Fatalf("accept after it: %v, armed %v, multishot %v; want EAGAIN and a new multishot request", err, a.armed, a.multi)
+	}
+
+	// A connection, then EMFILE: the connection comes first.
+	c = spare()
+	p.accepted(lfd, &ringCQE{userData: ud, res: int32(c), flags: cqeFMore})
+	p.accepted(lfd, &ringCQE{userData: ud, res: -int32(unix.EMFILE)})
+	if a.armed {
+		t.Fatal("an error left the request armed")
+	}
+	if fd, err := p.accept(lfd, -1); err != nil || fd != c {
+		t.Fatalf("accept before the error: %d, %v; want %d", fd, err, c)
+	}
+	unix.Close(c)
+	if _, err := p.accept(lfd, -1); err != unix.EMFILE {
+		t.Fatalf("accept: %v; want EMFILE", err)
+	}
+	if a.armed {
+		t.Fatal("asked again before the engine's next accept (its pause)")
+	}
+	if _, err := p.accept(lfd, -1); err != unix.EAGAIN || !a.armed {
+		t.Fatalf("accept after the error: %v, armed %v; want EAGAIN and a new request", err, a.armed)
+	}
+
+	// EINVAL: no more multishot requests.
+	p.accepted(lfd, &ringCQE{userData: ud, res: -int32(unix.EINVAL)})
+	if p.multishot || !a.armed || a.multi {
+		t.Fatalf("after EINVAL: multishot allowed %v, armed %v, multishot %v; want a single request", p.multishot, a.armed, a.multi)
+	}
+	if a.err != 0 {
+		t.Fatalf("EINVAL reported to the engine: %v", a.err)
+	}
+	p.closeFd(lfd)
+}
