@@ -113,12 +113,7 @@ func TestRingPollerAccepts(t *testing.T) {
 		}
 		seen[fd] = true
 		defer unix.Close(fd)
-		if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); fl&unix.O_NONBLOCK == 0 {
-			t.Fatalf("accepted socket %d blocks", fd)
-		}
-		if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); fl&unix.FD_CLOEXEC == 0 {
-			t.Fatalf("accepted socket %d is inherited by children", fd)
-		}
+		checkAcceptedFlags(t, fd)
 	}
 	if len(seen) != clients {
 		t.Fatalf("%d of %d waiting connections handed over in one go", len(seen), clients)
@@ -357,15 +352,10 @@ func waitEvent(t *testing.T, p *ringPoller, fd int) event {
 // limit is raised, for the test, to what a multishot request needs.
 func multishotListener(t *testing.T, p *ringPoller) (int, *unix.SockaddrInet4) {
 	t.Helper()
-	var lim unix.Rlimit
-	unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
 	if acceptBudget(p.queueMax) <= 0 {
-		old := lim
-		lim.Cur = lim.Max
-		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_NOFILE, &old) })
+		var lim unix.Rlimit
+		unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
+		setFdLimit(t, lim.Max)
 		if acceptBudget(p.queueMax) <= 0 {
 			t.Skipf("a descriptor limit of %d leaves no room for multishot accepts", lim.Max)
 		}
@@ -392,6 +382,31 @@ func multishotListener(t *testing.T, p *ringPoller) (int, *unix.SockaddrInet4) {
 		t.Fatalf("with no limit: armed %v, multishot %v; want a multishot request", a.armed, a.multi)
 	}
 	return lfd, sa
+}
+
+// setFdLimit sets the soft descriptor limit to cur until the test ends.
+func setFdLimit(t *testing.T, cur uint64) {
+	t.Helper()
+	var old unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &old)
+	lim := old
+	lim.Cur = cur
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_NOFILE, &old) })
+}
+
+// checkAcceptedFlags fails the test unless accepted socket fd is
+// non-blocking and close-on-exec.
+func checkAcceptedFlags(t *testing.T, fd int) {
+	t.Helper()
+	if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); fl&unix.O_NONBLOCK == 0 {
+		t.Fatalf("accepted socket %d blocks", fd)
+	}
+	if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); fl&unix.FD_CLOEXEC == 0 {
+		t.Fatalf("accepted socket %d is inherited by children", fd)
+	}
 }
 
 // peerPort is the remote port of accepted socket fd.
@@ -441,12 +456,7 @@ func TestRingPollerMultishotAccept(t *testing.T) {
 		if got := peerPort(t, fd); got != port {
 			t.Fatalf("connection %d is from port %d; want %d (in order of arrival)", i, got, port)
 		}
-		if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); fl&unix.O_NONBLOCK == 0 {
-			t.Fatalf("accepted socket %d blocks", fd)
-		}
-		if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); fl&unix.FD_CLOEXEC == 0 {
-			t.Fatalf("accepted socket %d is inherited by children", fd)
-		}
+		checkAcceptedFlags(t, fd)
 	}
 	before := p.r.pending
 	if _, err := p.accept(lfd, 2); err != unix.EAGAIN {
@@ -543,14 +553,7 @@ func TestRingPollerMultishotBudget(t *testing.T) {
 	}
 	// The third waits in the queue with no request to report it; the
 	// next accept asks again, counting the descriptors: few are free.
-	var old unix.Rlimit
-	unix.Getrlimit(unix.RLIMIT_NOFILE, &old)
-	lim := old
-	lim.Cur = uint64(openFds(t) + 2*2*p.queueMax + fdReserve)
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
+	setFdLimit(t, uint64(openFds(t)+2*2*p.queueMax+fdReserve))
 	if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
 		t.Fatalf("accept with the third in the queue: %v; want EAGAIN", err)
 	}
