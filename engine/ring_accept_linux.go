@@ -96,9 +96,15 @@ func (p *ringPoller) cancelAccept(lfd int, a *acceptState) {
 		return
 	}
 	a.cancel = true
+	p.cancelRequest(udAccept | p.userData(lfd))
+}
+
+// cancelRequest cancels the request whose user_data is ud, with the next
+// hand-over; only a failed cancellation completes (and is ignored).
+func (p *ringPoller) cancelRequest(ud uint64) {
 	s := p.r.sqe()
 	s.opcode = opAsyncCancel
-	s.addr = udAccept | p.userData(lfd)
+	s.addr = ud
 	s.flags = sqeCQESkipSuccess
 	s.userData = udIgnore
 }
@@ -115,11 +121,7 @@ func (p *ringPoller) accept(lfd, room int) (int, error) {
 	if a.watch {
 		// Below the limit again: those who came meanwhile wait.
 		a.watch, a.more = false, true
-		s := p.r.sqe()
-		s.opcode = opAsyncCancel
-		s.addr = p.userData(lfd)
-		s.flags = sqeCQESkipSuccess
-		s.userData = udIgnore
+		p.cancelRequest(p.userData(lfd))
 	}
 	if a.heldAt < len(a.held) {
 		fd := a.held[a.heldAt]
