@@ -168,6 +168,18 @@ func runConnRate(addr string, workers int, dur time.Duration) connRateResult {
 	return connRateResult{ok: ok.Load(), failed: failed.Load(), elapsed: time.Since(start), firstErr: firstErr}
 }
 
+// warmUp runs the connection load for d, unmeasured (nothing when d is 0),
+// and fails only if no connection completed: the measured run says the rest.
+func warmUp(addr string, workers int, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	if w := runConnRate(addr, workers, d); w.ok == 0 {
+		return fmt.Errorf("warm-up: no connection completed: %v", w.firstErr)
+	}
+	return nil
+}
+
 // pingOnce is one short connection: connect, send b, expect b back, close.
 func pingOnce(addr string, b byte) error {
 	c, err := net.DialTimeout("tcp4", addr, opTimeout)

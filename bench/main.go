@@ -40,6 +40,7 @@ type config struct {
 	quick       bool
 	rounds      int
 	duration    time.Duration
+	warm        time.Duration // connection-rate runs: unmeasured load first (-warm)
 	iters       int
 	held        []int
 	heldTimeout time.Duration
@@ -63,6 +64,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.quick, "quick", false, "reduced set in under a minute (defaults below in brackets)")
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds per scenario and side [1]")
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "measuring time of bulk and connection-rate runs [1.5s]")
+	fs.DurationVar(&c.warm, "warm", 0, "connection-rate runs: load the fresh daemons this long, unmeasured, before measuring (their first seconds cost more: page faults, the heap's first growth)")
 	fs.IntVar(&c.iters, "iters", 5000, "round trips per latency run [1000]")
 	held := fs.String("held", "500,1000,2000,4000", "held-connection counts [200,400,800]")
 	fs.DurationVar(&c.heldTimeout, "held-timeout", 60*time.Second, "time limit to open one set of held connections [10s]")
@@ -108,6 +110,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.rounds < 1 || c.iters < 1 || c.duration <= 0 || c.heldTimeout <= 0 {
 		return c, errors.New("-rounds, -iters, -duration and -held-timeout must be positive")
+	}
+	if c.warm < 0 {
+		return c, errors.New("-warm must not be negative")
 	}
 	re, err := regexp.Compile(*only)
 	if err != nil {

@@ -151,6 +151,9 @@ func (r *runner) connRate(name, what string, extra []string) scenario {
 		}
 		out := map[string]sample{}
 		err = r.withPair(s, echo, extra, func(pr *pair) error {
+			if err := warmUp(pr.addr, clients, r.cfg.warm); err != nil {
+				return err
+			}
 			e0, err1 := cpuTicks(pr.enc.pid())
 			d0, err2 := cpuTicks(pr.dec.pid())
 			c := runConnRate(pr.addr, clients, r.cfg.duration)
