@@ -62,16 +62,38 @@ type packetCipher interface {
 	openBatch(buf []byte, n int, pnum uint64) bool
 	// wipe zeroes every key-derived value.
 	wipe()
+	// rekey replaces every key-derived value with k's, in place.
+	rekey(k *DirectionKeys)
 }
 
 // Sealer seals packets for one direction; it owns the packet counter.
 type Sealer struct {
-	c    packetCipher
-	pnum uint64
+	c     packetCipher
+	spent packetCipher // c once wiped, kept for Reset
+	pnum  uint64
 }
 
 // NewSealer returns a Sealer with packet number 0.
-func NewSealer(k *DirectionKeys) *Sealer { return &Sealer{c: newCipher(k)} }
+func NewSealer(k *DirectionKeys) *Sealer {
+	s := new(Sealer)
+	s.Reset(k)
+	return s
+}
+
+// Reset keys s afresh from k, packet number 0, in the memory of the keys
+// it held (wiped or not), so that a connection reusing an ended one's
+// sealer allocates nothing.
+func (s *Sealer) Reset(k *DirectionKeys) {
+	if s.c == nil {
+		s.c, s.spent = s.spent, nil
+	}
+	if s.c == nil {
+		s.c = newCipher(k)
+	} else {
+		s.c.rekey(k)
+	}
+	s.pnum = 0
+}
 
 // Seal turns pkt[:msgLen] (1 <= msgLen <= MaxMessage, len(pkt) >= PacketSize)
 // into one sealed packet in pkt[:PacketSize], in place.
@@ -110,11 +132,12 @@ func frame(pkt []byte, msgLen int) {
 	binary.BigEndian.PutUint32(pkt[MaxMessage:], uint32(msgLen))
 }
 
-// Wipe zeroes the keys. Sealing afterwards panics rather than use zero keys.
+// Wipe zeroes the keys. Sealing afterwards panics rather than use zero
+// keys, until Reset.
 func (s *Sealer) Wipe() {
 	if s.c != nil {
 		s.c.wipe()
-		s.c = nil
+		s.c, s.spent = nil, s.c
 	}
 }
 
@@ -126,7 +149,22 @@ type Opener struct {
 }
 
 // NewOpener returns an Opener expecting packet number 0.
-func NewOpener(k *DirectionKeys) *Opener { return &Opener{c: newCipher(k)} }
+func NewOpener(k *DirectionKeys) *Opener {
+	o := new(Opener)
+	o.Reset(k)
+	return o
+}
+
+// Reset keys o afresh from k, expecting packet number 0, in the memory of
+// the keys it held (wiped or not), and clears a failure.
+func (o *Opener) Reset(k *DirectionKeys) {
+	if o.c == nil {
+		o.c = newCipher(k)
+	} else {
+		o.c.rekey(k)
+	}
+	o.pnum, o.failed = 0, false
+}
 
 // Open verifies and decrypts pkt[:PacketSize] in place and returns the length
 // of the message now in pkt[:n]. Any error is fatal for the connection: the
@@ -188,7 +226,7 @@ func (o *Opener) OpenBatch(buf []byte, lens []uint16) error {
 	return nil
 }
 
-// Wipe zeroes the keys. Every later Open fails.
+// Wipe zeroes the keys. Every later Open fails, until Reset.
 func (o *Opener) Wipe() {
 	o.failed = true
 	o.c.wipe()

@@ -123,6 +123,8 @@ func (c *asmCipher) openBatch(buf []byte, n int, pnum uint64) bool {
 
 func (c *asmCipher) wipe() { *c = asmCipher{} }
 
+func (c *asmCipher) rekey(k *DirectionKeys) { c.init(k) }
+
 // expandKeyAsm writes the AES-256 key schedule of key (FIPS-197 §5.2).
 //
 //go:noescape

@@ -44,9 +44,13 @@ type arm64Cipher struct {
 
 func newArm64Cipher(k *DirectionKeys) *arm64Cipher {
 	c := new(arm64Cipher)
+	c.rekey(k)
+	return c
+}
+
+func (c *arm64Cipher) rekey(k *DirectionKeys) {
 	expandKeyArm64(&k.Enc, &c.rk)
 	c.inner, c.outer = padStates(&k.Mac)
-	return c
 }
 
 // seal takes the packets two at a time (sealPairArm64), whose HMACs

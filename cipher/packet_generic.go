@@ -42,18 +42,25 @@ type genericCipher struct {
 const gcmFirstBlock = 2
 
 func newGenericCipher(k *DirectionKeys) *genericCipher {
+	g := new(genericCipher)
+	g.rekey(k)
+	return g
+}
+
+// rekey sets g up for k in place. Unlike the assembly paths it allocates:
+// crypto/aes and crypto/sha256 make their own state.
+func (g *genericCipher) rekey(k *DirectionKeys) {
 	b, err := aes.NewCipher(k.Enc[:])
 	if err != nil {
 		panic(err) // unreachable: the key is always 32 bytes
 	}
-	g := &genericCipher{block: b}
+	g.block, g.gcm = b, nil
 	if stdGCMAsm {
 		// NewGCM fails only under GODEBUG=fips140=only; then every block
 		// goes through Block.Encrypt.
 		g.gcm, _ = stdcipher.NewGCM(b)
 	}
 	g.inner, g.outer, g.istate, g.ostate = hmacPads(&k.Mac)
-	return g
 }
 
 func (g *genericCipher) seal(buf []byte, n int, pnum uint64) {
