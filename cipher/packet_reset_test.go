@@ -86,6 +86,9 @@ func TestResetAllocs(t *testing.T) {
 	if Path() == "generic" {
 		t.Skip("the portable path allocates its crypto/aes and crypto/sha256 state")
 	}
+	if raceEnabled {
+		t.Skip("under -race the pads' digests escape to the heap; make test checks this without -race")
+	}
 	k := &DirectionKeys{Enc: [32]byte{9}, Mac: [32]byte{10}}
 	s, o := NewSealer(k), NewOpener(k)
 	if n := testing.AllocsPerRun(100, func() {
