@@ -65,6 +65,11 @@ type conn struct {
 	hsFull    bool              // its send found the socket full: the next write is direct
 	cancelled atomic.Bool       // closed while computing: the worker may skip it
 
+	// The pipes' keys from the handshake's end. A reused connection keeps
+	// them, wiped, for its next handshake to reset (loop.putConn).
+	sealer *cipher.Sealer
+	opener *cipher.Opener
+
 	fwd pipe // accepted → dialled (seals with -e, opens with -d)
 	rev pipe // dialled → accepted (opens with -e, seals with -d)
 
@@ -74,7 +79,9 @@ type conn struct {
 // startConn takes over an accepted socket: -e dials the target first, -d
 // starts the handshake at once and dials the target alongside.
 func startConn(l *loop, p *connParams, targets []Addr, fd int) {
-	c := &conn{l: l, p: p, accepted: fd, dialled: -1, targets: targets, born: l.clock()}
+	c := l.newConn()
+	*c = conn{l: l, p: p, accepted: fd, dialled: -1, targets: targets, born: l.clock(),
+		sealer: c.sealer, opener: c.opener}
 	c.dialT0 = c.born
 	c.fwd.init(c)
 	c.rev.init(c)
@@ -261,6 +268,9 @@ func (c *conn) close(cause Cause) {
 		c.hs = nil
 	}
 	c.ended(cause)
+	if !wasComputing {
+		l.putConn(c)
+	}
 }
 
 // ended counts the connection's end, reports it, and lets go of its

@@ -177,6 +177,7 @@ func (c *conn) computed() {
 	if c.state == closed {
 		c.l.putHandshake(c.hs)
 		c.hs = nil
+		c.l.putConn(c)
 		return
 	}
 	c.state = handshaking
@@ -191,8 +192,12 @@ func (c *conn) handshakeDone() {
 	if !c.p.encrypt {
 		sealing, opening = opening, sealing
 	}
-	sealing.seal = cipher.NewSealer(send)
-	opening.open = cipher.NewOpener(recv)
+	if c.sealer == nil {
+		c.sealer, c.opener = new(cipher.Sealer), new(cipher.Opener)
+	}
+	c.sealer.Reset(send)
+	c.opener.Reset(recv)
+	sealing.seal, opening.open = c.sealer, c.opener
 	if c.hsTail > 0 {
 		c.l.putHandshakeSent(c.hs)
 	} else {
