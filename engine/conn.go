@@ -79,14 +79,18 @@ type conn struct {
 // startConn takes over an accepted socket: -e dials the target first, -d
 // starts the handshake at once and dials the target alongside.
 func startConn(l *loop, p *connParams, targets []Addr, fd int) {
+	// A reused connection keeps its ciphers and its timers (disarmed, and
+	// bound to this same connection).
 	c := l.newConn()
 	*c = conn{l: l, p: p, accepted: fd, dialled: -1, targets: targets, born: l.clock(),
-		sealer: c.sealer, opener: c.opener}
+		sealer: c.sealer, opener: c.opener, connT: c.connT, hsT: c.hsT}
 	c.dialT0 = c.born
 	c.fwd.init(c)
 	c.rev.init(c)
-	c.connT = newTimer(c.connectTimeout)
-	c.hsT = newTimer(c.handshakeTimeout)
+	if c.connT.fire == nil {
+		c.connT = newTimer(c.connectTimeout)
+		c.hsT = newTimer(c.handshakeTimeout)
+	}
 	if p.wantPeer {
 		c.peer = peerOf(fd)
 	}

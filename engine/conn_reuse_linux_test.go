@@ -46,6 +46,9 @@ func TestConnReused(t *testing.T) {
 		got.fwd.moved != 0 || got.accepted != fds[0] {
 		t.Fatal("the reused connection is not fresh, or lost its sealer")
 	}
+	if got.connT.idx < 0 || got.hsT.idx >= 0 {
+		t.Fatalf("timers: connect armed %v, handshake armed %v; want only the connect's", got.connT.idx >= 0, got.hsT.idx >= 0)
+	}
 	got.close(CauseShutdown)
 	l.closeReleased()
 }
