@@ -87,12 +87,17 @@ func (s *Sealer) Reset(k *DirectionKeys) {
 	if s.c == nil {
 		s.c, s.spent = s.spent, nil
 	}
-	if s.c == nil {
-		s.c = newCipher(k)
-	} else {
-		s.c.rekey(k)
-	}
+	s.c = rekeyed(s.c, k)
 	s.pnum = 0
+}
+
+// rekeyed is c keyed from k in place, or a new cipher if there is none.
+func rekeyed(c packetCipher, k *DirectionKeys) packetCipher {
+	if c == nil {
+		return newCipher(k)
+	}
+	c.rekey(k)
+	return c
 }
 
 // Seal turns pkt[:msgLen] (1 <= msgLen <= MaxMessage, len(pkt) >= PacketSize)
@@ -158,11 +163,7 @@ func NewOpener(k *DirectionKeys) *Opener {
 // Reset keys o afresh from k, expecting packet number 0, in the memory of
 // the keys it held (wiped or not), and clears a failure.
 func (o *Opener) Reset(k *DirectionKeys) {
-	if o.c == nil {
-		o.c = newCipher(k)
-	} else {
-		o.c.rekey(k)
-	}
+	o.c = rekeyed(o.c, k)
 	o.pnum, o.failed = 0, false
 }
 
