@@ -29,6 +29,10 @@ type ring struct {
 
 	rings, sqeMem []byte // the two mappings
 
+	// waitFlags are the waiting enter's flags: with NO_IOWAIT where the
+	// kernel has it (newRing says why).
+	waitFlags uintptr
+
 	err error // the kernel refused a submission: the loop must stop
 }
 
@@ -121,9 +125,11 @@ const (
 
 	enterGetevents = 1 << 0 // IORING_ENTER_GETEVENTS
 	enterExtArg    = 1 << 3 // IORING_ENTER_EXT_ARG
+	enterNoIOWait  = 1 << 7 // IORING_ENTER_NO_IOWAIT (Linux 6.15)
 
 	featSingleMmap = 1 << 0  // IORING_FEAT_SINGLE_MMAP
 	featNodrop     = 1 << 1  // IORING_FEAT_NODROP
+	featNoIOWait   = 1 << 17 // IORING_FEAT_NO_IOWAIT
 	featExtArg     = 1 << 8  // IORING_FEAT_EXT_ARG
 	featCQESkip    = 1 << 11 // IORING_FEAT_CQE_SKIP (5.17, after multishot poll)
 
@@ -153,6 +159,13 @@ var errRingBigEndian = errors.New("io_uring is used on little-endian machines on
 // best. SINGLE_ISSUER and DEFER_TASKRUN (Linux 6.1) make it run only
 // inside the loop's own wait instead, which needs the loop locked to its
 // thread (the submitter is fixed when the ring is enabled).
+//
+// A thread sleeping in the wait while its requests are in flight (a
+// listener's accept, a socket's receive: always, for a daemon) is counted
+// as waiting for I/O: an idle daemon would show its CPU as iowait and add
+// to the system's I/O pressure, where the reference, in epoll_wait, shows
+// it idle. Where the kernel can be told otherwise (Linux 6.15), the wait
+// says so; older kernels count it, and SPIPED_POLLER=epoll avoids it.
 func newRing(sq uint32) (*ring, error) {
 	if x := uint16(1); *(*byte)(unsafe.Pointer(&x)) != 1 {
 		return nil, errRingBigEndian
@@ -165,10 +178,13 @@ func newRing(sq uint32) (*ring, error) {
 	if e != 0 {
 		return nil, e
 	}
-	r := &ring{fd: int(fd)}
+	r := &ring{fd: int(fd), waitFlags: enterGetevents | enterExtArg}
 	if p.features&ringFeatures != ringFeatures {
 		unix.Close(r.fd)
 		return nil, errRingTooOld
+	}
+	if p.features&featNoIOWait != 0 {
+		r.waitFlags |= enterNoIOWait
 	}
 	if err := r.mapRings(&p); err != nil {
 		unix.Close(r.fd)
@@ -270,7 +286,7 @@ func (r *ring) enter(block bool, want uint32, arg *ringGeteventsArg) error {
 	}
 	for r.err == nil {
 		n, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(r.pending), wait,
-			enterGetevents|enterExtArg, uintptr(unsafe.Pointer(arg)), unsafe.Sizeof(*arg))
+			r.waitFlags, uintptr(unsafe.Pointer(arg)), unsafe.Sizeof(*arg))
 		if e == 0 {
 			r.pending -= uint32(n)
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -169,4 +170,63 @@ func TestRingPollerCloseHandsOverOnce(t *testing.T) {
 	if !open(reused) {
 		t.Error("the poller closed a descriptor it no longer owned")
 	}
+}
+
+// TestRingWaitIsIdle checks that a loop's wait, with requests in flight,
+// is counted as idle time and not as waiting for I/O, where the kernel can
+// be told (Linux 6.15): the same wait without the flag, the control, shows
+// this kernel counts it otherwise. Both are read off /proc/stat, which
+// the machine's other work can add iowait to, so a clean pair in three
+// will do.
+func TestRingWaitIsIdle(t *testing.T) {
+	p, err := newRingPoller()
+	if err != nil {
+		t.Skipf("io_uring refused here: %v", err)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer p.close()
+	if p.r.waitFlags&enterNoIOWait == 0 {
+		t.Skip("this kernel counts a ring's wait as iowait: IORING_FEAT_NO_IOWAIT is Linux 6.15's")
+	}
+	var evs [4]event
+	// iowait is the ticks of iowait, all CPUs together, during a wait
+	// of 400 ms on the wake-up eventfd's poll request, which nothing
+	// completes.
+	iowait := func() int64 {
+		before := statIOWait(t)
+		if _, err := p.wait(evs[:], 400); err != nil {
+			t.Fatal(err)
+		}
+		return statIOWait(t) - before
+	}
+	var with, without int64
+	for range 3 {
+		with = iowait()
+		p.r.waitFlags &^= enterNoIOWait
+		without = iowait()
+		p.r.waitFlags |= enterNoIOWait
+		if without >= 20 && with <= without/4 {
+			return
+		}
+	}
+	t.Fatalf("iowait ticks in a 400 ms wait: %d with NO_IOWAIT, %d without (want under a quarter of it, and at least 20 without)", with, without)
+}
+
+// statIOWait reads the iowait ticks of all CPUs from /proc/stat.
+func statIOWait(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// cpu  user nice system idle iowait ...
+	f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0])
+	if len(f) < 6 || f[0] != "cpu" {
+		t.Fatalf("/proc/stat begins %q", f)
+	}
+	v, err := strconv.ParseInt(f[5], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
