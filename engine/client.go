@@ -83,7 +83,7 @@ func RunClient(cfg ClientConfig, in io.Reader, out io.Writer) error {
 func clientDial(cfg ClientConfig, timeout time.Duration) (*clientConn, error) {
 	deadline := time.Now().Add(timeout)
 	for _, a := range cfg.Target {
-		fd, done, err := dial(a, cfg.Bind, sysConnect)
+		fd, done, err := dial(a, cfg.Bind, sysConnect, nil, nil)
 		if err != nil {
 			continue
 		}

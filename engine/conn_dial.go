@@ -15,7 +15,7 @@ func (c *conn) dialNext() {
 	for c.next < len(c.targets) {
 		a := c.targets[c.next]
 		c.next++
-		fd, done, err := dial(a, c.p.bind, c.l.p.connect)
+		fd, done, err := dial(a, c.p.bind, c.l.p.connect, &c.l.dialTo, &c.l.dialFrom)
 		if err != nil {
 			c.dialErr = errnoOf(err)
 			continue

@@ -84,6 +84,9 @@ func (c *conn) driveHandshake() {
 			if len(in.early) > 0 {
 				n, err := c.hs.Input(in.early)
 				in.early = in.early[n:]
+				if len(in.early) == 0 {
+					in.dropEarly()
+				}
 				c.inputDone(err)
 				continue
 			}
@@ -105,7 +108,7 @@ func (c *conn) driveHandshake() {
 			}
 			used, err := c.hs.Input(buf[:n])
 			if used < n && err == nil {
-				in.early = append([]byte(nil), buf[used:n]...)
+				in.keepEarly(buf[used:n])
 			}
 			c.inputDone(err)
 		case cipher.StepCompute:

@@ -4,9 +4,9 @@ import "golang.org/x/sys/unix"
 
 // dial starts a non-blocking connect to a through connect, bound to bind
 // if given. done reports a connect that finished at once (as Unix sockets
-// do).
-func dial(a Addr, bind *Addr, connect func(fd int, sa unix.Sockaddr) (bool, error)) (fd int, done bool, err error) {
-	sa, family, err := a.sockaddr()
+// do). The two addresses are written into to and from (nil: new ones).
+func dial(a Addr, bind *Addr, connect func(fd int, sa unix.Sockaddr) (bool, error), to, from *sockaddrRoom) (fd int, done bool, err error) {
+	sa, family, err := a.sockaddrIn(to)
 	if err != nil {
 		return -1, false, err
 	}
@@ -15,7 +15,7 @@ func dial(a Addr, bind *Addr, connect func(fd int, sa unix.Sockaddr) (bool, erro
 		return -1, false, err
 	}
 	if bind != nil {
-		bsa, _, err := bind.sockaddr()
+		bsa, _, err := bind.sockaddrIn(from)
 		if err == nil {
 			err = unix.Bind(fd, bsa)
 		}

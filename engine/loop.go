@@ -14,6 +14,14 @@ import (
 // 17 MB). A pipe that finds the pool empty waits for a batch to come back.
 const poolBatches = 256
 
+// hsRead is the most a handshake read takes (a short read says the socket
+// is empty); earliesKept bounds the storage kept for the bytes such a read
+// takes past a message (at most hsRead-1 each).
+const (
+	hsRead      = 512
+	earliesKept = 64
+)
+
 // yieldEvery is how often a busy loop passes through the Go scheduler.
 const yieldEvery = int64(5 * time.Millisecond)
 
@@ -37,7 +45,7 @@ type loop struct {
 	waiters []*pipe // pipes waiting for a batch, in the order they asked
 	runq    []*pipe // pipes to retry for a batch that came back
 	iov     [bufpool.Packets]unix.Iovec
-	scratch [512]byte // handshake reads
+	scratch [hsRead]byte // handshake reads
 
 	closing []int // descriptors to close at the end of this iteration
 	// sentPuts are batches of closed pipes that a send handed to the
@@ -52,6 +60,12 @@ type loop struct {
 	// much cheaper than new memory (PERF.md); and connections make no
 	// garbage.
 	conns []*conn
+	// dialTo and dialFrom hold the target's address and -b's for each
+	// dial, so that dials make no garbage.
+	dialTo, dialFrom sockaddrRoom
+	// earlies hold bytes a handshake read past its message until the
+	// connection's data phase takes them (at most earliesKept kept).
+	earlies []*[hsRead]byte
 	// hurry: a pipe waits on its send's outcome to go on, so the next
 	// wait must not sleep.
 	hurry bool
@@ -71,6 +85,23 @@ func newLoop() (*loop, error) {
 		return nil, err
 	}
 	return &loop{p: p, start: time.Now(), pool: bufpool.New(poolBatches)}, nil
+}
+
+// takeEarly returns storage for a pipe's early bytes.
+func (l *loop) takeEarly() *[hsRead]byte {
+	if n := len(l.earlies); n > 0 {
+		e := l.earlies[n-1]
+		l.earlies = l.earlies[:n-1]
+		return e
+	}
+	return new([hsRead]byte)
+}
+
+// putEarly takes back storage of early bytes that have been used.
+func (l *loop) putEarly(e *[hsRead]byte) {
+	if len(l.earlies) < earliesKept {
+		l.earlies = append(l.earlies, e)
+	}
 }
 
 // post hands f to the loop's goroutine; safe from any goroutine.

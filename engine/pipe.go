@@ -60,6 +60,28 @@ type pipe struct {
 	moved  int64  // plaintext bytes carried (sealed, or opened and written)
 	prefix []byte // plaintext to send before any data read (-P's header)
 	early  []byte // ciphertext the handshake read past its last message: opened first
+	// earlyMem is early's storage, the loop's until dropEarly gives it
+	// back, so connections make no garbage.
+	earlyMem *[hsRead]byte
+}
+
+// keepEarly keeps b, read past a handshake message, as the pipe's early
+// bytes; there are none yet.
+func (p *pipe) keepEarly(b []byte) {
+	if p.earlyMem == nil {
+		p.earlyMem = p.c.l.takeEarly()
+	}
+	p.early = append(p.earlyMem[:0], b...)
+}
+
+// dropEarly forgets the early bytes, used or not, and gives back their
+// storage.
+func (p *pipe) dropEarly() {
+	p.early = nil
+	if p.earlyMem != nil {
+		p.c.l.putEarly(p.earlyMem)
+		p.earlyMem = nil
+	}
 }
 
 // run moves as much data as the sockets allow without blocking. A non-nil
@@ -187,7 +209,7 @@ func (p *pipe) runOpen() error {
 		if len(p.early) > 0 {
 			// Fewer bytes than a packet: they fit whatever rlen is.
 			n = copy(p.b.Buf[p.rlen:], p.early)
-			p.early = nil
+			p.dropEarly()
 		} else {
 			var e unix.Errno
 			n, e = p.c.l.p.read(p.in, p.b.Buf[p.rlen:])
@@ -388,7 +410,7 @@ func (p *pipe) stop() {
 		p.open.Wipe()
 	}
 	p.in, p.out = -1, -1
-	p.early = nil
+	p.dropEarly()
 }
 
 // finish ends this direction: shut down the output's write side, and close
