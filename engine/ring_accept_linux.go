@@ -54,13 +54,26 @@ type acceptState struct {
 	more   bool       // more connections may wait in the kernel's queue
 	watch  bool       // a poll request reports arrivals (at the -n limit)
 	budget int        // connections that may still be taken before descriptors are counted again for a multishot request
+	// uncounted is how many connections are taken singly before the
+	// descriptors are counted again, after a count left no room for a
+	// multishot request: a count reads every open descriptor, and one
+	// per accept made each accept cost milliseconds with a few thousand
+	// connections held.
+	uncounted int
+}
+
+// took counts a connection taken, by either kind of request.
+func (a *acceptState) took() {
+	a.budget--
+	a.uncounted--
 }
 
 // acceptBudgetMin is how many connections may be taken between two counts
 // of the descriptors free, or as many as are open where that is more (a
 // count reads every open one), so that a lowered limit (setrlimit) is
-// seen soon; fdReserve is what is left for the rest of the process
-// meanwhile.
+// seen soon, and a raised one or descriptors closed meanwhile after a
+// count that left no room; fdReserve is what is left for the rest of the
+// process meanwhile.
 const (
 	acceptBudgetMin = 1024
 	fdReserve       = 64
@@ -73,8 +86,12 @@ func (p *ringPoller) armAccept(lfd int, a *acceptState, room int) {
 	a.armed = true
 	a.multi = false
 	if p.multishot && (room < 0 || room >= 2) {
-		if a.budget <= 0 {
-			a.budget = acceptBudget(p.queueMax)
+		if a.budget <= 0 && a.uncounted <= 0 {
+			var open int
+			a.budget, open = acceptBudget(p.queueMax)
+			if a.budget <= 0 {
+				a.uncounted = max(acceptBudgetMin, open)
+			}
 		}
 		a.multi = a.budget > 0
 	}
@@ -140,7 +157,7 @@ func (p *ringPoller) accept(lfd, room int) (int, error) {
 	if a.more && !(a.armed && a.multi) {
 		fd, err := acceptSocket(lfd)
 		if err == nil {
-			a.budget--
+			a.took()
 		}
 		if err != unix.EAGAIN {
 			return fd, err
@@ -186,7 +203,7 @@ func (p *ringPoller) accepted(lfd int, c *ringCQE) {
 	switch {
 	case c.res >= 0:
 		a.held = append(a.held, int(c.res))
-		if a.budget--; a.budget <= 0 {
+		if a.took(); a.budget <= 0 {
 			p.cancelAccept(lfd, a)
 		}
 		if !a.multi {
@@ -228,19 +245,20 @@ func resetClose(fd int) {
 // reserve, must leave two for each (its own and its target's) and for
 // each of what one wait may take before a cancellation lands. That is a
 // whole listen queue, and it is counted twice: connections may keep
-// arriving while the kernel empties the queue. 0 where the descriptors
-// do not leave that room, or cannot be counted.
-func acceptBudget(queueMax int) int {
+// arriving while the kernel empties the queue. 0 or less where the
+// descriptors do not leave that room, or cannot be counted. open is the
+// count (-1: unknown).
+func acceptBudget(queueMax int) (budget, open int) {
 	var lim unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
-		return 0
+		return 0, -1
 	}
-	open := openDescriptors()
+	open = openDescriptors()
 	if open < 0 {
-		return 0
+		return 0, -1
 	}
 	free := int(min(lim.Cur, 1<<30)) - open - fdReserve
-	return min(free/2-2*queueMax, max(acceptBudgetMin, open))
+	return min(free/2-2*queueMax, max(acceptBudgetMin, open)), open
 }
 
 // openDescriptors counts the process's open descriptors (-1: unknown).

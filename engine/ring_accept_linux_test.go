@@ -352,11 +352,11 @@ func waitEvent(t *testing.T, p *ringPoller, fd int) event {
 // limit is raised, for the test, to what a multishot request needs.
 func multishotListener(t *testing.T, p *ringPoller) (int, *unix.SockaddrInet4) {
 	t.Helper()
-	if acceptBudget(p.queueMax) <= 0 {
+	if b, _ := acceptBudget(p.queueMax); b <= 0 {
 		var lim unix.Rlimit
 		unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
 		setFdLimit(t, lim.Max)
-		if acceptBudget(p.queueMax) <= 0 {
+		if b, _ := acceptBudget(p.queueMax); b <= 0 {
 			t.Skipf("a descriptor limit of %d leaves no room for multishot accepts", lim.Max)
 		}
 	}
@@ -566,6 +566,74 @@ func TestRingPollerMultishotBudget(t *testing.T) {
 		t.Fatalf("the third: %v", err)
 	}
 	unix.Close(fd)
+	p.closeFd(lfd)
+}
+
+// A count of the descriptors that leaves no room for a multishot request
+// is not made again for every accept: connections are taken singly, as
+// many as are open (at least acceptBudgetMin), before the next count.
+// With a few thousand connections held, a count per accept cost each
+// accept milliseconds.
+func TestRingPollerCountsRarely(t *testing.T) {
+	p := newRecvPoller(t)
+	lfd, sa := multishotListener(t, p)
+	a := p.lst[lfd]
+	a.budget = 1
+	dialBlocking(t, sa)
+	waitInput(t, p, lfd)
+	settle(t, p)
+	if fd, err := p.accept(lfd, -1); err != nil {
+		t.Fatal(err)
+	} else {
+		unix.Close(fd)
+	}
+	setFdLimit(t, uint64(openFds(t)+2*2*p.queueMax+fdReserve))
+	if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
+		t.Fatalf("accept with none waiting: %v; want EAGAIN", err)
+	}
+	first := a.uncounted
+	if !a.armed || a.multi || first < acceptBudgetMin {
+		t.Fatalf("with descriptors short: armed %v, multishot %v, %d to take before the next count; want a single request and at least %d",
+			a.armed, a.multi, first, acceptBudgetMin)
+	}
+	const n = 20
+	for i := range n {
+		dialBlocking(t, sa)
+		waitInput(t, p, lfd)
+		fd, err := p.accept(lfd, -1)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		unix.Close(fd)
+		if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
+			t.Fatalf("accept with none waiting: %v; want EAGAIN", err)
+		}
+		if a.multi {
+			t.Fatal("a multishot request with descriptors short")
+		}
+	}
+	if a.uncounted != first-n {
+		t.Fatalf("%d to take before the next count after %d accepts; want %d (counted again meanwhile)", a.uncounted, n, first-n)
+	}
+	// Room again (the limit raised): the next count, once those are
+	// taken, finds it.
+	var lim unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
+	setFdLimit(t, lim.Max)
+	a.uncounted = 1
+	dialBlocking(t, sa)
+	waitInput(t, p, lfd)
+	fd, err := p.accept(lfd, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+	if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
+		t.Fatalf("accept with none waiting: %v; want EAGAIN", err)
+	}
+	if !a.armed || !a.multi {
+		t.Fatalf("with room again: armed %v, multishot %v; want a multishot request", a.armed, a.multi)
+	}
 	p.closeFd(lfd)
 }
 
