@@ -73,20 +73,7 @@ func TestConnectionAllocs(t *testing.T) {
 // echoes one byte and reads to the end before closing: with raw system
 // calls and one buffer, so it allocates nothing.
 func rawEchoOnce(t *testing.T) int {
-	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Bind(lfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Listen(lfd, 64); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := unix.Getsockname(lfd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lfd, sa := loopbackListener(t, 0)
 	t.Cleanup(func() { unix.Shutdown(lfd, unix.SHUT_RDWR); unix.Close(lfd) })
 	go func() {
 		buf := make([]byte, 64)
@@ -106,7 +93,7 @@ func rawEchoOnce(t *testing.T) int {
 			unix.Close(int(fd))
 		}
 	}()
-	return sa.(*unix.SockaddrInet4).Port
+	return sa.Port
 }
 
 // TestEarlyAllocs checks that bytes a handshake read past its message

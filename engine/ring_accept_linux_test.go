@@ -15,7 +15,18 @@ import (
 // address.
 func ringListener(t *testing.T, p *ringPoller) (int, *unix.SockaddrInet4) {
 	t.Helper()
-	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	lfd, sa := loopbackListener(t, unix.SOCK_NONBLOCK)
+	if err := p.add(lfd, fdListener); err != nil {
+		t.Fatal(err)
+	}
+	return lfd, sa
+}
+
+// loopbackListener is a TCP listener on a free loopback port (flags:
+// more socket type flags), and its address.
+func loopbackListener(t *testing.T, flags int) (int, *unix.SockaddrInet4) {
+	t.Helper()
+	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|flags, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,8 +36,8 @@ func ringListener(t *testing.T, p *ringPoller) (int, *unix.SockaddrInet4) {
 	if err := unix.Listen(lfd, 64); err != nil {
 		t.Fatal(err)
 	}
-	sa, _ := unix.Getsockname(lfd)
-	if err := p.add(lfd, fdListener); err != nil {
+	sa, err := unix.Getsockname(lfd)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return lfd, sa.(*unix.SockaddrInet4)
@@ -368,6 +379,18 @@ func multishotListener(t *testing.T, p *ringPoller) (int, *unix.SockaddrInet4) {
 	if a := p.lst[lfd]; !a.armed || a.multi {
 		t.Fatalf("a new listener's request: armed %v, multishot %v; want a single one", a.armed, a.multi)
 	}
+	acceptOne(t, p, lfd, sa)
+	if a := p.lst[lfd]; !a.armed || !a.multi {
+		t.Fatalf("with no limit: armed %v, multishot %v; want a multishot request", a.armed, a.multi)
+	}
+	return lfd, sa
+}
+
+// acceptOne dials lfd at sa, waits for the connection, accepts and closes
+// it, and checks that the next accept finds none: which asks the kernel
+// for the next.
+func acceptOne(t *testing.T, p *ringPoller, lfd int, sa unix.Sockaddr) {
+	t.Helper()
 	dialBlocking(t, sa)
 	waitInput(t, p, lfd)
 	fd, err := p.accept(lfd, -1)
@@ -378,10 +401,6 @@ func multishotListener(t *testing.T, p *ringPoller) (int, *unix.SockaddrInet4) {
 	if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
 		t.Fatalf("accept with none left: %v; want EAGAIN", err)
 	}
-	if a := p.lst[lfd]; !a.armed || !a.multi {
-		t.Fatalf("with no limit: armed %v, multishot %v; want a multishot request", a.armed, a.multi)
-	}
-	return lfd, sa
 }
 
 // setFdLimit sets the soft descriptor limit to cur until the test ends.
@@ -597,17 +616,8 @@ func TestRingPollerCountsRarely(t *testing.T) {
 			a.armed, a.multi, first, acceptBudgetMin)
 	}
 	const n = 20
-	for i := range n {
-		dialBlocking(t, sa)
-		waitInput(t, p, lfd)
-		fd, err := p.accept(lfd, -1)
-		if err != nil {
-			t.Fatalf("connection %d: %v", i, err)
-		}
-		unix.Close(fd)
-		if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
-			t.Fatalf("accept with none waiting: %v; want EAGAIN", err)
-		}
+	for range n {
+		acceptOne(t, p, lfd, sa)
 		if a.multi {
 			t.Fatal("a multishot request with descriptors short")
 		}
@@ -621,16 +631,7 @@ func TestRingPollerCountsRarely(t *testing.T) {
 	unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
 	setFdLimit(t, lim.Max)
 	a.uncounted = 1
-	dialBlocking(t, sa)
-	waitInput(t, p, lfd)
-	fd, err := p.accept(lfd, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unix.Close(fd)
-	if _, err := p.accept(lfd, -1); err != unix.EAGAIN {
-		t.Fatalf("accept with none waiting: %v; want EAGAIN", err)
-	}
+	acceptOne(t, p, lfd, sa)
 	if !a.armed || !a.multi {
 		t.Fatalf("with room again: armed %v, multishot %v; want a multishot request", a.armed, a.multi)
 	}

@@ -179,13 +179,7 @@ func TestRingPollerCloseHandsOverOnce(t *testing.T) {
 // the machine's other work can add iowait to, so a clean pair in three
 // will do.
 func TestRingWaitIsIdle(t *testing.T) {
-	p, err := newRingPoller()
-	if err != nil {
-		t.Skipf("io_uring refused here: %v", err)
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	defer p.close()
+	p := newRecvPoller(t)
 	if p.r.waitFlags&enterNoIOWait == 0 {
 		t.Skip("this kernel counts a ring's wait as iowait: IORING_FEAT_NO_IOWAIT is Linux 6.15's")
 	}
